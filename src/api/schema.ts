@@ -1,0 +1,213 @@
+// The OpenAPI v3 schema of IamServiceAccount: the single source of crds/ (npm run gen:crd) and of
+// the operator's own ajv validator. CEL rules (x-kubernetes-validations) run in the API server;
+// src/api/validate.ts repeats them for objects that reach the operator some other way.
+
+const MAP_OF_STRINGS = {
+  type: 'object',
+  maxProperties: 64,
+  additionalProperties: { type: 'string', maxLength: 4096 },
+} as const;
+
+export const ROLE_NAME_PATTERN = '^[\\w+=,.@-]{1,64}$';
+export const ROLE_PATH_PATTERN = '^/([!-~]*/)?$';
+export const POLICY_ARN_PATTERN = '^arn:aws(-cn|-us-gov)?:iam::(aws|[0-9]{12}):policy/[\\w+=,.@/-]{1,512}$';
+export const ROLE_ARN_PATTERN = '^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,576}$';
+export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
+export const specSchema = {
+  type: 'object',
+  description: 'The IAM role to manage and the ServiceAccount that may assume it.',
+  additionalProperties: false,
+  properties: {
+    serviceAccount: {
+      type: 'object',
+      description: 'The ServiceAccount to create or annotate, always in the object\'s namespace.',
+      additionalProperties: false,
+      properties: {
+        name: {
+          type: 'string',
+          description: 'ServiceAccount name. Default: metadata.name.',
+          maxLength: 253,
+          pattern: DNS_SUBDOMAIN_PATTERN,
+        },
+        create: {
+          type: 'boolean',
+          description: 'Create the ServiceAccount if missing (default true). False: only annotate an existing one.',
+        },
+        labels: { ...MAP_OF_STRINGS, description: 'Labels applied to the ServiceAccount.' },
+        annotations: {
+          ...MAP_OF_STRINGS,
+          description: 'Annotations applied to the ServiceAccount (eks.amazonaws.com/* come from spec fields).',
+          'x-kubernetes-validations': [
+            {
+              rule: "self.all(k, !k.startsWith('eks.amazonaws.com/'))",
+              message: 'eks.amazonaws.com/* annotations are set from spec fields (audience, tokenExpiration, stsRegionalEndpoints); remove them here',
+            },
+          ],
+        },
+        overrideExisting: {
+          type: 'boolean',
+          description: 'Take over a ServiceAccount that exists and was not created by this operator (default false).',
+        },
+      },
+    },
+    roleName: {
+      type: 'string',
+      description: 'IAM role name. Default: derived from cluster, namespace and name (unique, at most 64 characters). Immutable.',
+      pattern: ROLE_NAME_PATTERN,
+    },
+    rolePath: {
+      type: 'string',
+      description: 'IAM role path, beginning and ending with "/". Immutable.',
+      maxLength: 512,
+      pattern: ROLE_PATH_PATTERN,
+    },
+    roleDescription: { type: 'string', description: 'IAM role description.', maxLength: 1000 },
+    maxSessionDuration: {
+      type: 'integer',
+      description: 'Maximum session duration in seconds (3600..43200, default 3600).',
+      minimum: 3600,
+      maximum: 43200,
+    },
+    permissionsBoundary: {
+      type: 'string',
+      description: 'ARN of the managed policy used as the role\'s permissions boundary.',
+      pattern: POLICY_ARN_PATTERN,
+    },
+    tags: {
+      type: 'object',
+      description: 'Extra role tags (at most 40). The operator\'s own irsa.dev/* tags always win.',
+      maxProperties: 40,
+      additionalProperties: { type: 'string', maxLength: 256 },
+      'x-kubernetes-validations': [
+        {
+          rule: "self.all(k, size(k) <= 128 && !k.startsWith('aws:') && !k.startsWith('irsa.dev/'))",
+          message: 'tag keys are at most 128 characters and may not start with aws: or irsa.dev/',
+        },
+      ],
+    },
+    attachPolicyARNs: {
+      type: 'array',
+      description: 'Managed policies to attach (at most 10).',
+      maxItems: 10,
+      'x-kubernetes-list-type': 'set',
+      items: { type: 'string', pattern: POLICY_ARN_PATTERN },
+    },
+    attachPolicy: {
+      type: 'object',
+      description: 'One inline IAM policy document (JSON object with Version and Statement).',
+      'x-kubernetes-preserve-unknown-fields': true,
+      'x-kubernetes-validations': [
+        { rule: 'has(self.Statement)', message: 'attachPolicy must be an IAM policy document with a Statement' },
+      ],
+    },
+    wellKnownPolicies: {
+      type: 'object',
+      description: 'eksctl\'s well-known policies, attached as inline policies.',
+      additionalProperties: false,
+      properties: {
+        imageBuilder: { type: 'boolean' },
+        autoScaler: { type: 'boolean' },
+        awsLoadBalancerController: { type: 'boolean' },
+        externalDNS: { type: 'boolean' },
+        certManager: { type: 'boolean' },
+        ebsCSIController: { type: 'boolean' },
+        efsCSIController: { type: 'boolean' },
+      },
+    },
+    attachRoleARN: {
+      type: 'string',
+      description: 'Use an existing role: no IAM writes, only annotate the ServiceAccount and verify the trust policy.',
+      pattern: ROLE_ARN_PATTERN,
+    },
+    roleOnly: { type: 'boolean', description: 'Manage the role only; never touch a ServiceAccount.' },
+    audience: {
+      type: 'string',
+      description: 'Token audience (aud) in the trust policy and the ServiceAccount annotation. Default: sts.amazonaws.com (sts.amazonaws.com.cn in China).',
+      minLength: 1,
+      maxLength: 256,
+      pattern: '^[!-~]+$',
+    },
+    tokenExpiration: {
+      type: 'integer',
+      description: 'Projected token lifetime in seconds (600..86400), annotation eks.amazonaws.com/token-expiration.',
+      minimum: 600,
+      maximum: 86400,
+    },
+    stsRegionalEndpoints: {
+      type: 'boolean',
+      description: 'Annotation eks.amazonaws.com/sts-regional-endpoints (default true).',
+    },
+    deletionPolicy: {
+      type: 'string',
+      description: 'What happens to the role when the object is deleted (default Delete).',
+      enum: ['Delete', 'Retain'],
+    },
+  },
+  'x-kubernetes-validations': [
+    {
+      rule: '!has(self.attachRoleARN) || !(has(self.attachPolicyARNs) || has(self.attachPolicy) || has(self.wellKnownPolicies))',
+      message: 'attachRoleARN uses an existing role as it is: remove attachPolicyARNs, attachPolicy and wellKnownPolicies',
+    },
+    {
+      rule: '!has(self.attachRoleARN) || !(has(self.roleName) || has(self.rolePath) || has(self.roleDescription) || has(self.permissionsBoundary) || has(self.maxSessionDuration) || has(self.tags))',
+      message: 'attachRoleARN uses an existing role as it is: remove roleName, rolePath, roleDescription, permissionsBoundary, maxSessionDuration and tags',
+    },
+    {
+      rule: '!(has(self.roleOnly) && self.roleOnly) || !(has(self.serviceAccount) || has(self.attachRoleARN) || has(self.tokenExpiration) || has(self.stsRegionalEndpoints))',
+      message: 'roleOnly never touches a ServiceAccount: remove serviceAccount, tokenExpiration and stsRegionalEndpoints (and attachRoleARN, which manages no role)',
+    },
+    {
+      rule: 'has(self.roleName) == has(oldSelf.roleName) && (!has(self.roleName) || self.roleName == oldSelf.roleName)',
+      message: 'roleName is immutable: create a new IamServiceAccount for a new role',
+    },
+    {
+      rule: 'has(self.rolePath) == has(oldSelf.rolePath) && (!has(self.rolePath) || self.rolePath == oldSelf.rolePath)',
+      message: 'rolePath is immutable (IAM cannot move a role): create a new IamServiceAccount for a new path',
+    },
+  ],
+} as const;
+
+const conditionSchema = {
+  type: 'object',
+  required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
+  properties: {
+    type: { type: 'string', enum: ['Ready', 'RoleSynced', 'ServiceAccountSynced', 'Reconciling', 'Stalled'] },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+    reason: { type: 'string', maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$' },
+    message: { type: 'string', maxLength: 32768 },
+    observedGeneration: { type: 'integer', minimum: 0 },
+    lastTransitionTime: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export const statusSchema = {
+  type: 'object',
+  properties: {
+    observedGeneration: { type: 'integer' },
+    roleARN: { type: 'string' },
+    roleName: { type: 'string' },
+    oidcProviderARN: { type: 'string' },
+    serviceAccountName: { type: 'string' },
+    attachedPolicyARNs: { type: 'array', items: { type: 'string' } },
+    conditions: {
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+      items: conditionSchema,
+    },
+  },
+} as const;
+
+export const openAPIV3Schema = {
+  type: 'object',
+  description: 'IamServiceAccount gives a Kubernetes ServiceAccount an AWS IAM role (IRSA).',
+  required: ['spec'],
+  properties: {
+    apiVersion: { type: 'string' },
+    kind: { type: 'string' },
+    metadata: { type: 'object' },
+    spec: specSchema,
+    status: statusSchema,
+  },
+} as const;

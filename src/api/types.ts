@@ -1,0 +1,113 @@
+// The IamServiceAccount API (irsa.dev/v1alpha1). Field names follow eksctl's
+// iam.serviceAccounts[] so that an eksctl config converts one-to-one.
+// The OpenAPI schema in ./schema.ts is the source of crds/; a unit test proves the two agree.
+
+export const GROUP = 'irsa.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'IamServiceAccount';
+export const PLURAL = 'iamserviceaccounts';
+export const FINALIZER = 'irsa.dev/finalizer';
+export const FIELD_MANAGER = 'irsa-operator';
+
+/** Label the operator puts on every ServiceAccount it writes; its informer selects on it. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'irsa-operator';
+/** Annotation naming the IamServiceAccount that owns a ServiceAccount (`<name>`; same namespace). */
+export const OWNER_ANNOTATION = 'irsa.dev/owner';
+
+/** The annotations read by the EKS pod-identity-webhook. */
+export const SA_ANNOTATIONS = {
+  roleArn: 'eks.amazonaws.com/role-arn',
+  audience: 'eks.amazonaws.com/audience',
+  stsRegionalEndpoints: 'eks.amazonaws.com/sts-regional-endpoints',
+  tokenExpiration: 'eks.amazonaws.com/token-expiration',
+} as const;
+
+export const WELL_KNOWN_POLICY_NAMES = [
+  'imageBuilder',
+  'autoScaler',
+  'awsLoadBalancerController',
+  'externalDNS',
+  'certManager',
+  'ebsCSIController',
+  'efsCSIController',
+] as const;
+export type WellKnownPolicyName = (typeof WELL_KNOWN_POLICY_NAMES)[number];
+export type WellKnownPolicies = Partial<Record<WellKnownPolicyName, boolean>>;
+
+export type DeletionPolicy = 'Delete' | 'Retain';
+
+export interface ServiceAccountSpec {
+  name?: string;
+  create?: boolean;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  overrideExisting?: boolean;
+}
+
+/** A JSON IAM policy document, as written in YAML. */
+export type PolicyDocument = Record<string, unknown>;
+
+export interface IamServiceAccountSpec {
+  serviceAccount?: ServiceAccountSpec;
+  roleName?: string;
+  rolePath?: string;
+  roleDescription?: string;
+  maxSessionDuration?: number;
+  permissionsBoundary?: string;
+  tags?: Record<string, string>;
+  attachPolicyARNs?: string[];
+  attachPolicy?: PolicyDocument;
+  wellKnownPolicies?: WellKnownPolicies;
+  attachRoleARN?: string;
+  roleOnly?: boolean;
+  audience?: string;
+  tokenExpiration?: number;
+  stsRegionalEndpoints?: boolean;
+  deletionPolicy?: DeletionPolicy;
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+export type ConditionType = 'Ready' | 'RoleSynced' | 'ServiceAccountSynced' | 'Reconciling' | 'Stalled';
+
+/** metav1.Condition. */
+export interface Condition {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+}
+
+export interface IamServiceAccountStatus {
+  observedGeneration?: number;
+  roleARN?: string;
+  roleName?: string;
+  oidcProviderARN?: string;
+  serviceAccountName?: string;
+  attachedPolicyARNs?: string[];
+  conditions?: Condition[];
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  /** A string on the wire, typed as @kubernetes/client-node types it; only its presence is read. */
+  deletionTimestamp?: Date;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface IamServiceAccount {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec: IamServiceAccountSpec;
+  status?: IamServiceAccountStatus;
+}

@@ -1,0 +1,48 @@
+// Every AWS call goes through here: retry what is worth retrying (p-retry), turn terminal errors
+// into TerminalError, and report each attempt to an observer (metrics, tests).
+import pRetry, { AbortError } from 'p-retry';
+import { TerminalError } from '../errors.ts';
+import { awsMessage, awsReason, classifyAwsError } from './errors.ts';
+
+export type CallOutcome = 'ok' | 'notFound' | 'terminal' | 'retryable';
+export type CallObserver = (service: string, operation: string, outcome: CallOutcome) => void;
+
+export interface CallOptions {
+  retries: number;
+  minTimeoutMs: number;
+  maxTimeoutMs: number;
+  observer?: CallObserver | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export const DEFAULT_CALL_OPTIONS: CallOptions = { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 5000 };
+
+/**
+ * Runs `fn`, retrying retryable failures with jittered exponential backoff. A not-found error is
+ * returned to the caller unchanged (it is an answer, not a failure); a terminal error becomes a
+ * TerminalError carrying the AWS code as its reason.
+ */
+export async function callAws<T>(service: string, operation: string, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
+  return pRetry(
+    async () => {
+      try {
+        const out = await fn();
+        opts.observer?.(service, operation, 'ok');
+        return out;
+      } catch (e) {
+        const kind = classifyAwsError(e);
+        opts.observer?.(service, operation, kind);
+        if (kind === 'notFound') throw new AbortError(e instanceof Error ? e : new Error(String(e)));
+        if (kind === 'terminal') throw new AbortError(new TerminalError(awsReason(e), awsMessage(operation, e), { cause: e }));
+        throw e;
+      }
+    },
+    {
+      retries: opts.retries,
+      minTimeout: opts.minTimeoutMs,
+      maxTimeout: opts.maxTimeoutMs,
+      randomize: true,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  );
+}

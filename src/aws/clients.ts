@@ -1,0 +1,26 @@
+// The AWS SDK clients, all pointed at the configured region and (for local endpoints) endpoint.
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { OperatorConfig } from '../config.ts';
+
+export interface AwsClients {
+  iam: IAMClient;
+  sts: STSClient;
+  eks: EKSClient;
+}
+
+export function makeAwsClients(config: OperatorConfig): AwsClients {
+  const common = {
+    region: config.region,
+    maxAttempts: 3,
+    ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
+  };
+  return { iam: new IAMClient(common), sts: new STSClient(common), eks: new EKSClient(common) };
+}
+
+export function destroyAwsClients(c: AwsClients): void {
+  c.iam.destroy();
+  c.sts.destroy();
+  c.eks.destroy();
+}

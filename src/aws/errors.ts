@@ -1,0 +1,34 @@
+// AWS errors, classified once: not found, terminal (a person must change something) or retryable.
+import { errorMessage } from '../errors.ts';
+
+export type AwsErrorKind = 'notFound' | 'terminal' | 'retryable';
+
+const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException']);
+const TERMINAL = new Set(['MalformedPolicyDocument', 'MalformedPolicyDocumentException', 'InvalidInput', 'InvalidInputException', 'ValidationError', 'ValidationException', 'UnmodifiableEntity', 'UnmodifiableEntityException']);
+
+export function awsErrorCode(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const name = (e as { name?: unknown }).name;
+  return typeof name === 'string' && name !== 'Error' ? name : undefined;
+}
+
+export function classifyAwsError(e: unknown): AwsErrorKind {
+  const code = awsErrorCode(e);
+  if (code !== undefined && NOT_FOUND.has(code)) return 'notFound';
+  if (code !== undefined && TERMINAL.has(code)) return 'terminal';
+  return 'retryable';
+}
+
+export function isNotFound(e: unknown): boolean {
+  return classifyAwsError(e) === 'notFound';
+}
+
+/** A condition reason for an AWS failure: the error code in CamelCase, prefixed by the service. */
+export function awsReason(e: unknown): string {
+  const code = awsErrorCode(e)?.replace(/Exception$/, '').replace(/[^A-Za-z0-9]/g, '');
+  return code ? `Aws${code}` : 'AwsUnavailable';
+}
+
+export function awsMessage(operation: string, e: unknown): string {
+  return `${operation}: ${errorMessage(e)}`;
+}

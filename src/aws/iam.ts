@@ -1,0 +1,226 @@
+// IAM roles: read the whole actual state of one role, apply a list of operations, delete it.
+// Modelled on ACK's iam-controller role hooks: read fully, write only what the diff says.
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRoleTagsCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UntagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  UpdateRoleCommand,
+  type IAMClient,
+  type Role,
+} from '@aws-sdk/client-iam';
+import type { ActualRole, IamOperation } from '../policy/diff.ts';
+import { callAws, type CallOptions } from './call.ts';
+import { isNotFound } from './errors.ts';
+
+export class IamRoles {
+  private readonly iam: IAMClient;
+  private readonly opts: CallOptions;
+
+  constructor(iam: IAMClient, opts: CallOptions) {
+    this.iam = iam;
+    this.opts = opts;
+  }
+
+  private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return callAws('iam', operation, fn, this.opts);
+  }
+
+  /** The role, its policies and tags; undefined when IAM has no role of that name. */
+  async read(name: string): Promise<ActualRole | undefined> {
+    let role: Role | undefined;
+    try {
+      role = (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    if (!role?.Arn || !role.RoleName) return undefined;
+    const [managedPolicyArns, inlinePolicies, tags] = await Promise.all([
+      this.attachedPolicies(name),
+      this.inlinePolicies(name),
+      role.Tags === undefined ? this.tags(name) : Promise.resolve(tagMap(role.Tags)),
+    ]);
+    return {
+      name: role.RoleName,
+      path: role.Path ?? '/',
+      arn: role.Arn,
+      description: role.Description ?? '',
+      maxSessionDuration: role.MaxSessionDuration ?? 3600,
+      permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn,
+      trustPolicy: role.AssumeRolePolicyDocument ?? '',
+      tags,
+      managedPolicyArns,
+      inlinePolicies,
+    };
+  }
+
+  /** Only the role's ARN and trust policy (attachRoleARN mode), or undefined. */
+  async readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined> {
+    try {
+      const role = (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
+      return role?.Arn ? { arn: role.Arn, trustPolicy: role.AssumeRolePolicyDocument ?? '' } : undefined;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async oidcProviderExists(arn: string): Promise<boolean> {
+    try {
+      await this.call('GetOpenIDConnectProvider', () => this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  private async attachedPolicies(name: string): Promise<string[]> {
+    const arns: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.call('ListAttachedRolePolicies', () =>
+        this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker: marker })),
+      );
+      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return arns.sort();
+  }
+
+  private async inlinePolicies(name: string): Promise<Record<string, string>> {
+    const names: string[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await this.call('ListRolePolicies', () => this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker: marker })));
+      names.push(...(page.PolicyNames ?? []));
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    const docs = await Promise.all(
+      names.map(async (policyName) => {
+        const out = await this.call('GetRolePolicy', () => this.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })));
+        return [policyName, out.PolicyDocument ?? ''] as const;
+      }),
+    );
+    return Object.fromEntries(docs);
+  }
+
+  private async tags(name: string): Promise<Record<string, string>> {
+    const tags: Record<string, string> = {};
+    let marker: string | undefined;
+    do {
+      const page = await this.call('ListRoleTags', () => this.iam.send(new ListRoleTagsCommand({ RoleName: name, Marker: marker })));
+      Object.assign(tags, tagMap(page.Tags ?? []));
+      marker = page.IsTruncated ? page.Marker : undefined;
+    } while (marker);
+    return tags;
+  }
+
+  /** Runs the operations in order. Returns the ARN IAM gave a role it created. */
+  async apply(name: string, ops: readonly IamOperation[]): Promise<string | undefined> {
+    let createdArn: string | undefined;
+    for (const o of ops) {
+      const arn = await this.applyOne(name, o);
+      createdArn ??= arn;
+    }
+    return createdArn;
+  }
+
+  private async applyOne(name: string, o: IamOperation): Promise<string | undefined> {
+    const RoleName = name;
+    switch (o.op) {
+      case 'CreateRole': {
+        const r = o.role;
+        const out = await this.call('CreateRole', () =>
+          this.iam.send(
+            new CreateRoleCommand({
+              RoleName,
+              Path: r.path,
+              AssumeRolePolicyDocument: JSON.stringify(r.trustPolicy),
+              Description: r.description,
+              MaxSessionDuration: r.maxSessionDuration,
+              PermissionsBoundary: r.permissionsBoundary,
+              Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })),
+            }),
+          ),
+        );
+        return out.Role?.Arn;
+      }
+      case 'UpdateAssumeRolePolicy':
+        await this.call(o.op, () => this.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(o.document) })));
+        return undefined;
+      case 'UpdateRole':
+        // Both fields always: UpdateRole resets what it is not given on some implementations.
+        await this.call(o.op, () =>
+          this.iam.send(new UpdateRoleCommand({ RoleName, Description: o.description, MaxSessionDuration: o.maxSessionDuration })),
+        );
+        return undefined;
+      case 'PutRolePermissionsBoundary':
+        await this.call(o.op, () => this.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary: o.arn })));
+        return undefined;
+      case 'DeleteRolePermissionsBoundary':
+        await this.ignoreNotFound(this.call(o.op, () => this.iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }))));
+        return undefined;
+      case 'TagRole':
+        await this.call(o.op, () =>
+          this.iam.send(new TagRoleCommand({ RoleName, Tags: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })) })),
+        );
+        return undefined;
+      case 'UntagRole':
+        await this.call(o.op, () => this.iam.send(new UntagRoleCommand({ RoleName, TagKeys: o.keys })));
+        return undefined;
+      case 'AttachRolePolicy':
+        await this.call(o.op, () => this.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: o.arn })));
+        return undefined;
+      case 'DetachRolePolicy':
+        await this.ignoreNotFound(this.call(o.op, () => this.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: o.arn }))));
+        return undefined;
+      case 'PutRolePolicy':
+        await this.call(o.op, () =>
+          this.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: o.name, PolicyDocument: JSON.stringify(o.document) })),
+        );
+        return undefined;
+      case 'DeleteRolePolicy':
+        await this.ignoreNotFound(this.call(o.op, () => this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: o.name }))));
+        return undefined;
+    }
+  }
+
+  /** Detaches every managed policy, deletes every inline policy, then the role. Absent counts as done. */
+  async delete(name: string): Promise<'deleted' | 'absent'> {
+    const actual = await this.read(name);
+    if (!actual) return 'absent';
+    for (const arn of actual.managedPolicyArns) await this.applyOne(name, { op: 'DetachRolePolicy', arn });
+    for (const policyName of Object.keys(actual.inlinePolicies)) await this.applyOne(name, { op: 'DeleteRolePolicy', name: policyName });
+    const deleted = await this.ignoreNotFound(this.call('DeleteRole', () => this.iam.send(new DeleteRoleCommand({ RoleName: name }))));
+    return deleted ? 'deleted' : 'absent';
+  }
+
+  private async ignoreNotFound(p: Promise<unknown>): Promise<boolean> {
+    try {
+      await p;
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+}
+
+function tagMap(tags: readonly { Key?: string | undefined; Value?: string | undefined }[]): Record<string, string> {
+  return Object.fromEntries(tags.filter((t) => t.Key !== undefined).map((t) => [t.Key ?? '', t.Value ?? '']));
+}

@@ -1,0 +1,121 @@
+// Operator configuration: a YAML file (IRSA_CONFIG) overlaid by environment variables, validated
+// with ajv. A bad value stops the operator with a message naming the field.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+
+export interface OperatorConfig {
+  clusterName: string;
+  region: string;
+  /** Self-managed clusters: the service-account issuer URL. EKS: read from DescribeCluster when unset. */
+  oidcIssuer?: string;
+  /** From STS GetCallerIdentity when unset. */
+  accountId?: string;
+  rolePrefix: string;
+  /** Forced path prefix for every role. */
+  rolePath: string;
+  /** Forced permissions boundary for every role. */
+  permissionsBoundary?: string;
+  /** Namespaces to watch; empty means all. */
+  watchNamespaces: string[];
+  concurrency: number;
+  driftPeriodSeconds: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** Endpoint for IAM, STS and EKS (local IAM endpoints such as moto). */
+  awsEndpoint?: string;
+  trustPolicyLimit: number;
+  maxManagedPolicies: number;
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  httpPort: number;
+}
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['clusterName', 'region'],
+  properties: {
+    clusterName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', description: 'EKS cluster name (or any stable name of a self-managed cluster); part of derived role names and ownership tags.' },
+    region: { type: 'string', pattern: '^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$', description: 'AWS region of the cluster (AWS_REGION).' },
+    oidcIssuer: { type: 'string', pattern: '^(https://)?[^\\s/]+(/[^\\s]*)?$', description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.' },
+    accountId: { type: 'string', pattern: '^[0-9]{12}$', description: 'AWS account of the roles; from STS GetCallerIdentity when unset.' },
+    rolePrefix: { type: 'string', pattern: '^[\\w+=,.@-]{0,32}$', default: '', description: 'Prefix of derived role names.' },
+    rolePath: { type: 'string', pattern: '^/([!-~]*/)?$', maxLength: 256, default: '/', description: 'Path prefix forced on every role.' },
+    permissionsBoundary: { type: 'string', pattern: '^arn:aws(-cn|-us-gov)?:iam::(aws|[0-9]{12}):policy/.+$', description: 'Permissions boundary forced on every role.' },
+    watchNamespaces: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }, default: [], description: 'Namespaces to watch; empty: all.' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Objects reconciled at once (never the same one twice).' },
+    driftPeriodSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 600, description: 'How often each object is re-read from IAM to repair drift.' },
+    logLevel: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info', description: 'Log level.' },
+    awsEndpoint: { type: 'string', pattern: '^https?://', description: 'Endpoint override for IAM, STS and EKS (local IAM endpoints).' },
+    trustPolicyLimit: { type: 'integer', minimum: 2048, maximum: 4096, default: 2048, description: 'Trust policy size quota of the account.' },
+    maxManagedPolicies: { type: 'integer', minimum: 1, maximum: 25, default: 10, description: 'Managed policies per role quota of the account.' },
+    httpPort: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Port of /healthz, /readyz and /metrics.' },
+  },
+} as const;
+
+/** Environment variable for each field. */
+export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
+  clusterName: 'IRSA_CLUSTER_NAME',
+  region: 'AWS_REGION',
+  oidcIssuer: 'IRSA_OIDC_ISSUER',
+  accountId: 'IRSA_ACCOUNT_ID',
+  rolePrefix: 'IRSA_ROLE_PREFIX',
+  rolePath: 'IRSA_ROLE_PATH',
+  permissionsBoundary: 'IRSA_PERMISSIONS_BOUNDARY',
+  watchNamespaces: 'IRSA_WATCH_NAMESPACES',
+  concurrency: 'IRSA_CONCURRENCY',
+  driftPeriodSeconds: 'IRSA_DRIFT_PERIOD_SECONDS',
+  logLevel: 'IRSA_LOG_LEVEL',
+  awsEndpoint: 'IRSA_AWS_ENDPOINT',
+  trustPolicyLimit: 'IRSA_TRUST_POLICY_LIMIT',
+  maxManagedPolicies: 'IRSA_MAX_MANAGED_POLICIES',
+  httpPort: 'IRSA_HTTP_PORT',
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true });
+const validate = ajv.compile<OperatorConfig>(configSchema);
+
+function describe(err: ErrorObject): string {
+  const field = err.instancePath.replace(/^\//, '').replaceAll('/', '.') || (err.params as { missingProperty?: string }).missingProperty || '(root)';
+  const key = field.split('.')[0] as keyof OperatorConfig;
+  const env = key in CONFIG_ENV ? ` (env ${CONFIG_ENV[key]})` : '';
+  if (err.keyword === 'required') return `${field}${env} is required`;
+  if (err.keyword === 'additionalProperties') return `unknown field ${(err.params as { additionalProperty: string }).additionalProperty}`;
+  return `${field}${env} ${err.message ?? 'is invalid'}`;
+}
+
+/** Validates a raw configuration object, filling defaults. Throws ConfigError naming each bad field. */
+export function parseConfig(raw: unknown): OperatorConfig {
+  const copy: unknown = structuredClone(raw);
+  if (!validate(copy)) {
+    throw new ConfigError(`invalid operator configuration: ${(validate.errors ?? []).map(describe).join('; ')}`);
+  }
+  return copy;
+}
+
+/** Reads IRSA_CONFIG (if set) and overlays the environment variables of CONFIG_ENV. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  let base: Record<string, unknown> = {};
+  const file = env.IRSA_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`cannot read the configuration file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
+      throw new ConfigError(`the configuration file ${file} must hold a YAML mapping`);
+    }
+    base = (parsed ?? {}) as Record<string, unknown>;
+  }
+  for (const [field, name] of Object.entries(CONFIG_ENV)) {
+    const value = env[name] ?? (field === 'region' ? env.AWS_DEFAULT_REGION : undefined);
+    if (value === undefined || value === '') continue;
+    base[field] = field === 'watchNamespaces' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+  }
+  return parseConfig(base);
+}

@@ -1,0 +1,376 @@
+// reconcile(key): read the object, compute what it asks for, read what IAM and the cluster have,
+// write only what differs, write status only when it changed. Level-based and idempotent.
+import { randomUUID } from 'node:crypto';
+import { ApiException, type V1ServiceAccount } from '@kubernetes/client-node';
+import {
+  FINALIZER,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  OWNER_ANNOTATION,
+  type IamServiceAccount,
+} from '../api/types.ts';
+import { awsReason } from '../aws/errors.ts';
+import type { IamRoles } from '../aws/iam.ts';
+import { errorMessage, WaitError, TerminalError, terminalCause } from '../errors.ts';
+import type { KubeApi } from '../kube/client.ts';
+import { isKubeStatus } from '../kube/client.ts';
+import type { QueueVerdict } from '../kube/queue.ts';
+import type { Logger } from '../log.ts';
+import { roleNameFromArn } from '../policy/arn.ts';
+import { desiredState, ownedBy, type ClusterIdentity, type Desired, type DesiredServiceAccount } from '../policy/desired.ts';
+import { diffRole } from '../policy/diff.ts';
+import { parsePolicyDocument, type PolicyDocument } from '../policy/document.ts';
+import { trustAllows } from '../policy/trust.ts';
+import { findCondition } from './conditions.ts';
+import { addFinalizer, removeFinalizer } from './finalizers.ts';
+import { buildStatus, type Outcome, type PartOutcome } from './status.ts';
+
+/** Annotation marking a ServiceAccount the operator created (deleted with its object). */
+export const CREATED_ANNOTATION = 'irsa.dev/created';
+
+export interface ReconcilerOptions {
+  driftPeriodMs: number;
+  /** How long to wait before looking again at something that is expected to appear. */
+  waitMs: number;
+  /** Role of the ServiceAccount informer: objects it lists are read from memory. */
+  cachedServiceAccount: (namespace: string, name: string) => V1ServiceAccount | undefined;
+  cachedObject: (namespace: string, name: string) => IamServiceAccount | undefined;
+  identity: () => Promise<ClusterIdentity>;
+  now?: () => Date;
+  random?: () => number;
+}
+
+interface Ctx {
+  key: string;
+  obj: IamServiceAccount;
+  log: Logger;
+}
+
+export class Reconciler {
+  private readonly kube: KubeApi;
+  private readonly roles: IamRoles;
+  private readonly log: Logger;
+  private readonly opts: ReconcilerOptions;
+  /** Last full sync with AWS per key: events between drift checks skip the AWS reads. */
+  private readonly lastSync = new Map<string, { generation: number; at: number }>();
+  private readonly providerChecked = new Map<string, number>();
+
+  constructor(kube: KubeApi, roles: IamRoles, log: Logger, opts: ReconcilerOptions) {
+    this.kube = kube;
+    this.roles = roles;
+    this.log = log;
+    this.opts = opts;
+  }
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  private driftDelay(): number {
+    const r = this.opts.random?.() ?? Math.random();
+    return Math.round(this.opts.driftPeriodMs * (0.9 + 0.2 * r));
+  }
+
+  async reconcile(key: string): Promise<QueueVerdict> {
+    const [namespace = '', name = ''] = key.split('/');
+    const obj = this.opts.cachedObject(namespace, name);
+    if (!obj) {
+      this.lastSync.delete(key);
+      return { kind: 'done' };
+    }
+    const log = this.log.child({ key, generation: obj.metadata.generation, reconcileId: randomUUID() });
+    const ctx: Ctx = { key, obj, log };
+    try {
+      if (obj.metadata.deletionTimestamp) return await this.finalize(ctx);
+      return await this.sync(ctx);
+    } catch (e) {
+      if (isKubeStatus(e, 404)) return { kind: 'done' };
+      if (isKubeStatus(e, 409)) {
+        log.debug('conflict; retrying with a fresh read', { error: errorMessage(e) });
+        return { kind: 'retry' };
+      }
+      log.error('reconcile failed', { error: errorMessage(e) });
+      return { kind: 'retry' };
+    }
+  }
+
+  private async sync(ctx: Ctx): Promise<QueueVerdict> {
+    let { obj } = ctx;
+    const generation = obj.metadata.generation ?? 0;
+    const finalizers = addFinalizer(obj.metadata.finalizers, FINALIZER);
+    if (finalizers) {
+      obj = await this.kube.patchFinalizers(obj.metadata.namespace, obj.metadata.name, finalizers, obj.metadata.resourceVersion ?? '');
+      ctx.obj = obj;
+    }
+
+    let identity: ClusterIdentity;
+    try {
+      identity = await this.opts.identity();
+    } catch (e) {
+      const part = failurePart(e);
+      await this.writeStatus(ctx, { role: part, serviceAccount: undefined, fields: { ...obj.status } }, generation);
+      return part.state === 'stalled' ? { kind: 'drop' } : { kind: 'retry' };
+    }
+
+    const result = desiredState(obj, identity);
+    if (!result.ok) {
+      const part: PartOutcome = { state: 'stalled', ...result.problem };
+      ctx.log.warn('object cannot be reconciled as written', { reason: part.reason, message: part.message });
+      await this.writeStatus(ctx, { role: part, serviceAccount: undefined, fields: { ...obj.status } }, generation);
+      return { kind: 'drop' };
+    }
+    const desired = result.desired;
+    const fields: Outcome['fields'] = {
+      roleARN: desired.roleArn,
+      roleName: desired.roleName,
+      oidcProviderARN: identity.oidcProviderArn,
+      serviceAccountName: desired.serviceAccount?.name,
+      attachedPolicyARNs: desired.role?.managedPolicyArns,
+    };
+
+    let role: PartOutcome;
+    let retry = false;
+    try {
+      role = await this.syncRole(ctx, desired, identity);
+    } catch (e) {
+      role = failurePart(e);
+      retry = role.state !== 'stalled';
+    }
+    // The ServiceAccount is annotated only once the role can be assumed: a pod started earlier
+    // would otherwise get a role ARN that does not work yet.
+    let serviceAccount: PartOutcome | undefined;
+    if (desired.serviceAccount) {
+      if (role.state === 'synced') {
+        try {
+          serviceAccount = await this.syncServiceAccount(ctx, desired.serviceAccount, obj.status?.serviceAccountName);
+        } catch (e) {
+          serviceAccount = failurePart(e);
+          retry ||= serviceAccount.state !== 'stalled';
+        }
+      } else {
+        serviceAccount = { state: 'progressing', reason: 'WaitingForRole', message: 'the ServiceAccount is annotated once the role is in sync' };
+      }
+    }
+    const outcome: Outcome = { role, serviceAccount, fields };
+    await this.writeStatus(ctx, outcome, generation);
+
+    const parts = [role, ...(serviceAccount ? [serviceAccount] : [])];
+    if (parts.every((p) => p.state === 'synced')) {
+      return { kind: 'after', delayMs: this.driftDelay() };
+    }
+    if (retry) return { kind: 'retry' };
+    if (parts.some((p) => p.state === 'stalled')) return { kind: 'drop' };
+    return { kind: 'after', delayMs: this.opts.waitMs };
+  }
+
+  private async syncRole(ctx: Ctx, desired: Desired, identity: ClusterIdentity): Promise<PartOutcome> {
+    const { obj, key } = ctx;
+    const generation = obj.metadata.generation ?? 0;
+    const memo = this.lastSync.get(key);
+    const ready = findCondition(obj.status?.conditions, 'RoleSynced');
+    if (
+      memo?.generation === generation &&
+      this.now().getTime() - memo.at < this.opts.driftPeriodMs &&
+      ready?.status === 'True' &&
+      ready.observedGeneration === generation
+    ) {
+      return { state: 'synced', reason: ready.reason, message: ready.message };
+    }
+    await this.requireProvider(identity);
+
+    if (desired.mode === 'attached' || !desired.role) {
+      const found = await this.roles.readTrust(roleNameFromArn(desired.roleArn) ?? '');
+      if (!found) {
+        throw new WaitError('RoleNotFound', `IAM has no role ${desired.roleArn}: create it or fix attachRoleARN`);
+      }
+      if (found.arn !== desired.roleArn) {
+        throw new TerminalError('RoleNotFound', `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`);
+      }
+      if (!trustAllows(parseTrust(found.trustPolicy), desired.trust)) {
+        throw new WaitError(
+          'TrustPolicyMismatch',
+          `role ${desired.roleArn} does not trust ServiceAccount ${desired.trust.namespace}/${desired.trust.serviceAccountName}: add an Allow statement for sts:AssumeRoleWithWebIdentity by ${desired.trust.oidcProviderArn} with StringEquals ${desired.trust.issuerHostPath}:sub = system:serviceaccount:${desired.trust.namespace}:${desired.trust.serviceAccountName} and ${desired.trust.issuerHostPath}:aud = ${desired.trust.audience}`,
+        );
+      }
+      this.lastSync.set(key, { generation, at: this.now().getTime() });
+      return { state: 'synced', reason: 'RoleTrustVerified', message: `existing role ${desired.roleArn} trusts this ServiceAccount` };
+    }
+
+    const want = desired.role;
+    const actual = await this.roles.read(want.name);
+    if (actual && !ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
+      throw new TerminalError(
+        'RoleNotOwned',
+        `IAM role ${want.name} exists and is not tagged as belonging to ${obj.metadata.namespace}/${obj.metadata.name} in cluster ${identity.clusterName}: choose another roleName, or use attachRoleARN to use that role as it is`,
+      );
+    }
+    if (actual && actual.path !== want.path) {
+      throw new TerminalError('RolePathMismatch', `IAM role ${want.name} has path ${actual.path}, not ${want.path}; IAM cannot move a role: delete it or restore the path`);
+    }
+    const ops = diffRole(want, actual);
+    if (ops.length > 0) {
+      ctx.log.info('updating IAM role', { role: want.name, operations: ops.map((o) => o.op) });
+      await this.roles.apply(want.name, ops);
+    }
+    this.lastSync.set(key, { generation, at: this.now().getTime() });
+    return {
+      state: 'synced',
+      reason: actual ? (ops.length > 0 ? 'RoleUpdated' : 'RoleInSync') : 'RoleCreated',
+      message: `role ${want.arn} matches the spec`,
+    };
+  }
+
+  private async requireProvider(identity: ClusterIdentity): Promise<void> {
+    const checkedAt = this.providerChecked.get(identity.oidcProviderArn);
+    if (checkedAt !== undefined && this.now().getTime() - checkedAt < this.opts.driftPeriodMs) return;
+    if (!(await this.roles.oidcProviderExists(identity.oidcProviderArn))) {
+      throw new WaitError(
+        'OIDCProviderNotFound',
+        `IAM has no OIDC provider ${identity.oidcProviderArn}: create it for the cluster's issuer (eksctl utils associate-iam-oidc-provider, or aws iam create-open-id-connect-provider)`,
+      );
+    }
+    this.providerChecked.set(identity.oidcProviderArn, this.now().getTime());
+  }
+
+  private async readServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
+    return this.opts.cachedServiceAccount(namespace, name) ?? (await this.kube.getServiceAccount(namespace, name));
+  }
+
+  private async syncServiceAccount(ctx: Ctx, want: DesiredServiceAccount, previousName: string | undefined): Promise<PartOutcome> {
+    const { obj } = ctx;
+    const ns = obj.metadata.namespace;
+    if (previousName !== undefined && previousName !== want.name) {
+      await this.releaseServiceAccount(ctx, previousName);
+    }
+    const current = await this.readServiceAccount(ns, want.name);
+    const owner = current?.metadata?.annotations?.[OWNER_ANNOTATION];
+    const ours = current !== undefined && owner === obj.metadata.name;
+    if (!current && !want.create) {
+      throw new WaitError(
+        'ServiceAccountNotFound',
+        `ServiceAccount ${ns}/${want.name} does not exist and serviceAccount.create is false: create it, or set create: true`,
+      );
+    }
+    if (current && owner !== undefined && owner !== obj.metadata.name) {
+      throw new TerminalError('ServiceAccountConflict', `ServiceAccount ${ns}/${want.name} belongs to IamServiceAccount ${owner}: choose another serviceAccount.name`);
+    }
+    if (current && !ours && want.create && !want.overrideExisting) {
+      throw new TerminalError(
+        'ServiceAccountExists',
+        `ServiceAccount ${ns}/${want.name} exists and was not created by irsa-operator: set serviceAccount.overrideExisting: true to take it over, or serviceAccount.create: false to only annotate it`,
+      );
+    }
+    const createdByUs = !current || current.metadata?.annotations?.[CREATED_ANNOTATION] === 'true';
+    const annotations = createdByUs ? { ...want.annotations, [CREATED_ANNOTATION]: 'true' } : want.annotations;
+    const upToDate =
+      current !== undefined &&
+      Object.entries(want.labels).every(([k, v]) => current.metadata?.labels?.[k] === v) &&
+      Object.entries(annotations).every(([k, v]) => current.metadata?.annotations?.[k] === v);
+    if (!upToDate) {
+      ctx.log.info(current ? 'annotating ServiceAccount' : 'creating ServiceAccount', { serviceAccount: want.name });
+      await this.kube.applyServiceAccount(ns, want.name, want.labels, annotations);
+    }
+    return {
+      state: 'synced',
+      reason: upToDate ? 'ServiceAccountInSync' : current ? 'ServiceAccountAnnotated' : 'ServiceAccountCreated',
+      message: `ServiceAccount ${want.name} carries the role annotations`,
+    };
+  }
+
+  /** Deletes a ServiceAccount the operator created, or takes back its fields from one it annotated. */
+  private async releaseServiceAccount(ctx: Ctx, name: string): Promise<void> {
+    const ns = ctx.obj.metadata.namespace;
+    const sa = await this.readServiceAccount(ns, name);
+    if (sa?.metadata?.annotations?.[OWNER_ANNOTATION] !== ctx.obj.metadata.name) return;
+    if (sa.metadata.annotations[CREATED_ANNOTATION] === 'true' && sa.metadata.uid) {
+      ctx.log.info('deleting ServiceAccount', { serviceAccount: name });
+      await this.kube.deleteServiceAccount(ns, name, sa.metadata.uid);
+    } else {
+      ctx.log.info('removing role annotations from ServiceAccount', { serviceAccount: name });
+      await this.kube.applyServiceAccount(ns, name, {}, {});
+    }
+  }
+
+  private async finalize(ctx: Ctx): Promise<QueueVerdict> {
+    const { obj, key } = ctx;
+    const remaining = removeFinalizer(obj.metadata.finalizers, FINALIZER);
+    if (!remaining) return { kind: 'done' };
+    try {
+      await this.cleanUp(ctx);
+    } catch (e) {
+      const part = failurePart(e);
+      ctx.log.warn('cleanup failed; the finalizer stays', { reason: part.reason, message: part.message });
+      await this.writeStatus(
+        ctx,
+        { role: { ...part, state: part.state === 'stalled' ? 'stalled' : 'progressing' }, serviceAccount: undefined, fields: { ...obj.status } },
+        obj.metadata.generation ?? 0,
+      );
+      return part.state === 'stalled' ? { kind: 'drop' } : { kind: 'retry' };
+    }
+    await this.kube.patchFinalizers(obj.metadata.namespace, obj.metadata.name, remaining, obj.metadata.resourceVersion ?? '');
+    this.lastSync.delete(key);
+    ctx.log.info('finalized');
+    return { kind: 'done' };
+  }
+
+  private async cleanUp(ctx: Ctx): Promise<void> {
+    const { obj } = ctx;
+    const saName = obj.status?.serviceAccountName;
+    if (saName && obj.spec.roleOnly !== true) await this.releaseServiceAccount(ctx, saName);
+    if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
+    const roleName = obj.status?.roleName;
+    if (!roleName) return;
+    const identity = await this.opts.identity();
+    const actual = await this.roles.read(roleName);
+    if (!actual) return;
+    if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
+      ctx.log.warn('role is not owned by this object; leaving it', { role: roleName });
+      return;
+    }
+    ctx.log.info('deleting IAM role', { role: roleName });
+    await this.roles.delete(roleName);
+    await this.event(ctx, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
+  }
+
+  private async writeStatus(ctx: Ctx, outcome: Outcome, generation: number): Promise<void> {
+    const { obj } = ctx;
+    const prevReady = findCondition(obj.status?.conditions, 'Ready');
+    const { status, changed } = buildStatus(obj.status, outcome, generation, this.now().toISOString());
+    if (!changed) return;
+    try {
+      await this.kube.patchStatus(obj.metadata.namespace, obj.metadata.name, status);
+    } catch (e) {
+      if (isKubeStatus(e, 404)) return;
+      throw e;
+    }
+    const ready = findCondition(status.conditions, 'Ready');
+    if (ready && (ready.status !== prevReady?.status || ready.reason !== prevReady.reason)) {
+      await this.event(ctx, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, ready.message);
+    }
+  }
+
+  private async event(ctx: Ctx, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.kube.createEvent({ regarding: ctx.obj, type, reason, message }, this.now());
+    } catch (e) {
+      ctx.log.warn('could not record an Event', { reason, error: errorMessage(e) });
+    }
+  }
+}
+
+function parseTrust(text: string): PolicyDocument {
+  try {
+    return parsePolicyDocument(text);
+  } catch {
+    return {};
+  }
+}
+
+/** How a failure shows in status: terminal -> stalled, expected wait or transient -> progressing. */
+export function failurePart(e: unknown): PartOutcome {
+  const terminal = terminalCause(e);
+  if (terminal) return { state: 'stalled', reason: terminal.reason, message: terminal.message };
+  if (e instanceof WaitError) return { state: 'progressing', reason: e.reason, message: e.message };
+  if (e instanceof ApiException) return { state: 'progressing', reason: 'KubernetesApiError', message: `Kubernetes API answered ${e.code}: ${errorMessage(e)}` };
+  return { state: 'progressing', reason: awsReason(e), message: errorMessage(e) };
+}

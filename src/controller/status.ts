@@ -1,0 +1,75 @@
+// From the outcome of one reconcile to the object's status: kstatus-compatible conditions
+// (Ready, RoleSynced, ServiceAccountSynced, Reconciling, Stalled). Pure.
+import type { Condition, ConditionType, IamServiceAccountStatus } from '../api/types.ts';
+import { removeCondition, setCondition } from './conditions.ts';
+
+/** How one part (the role, the ServiceAccount) ended. */
+export type PartOutcome =
+  | { state: 'synced'; reason: string; message: string }
+  | { state: 'progressing'; reason: string; message: string }
+  | { state: 'stalled'; reason: string; message: string };
+
+export interface Outcome {
+  role: PartOutcome;
+  /** undefined in roleOnly mode: no ServiceAccount condition at all. */
+  serviceAccount: PartOutcome | undefined;
+  fields: Omit<IamServiceAccountStatus, 'conditions' | 'observedGeneration'>;
+}
+
+const SEVERITY = { synced: 0, progressing: 1, stalled: 2 } as const;
+
+function partCondition(type: ConditionType, p: PartOutcome, generation: number) {
+  const status = p.state === 'synced' ? 'True' : p.state === 'stalled' ? 'False' : 'Unknown';
+  return { type, status, reason: p.reason, message: p.message, observedGeneration: generation } as const;
+}
+
+export function buildStatus(
+  prev: IamServiceAccountStatus | undefined,
+  outcome: Outcome,
+  generation: number,
+  now: string,
+): { status: IamServiceAccountStatus; changed: boolean } {
+  let conditions: Condition[] = prev?.conditions ?? [];
+  let changed = false;
+  const apply = (r: { conditions: Condition[]; changed: boolean }) => {
+    conditions = r.conditions;
+    changed ||= r.changed;
+  };
+  const parts = [outcome.role, ...(outcome.serviceAccount ? [outcome.serviceAccount] : [])];
+  const worst = parts.reduce((a, b) => (SEVERITY[b.state] > SEVERITY[a.state] ? b : a));
+
+  apply(setCondition(conditions, partCondition('RoleSynced', outcome.role, generation), now));
+  if (outcome.serviceAccount) {
+    apply(setCondition(conditions, partCondition('ServiceAccountSynced', outcome.serviceAccount, generation), now));
+  } else {
+    apply(removeCondition(conditions, 'ServiceAccountSynced'));
+  }
+  const ready = worst.state === 'synced'
+    ? { reason: 'Synced', message: readyMessage(outcome) }
+    : { reason: worst.reason, message: worst.message };
+  apply(setCondition(conditions, { type: 'Ready', status: worst.state === 'synced' ? 'True' : 'False', ...ready, observedGeneration: generation }, now));
+  apply(worst.state === 'progressing'
+    ? setCondition(conditions, { type: 'Reconciling', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation }, now)
+    : removeCondition(conditions, 'Reconciling'));
+  apply(worst.state === 'stalled'
+    ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation }, now)
+    : removeCondition(conditions, 'Stalled'));
+
+  const status: IamServiceAccountStatus = { ...prev, ...outcome.fields, observedGeneration: generation, conditions };
+  for (const key of Object.keys(outcome.fields) as (keyof Outcome['fields'])[]) {
+    if (outcome.fields[key] === undefined) delete status[key];
+  }
+  changed ||= JSON.stringify(stripConditions(prev)) !== JSON.stringify(stripConditions(status));
+  return { status, changed };
+}
+
+function readyMessage(o: Outcome): string {
+  const sa = o.fields.serviceAccountName;
+  return sa ? `ServiceAccount ${sa} can assume ${o.fields.roleARN ?? 'the role'}` : `role ${o.fields.roleARN ?? ''} is in sync`;
+}
+
+function stripConditions(s: IamServiceAccountStatus | undefined): unknown {
+  if (!s) return {};
+  const { conditions: _conditions, ...rest } = s;
+  return Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b)));
+}

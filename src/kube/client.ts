@@ -1,0 +1,141 @@
+// The few Kubernetes calls the operator makes, typed, on top of @kubernetes/client-node.
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1ServiceAccount,
+} from '@kubernetes/client-node';
+import { FIELD_MANAGER, GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountStatus } from '../api/types.ts';
+
+export type KubeWrite = 'patchStatus' | 'patchFinalizers' | 'applyServiceAccount' | 'deleteServiceAccount' | 'createEvent';
+export type KubeWriteObserver = (write: KubeWrite, ok: boolean) => void;
+
+export function isKubeStatus(e: unknown, code: number): boolean {
+  return e instanceof ApiException && e.code === code;
+}
+
+export interface EventInput {
+  regarding: IamServiceAccount;
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export class KubeApi {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly observer: KubeWriteObserver | undefined;
+
+  constructor(kc: KubeConfig, observer?: KubeWriteObserver) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.observer = observer;
+  }
+
+  private async write<T>(kind: KubeWrite, fn: () => Promise<T>): Promise<T> {
+    try {
+      const out = await fn();
+      this.observer?.(kind, true);
+      return out;
+    } catch (e) {
+      this.observer?.(kind, false);
+      throw e;
+    }
+  }
+
+  /** A fresh read, bypassing the informer cache; undefined when it is gone. */
+  async getIamServiceAccount(namespace: string, name: string): Promise<IamServiceAccount | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as IamServiceAccount;
+    } catch (e) {
+      if (isKubeStatus(e, 404)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Merge-patches only `status`. */
+  async patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<IamServiceAccount> {
+    return this.write('patchStatus', async () =>
+      (await this.custom.patchNamespacedCustomObjectStatus(
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )) as IamServiceAccount,
+    );
+  }
+
+  /** Replaces the finalizer list, guarded by resourceVersion (409 when someone else wrote first). */
+  async patchFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<IamServiceAccount> {
+    return this.write('patchFinalizers', async () =>
+      (await this.custom.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { metadata: { finalizers, resourceVersion } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )) as IamServiceAccount,
+    );
+  }
+
+  async getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
+    try {
+      return await this.core.readNamespacedServiceAccount({ namespace, name });
+    } catch (e) {
+      if (isKubeStatus(e, 404)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Server-side apply of exactly the fields the operator owns, as field manager irsa-operator.
+   * Fields other managers own (Helm, Argo CD) stay; fields we stop sending are removed.
+   */
+  async applyServiceAccount(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<V1ServiceAccount> {
+    const body = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels, annotations } };
+    return this.write('applyServiceAccount', () =>
+      this.core.patchNamespacedServiceAccount(
+        { namespace, name, body, fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', force: true },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      ),
+    );
+  }
+
+  /** Deletes the ServiceAccount with this uid; false when it was already gone or replaced. */
+  async deleteServiceAccount(namespace: string, name: string, uid: string): Promise<boolean> {
+    try {
+      await this.write('deleteServiceAccount', () => this.core.deleteNamespacedServiceAccount({ namespace, name, body: { preconditions: { uid } } }));
+      return true;
+    } catch (e) {
+      if (isKubeStatus(e, 404) || isKubeStatus(e, 409)) return false;
+      throw e;
+    }
+  }
+
+  async createEvent(e: EventInput, now: Date): Promise<void> {
+    const md = e.regarding.metadata;
+    await this.write('createEvent', () =>
+      this.core.createNamespacedEvent({
+        namespace: md.namespace,
+        body: {
+          metadata: { generateName: `${md.name}.`, namespace: md.namespace },
+          involvedObject: {
+            apiVersion: e.regarding.apiVersion,
+            kind: e.regarding.kind,
+            name: md.name,
+            namespace: md.namespace,
+            ...(md.uid ? { uid: md.uid } : {}),
+            ...(md.resourceVersion ? { resourceVersion: md.resourceVersion } : {}),
+          },
+          type: e.type,
+          reason: e.reason,
+          message: e.message.slice(0, 1024),
+          source: { component: FIELD_MANAGER },
+          reportingComponent: FIELD_MANAGER,
+          reportingInstance: FIELD_MANAGER,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      }),
+    );
+  }
+}

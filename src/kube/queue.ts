@@ -1,0 +1,143 @@
+// A work queue of object keys in the manner of client-go's: a key waits at most once, is never
+// handled by two workers at once (an add while it is handled marks it dirty and it runs again
+// after), and failed keys come back after a per-key exponential backoff with jitter.
+
+export type QueueVerdict =
+  /** Done; reset the key's backoff. */
+  | { kind: 'done' }
+  /** Done for now; come back after this delay (resets the backoff). */
+  | { kind: 'after'; delayMs: number }
+  /** Failed; come back after the key's next backoff delay. */
+  | { kind: 'retry' }
+  /** Failed in a way retrying cannot fix; wait for the next add. */
+  | { kind: 'drop' };
+
+export interface QueueOptions {
+  concurrency: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** In [0, 1); injectable so that tests see exact delays. */
+  random?: () => number;
+}
+
+/** Delay before the n-th retry (n >= 1): base * 2^(n-1), capped, with jitter in [d/2, d]. */
+export function backoffDelay(n: number, baseMs: number, maxMs: number, random: () => number): number {
+  const d = Math.min(maxMs, baseMs * 2 ** Math.min(n - 1, 52));
+  return Math.round(d / 2 + (d / 2) * random());
+}
+
+export class WorkQueue {
+  private readonly opts: Required<QueueOptions>;
+  private readonly handler: (key: string) => Promise<QueueVerdict>;
+  private readonly waiting: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly failures = new Map<string, number>();
+  private active = 0;
+  private started = false;
+  private stopping = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(handler: (key: string) => Promise<QueueVerdict>, opts: QueueOptions) {
+    this.handler = handler;
+    this.opts = { random: Math.random, ...opts };
+  }
+
+  /** Number of keys waiting to be handled (not counting delayed ones). */
+  get depth(): number {
+    return this.waiting.length;
+  }
+
+  start(): void {
+    this.started = true;
+    this.pump();
+  }
+
+  add(key: string): void {
+    if (this.stopping) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.waiting.push(key);
+    this.pump();
+  }
+
+  addAfter(key: string, delayMs: number): void {
+    if (this.stopping) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = Date.now() + delayMs;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.timers.set(key, { at, timer });
+  }
+
+  /** Stops taking keys, drops delayed ones and resolves when in-flight keys are done. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.waiting.length = 0;
+    this.queued.clear();
+    if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.started && !this.stopping && this.active < this.opts.concurrency && this.waiting.length > 0) {
+      const key = this.waiting.shift() as string;
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.active++;
+      void this.run(key);
+    }
+  }
+
+  private async run(key: string): Promise<void> {
+    let verdict: QueueVerdict;
+    try {
+      verdict = await this.handler(key);
+    } catch {
+      verdict = { kind: 'retry' };
+    }
+    this.processing.delete(key);
+    this.active--;
+    this.settle(key, verdict);
+    if (this.dirty.delete(key)) this.add(key);
+    if (this.active === 0 && this.stopping) for (const w of this.idleWaiters.splice(0)) w();
+    this.pump();
+  }
+
+  private settle(key: string, verdict: QueueVerdict): void {
+    switch (verdict.kind) {
+      case 'done':
+        this.failures.delete(key);
+        return;
+      case 'after':
+        this.failures.delete(key);
+        this.addAfter(key, verdict.delayMs);
+        return;
+      case 'retry': {
+        const n = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, n);
+        this.addAfter(key, backoffDelay(n, this.opts.baseDelayMs, this.opts.maxDelayMs, this.opts.random));
+        return;
+      }
+      case 'drop':
+        this.failures.delete(key);
+        return;
+    }
+  }
+}

@@ -1,0 +1,230 @@
+// From an IamServiceAccount and the cluster's identity to the role and ServiceAccount it asks for.
+// Pure: every failure is a `SpecProblem` with a CamelCase reason and a message for people.
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  OWNER_ANNOTATION,
+  SA_ANNOTATIONS,
+  WELL_KNOWN_POLICY_NAMES,
+  type IamServiceAccount,
+} from '../api/types.ts';
+import { defaultAudience, managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
+import { minifiedLength, type PolicyDocument } from './document.ts';
+import { deriveRoleName } from './naming.ts';
+import { buildTrustPolicy, trustPolicyTooLarge, type TrustSubject } from './trust.ts';
+import { WELL_KNOWN_POLICIES } from './wellknown.ts';
+
+/** What the operator knows of the cluster and what its configuration forces. */
+export interface ClusterIdentity {
+  clusterName: string;
+  partition: Partition;
+  account: string;
+  issuerHostPath: string;
+  oidcProviderArn: string;
+  rolePrefix: string;
+  /** Forced path prefix: every role lives below it. */
+  rolePathPrefix: string;
+  /** Forced permissions boundary, if any. */
+  permissionsBoundary?: string | undefined;
+  trustPolicyLimit: number;
+  maxManagedPolicies: number;
+}
+
+export const OWNER_TAGS = {
+  managedBy: 'irsa.dev/managed-by',
+  cluster: 'irsa.dev/cluster',
+  namespace: 'irsa.dev/namespace',
+  name: 'irsa.dev/name',
+} as const;
+
+/** IAM's limit on the inline policies of one role, summed, in characters without white space. */
+export const INLINE_POLICIES_LIMIT = 10240;
+export const ATTACH_POLICY_NAME = 'irsa-attach-policy';
+export const wellKnownPolicyName = (name: string): string => `irsa-wellknown-${name}`;
+
+export interface DesiredRole {
+  name: string;
+  path: string;
+  arn: string;
+  description: string;
+  maxSessionDuration: number;
+  permissionsBoundary: string | undefined;
+  trustPolicy: PolicyDocument;
+  tags: Record<string, string>;
+  managedPolicyArns: string[];
+  inlinePolicies: Record<string, PolicyDocument>;
+}
+
+export interface DesiredServiceAccount {
+  name: string;
+  create: boolean;
+  overrideExisting: boolean;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface Desired {
+  /** managed: the operator owns the role; attached: an existing role, only verified. */
+  mode: 'managed' | 'attached';
+  roleArn: string;
+  roleName: string;
+  role: DesiredRole | undefined;
+  trust: TrustSubject;
+  serviceAccount: DesiredServiceAccount | undefined;
+  deletionPolicy: 'Delete' | 'Retain';
+}
+
+export interface SpecProblem {
+  reason: string;
+  message: string;
+}
+
+export type DesiredResult = { ok: true; desired: Desired } | { ok: false; problem: SpecProblem };
+
+const problem = (reason: string, message: string): DesiredResult => ({ ok: false, problem: { reason, message } });
+
+export function joinRolePath(prefix: string, path: string | undefined): string {
+  const p = path ?? '/';
+  return prefix.endsWith('/') ? `${prefix}${p.slice(1)}` : `${prefix}${p}`;
+}
+
+export function desiredState(obj: IamServiceAccount, id: ClusterIdentity): DesiredResult {
+  const { spec, metadata } = obj;
+  const namespace = metadata.namespace;
+  const roleOnly = spec.roleOnly === true;
+  const saName = spec.serviceAccount?.name ?? metadata.name;
+  const audience = spec.audience ?? defaultAudience(id.partition);
+  const trust: TrustSubject = {
+    oidcProviderArn: id.oidcProviderArn,
+    issuerHostPath: id.issuerHostPath,
+    namespace,
+    serviceAccountName: saName,
+    audience,
+  };
+  const deletionPolicy = spec.deletionPolicy ?? 'Delete';
+
+  let role: DesiredRole | undefined;
+  let arn: string;
+  let roleName: string;
+  if (spec.attachRoleARN !== undefined) {
+    arn = spec.attachRoleARN;
+    roleName = roleNameFromArn(arn) ?? '';
+    if (!arn.startsWith(`arn:${id.partition}:`)) {
+      return problem('PartitionMismatch', `attachRoleARN is in another partition than this cluster (${id.partition})`);
+    }
+  } else {
+    const built = buildRole(obj, id, trust);
+    if ('reason' in built) return { ok: false, problem: built };
+    role = built;
+    arn = built.arn;
+    roleName = built.name;
+  }
+
+  const serviceAccount = roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn);
+  return { ok: true, desired: { mode: role ? 'managed' : 'attached', roleArn: arn, roleName, role, trust, serviceAccount, deletionPolicy } };
+}
+
+function buildRole(obj: IamServiceAccount, id: ClusterIdentity, trust: TrustSubject): DesiredRole | SpecProblem {
+  const { spec, metadata } = obj;
+  const name = spec.roleName ?? deriveRoleName(id.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
+  const path = joinRolePath(id.rolePathPrefix, spec.rolePath);
+  if (path.length > 512) return { reason: 'InvalidRolePath', message: `role path ${path} is over 512 characters` };
+
+  const trustPolicy = buildTrustPolicy(trust);
+  const tooLarge = trustPolicyTooLarge(trustPolicy, id.trustPolicyLimit);
+  if (tooLarge) return { reason: 'TrustPolicyTooLarge', message: tooLarge };
+
+  if (spec.permissionsBoundary !== undefined && id.permissionsBoundary !== undefined && spec.permissionsBoundary !== id.permissionsBoundary) {
+    return {
+      reason: 'PermissionsBoundaryForced',
+      message: `the operator forces the permissions boundary ${id.permissionsBoundary}: remove spec.permissionsBoundary or set it to that ARN`,
+    };
+  }
+
+  const managed = new Set(spec.attachPolicyARNs ?? []);
+  const inlinePolicies: Record<string, PolicyDocument> = {};
+  if (spec.attachPolicy !== undefined) inlinePolicies[ATTACH_POLICY_NAME] = spec.attachPolicy;
+  for (const wk of WELL_KNOWN_POLICY_NAMES) {
+    if (spec.wellKnownPolicies?.[wk] !== true) continue;
+    const def = WELL_KNOWN_POLICIES[wk];
+    for (const m of def.managedPolicies) managed.add(managedPolicyArn(id.partition, 'aws', m));
+    if (def.statements.length > 0) {
+      inlinePolicies[wellKnownPolicyName(wk)] = {
+        Version: '2012-10-17',
+        Statement: fillPlaceholders(def.statements, id),
+      };
+    }
+  }
+  for (const a of managed) {
+    if (!a.startsWith(`arn:${id.partition}:`)) {
+      return { reason: 'PartitionMismatch', message: `policy ${a} is in another partition than this cluster (${id.partition})` };
+    }
+  }
+  if (managed.size > id.maxManagedPolicies) {
+    return {
+      reason: 'TooManyManagedPolicies',
+      message: `${managed.size} managed policies (attachPolicyARNs and wellKnownPolicies together) are over the limit of ${id.maxManagedPolicies} per role: merge some into attachPolicy`,
+    };
+  }
+  const inlineSize = Object.entries(inlinePolicies).reduce((n, [k, d]) => n + k.length + minifiedLength(d), 0);
+  if (inlineSize > INLINE_POLICIES_LIMIT) {
+    return {
+      reason: 'InlinePolicyTooLarge',
+      message: `the inline policies would total ${inlineSize} characters, over IAM's limit of ${INLINE_POLICIES_LIMIT} per role: move statements into managed policies`,
+    };
+  }
+
+  return {
+    name,
+    path,
+    arn: roleArn(id.partition, id.account, path, name),
+    description: spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
+    maxSessionDuration: spec.maxSessionDuration ?? 3600,
+    permissionsBoundary: id.permissionsBoundary ?? spec.permissionsBoundary,
+    trustPolicy,
+    tags: { ...(spec.tags ?? {}), ...ownerTags(id.clusterName, metadata.namespace, metadata.name) },
+    managedPolicyArns: [...managed].sort(),
+    inlinePolicies,
+  };
+}
+
+export function ownerTags(cluster: string, namespace: string, name: string): Record<string, string> {
+  return {
+    [OWNER_TAGS.managedBy]: MANAGED_BY_VALUE,
+    [OWNER_TAGS.cluster]: cluster,
+    [OWNER_TAGS.namespace]: namespace,
+    [OWNER_TAGS.name]: name,
+  };
+}
+
+/** Whether a role's tags say it belongs to this object. */
+export function ownedBy(tags: Record<string, string>, cluster: string, namespace: string, name: string): boolean {
+  const want = ownerTags(cluster, namespace, name);
+  return Object.entries(want).every(([k, v]) => tags[k] === v);
+}
+
+function fillPlaceholders(statements: readonly Record<string, unknown>[], id: ClusterIdentity): Record<string, unknown>[] {
+  const text = JSON.stringify(statements)
+    .replaceAll('${Partition}', id.partition)
+    .replaceAll('${ClusterName}', id.clusterName);
+  return JSON.parse(text) as Record<string, unknown>[];
+}
+
+function buildServiceAccount(obj: IamServiceAccount, name: string, audience: string, arn: string): DesiredServiceAccount {
+  const sa = obj.spec.serviceAccount ?? {};
+  const annotations: Record<string, string> = {
+    ...(sa.annotations ?? {}),
+    [SA_ANNOTATIONS.roleArn]: arn,
+    [SA_ANNOTATIONS.audience]: audience,
+    [SA_ANNOTATIONS.stsRegionalEndpoints]: String(obj.spec.stsRegionalEndpoints ?? true),
+    [SA_ANNOTATIONS.tokenExpiration]: String(obj.spec.tokenExpiration ?? 86400),
+    [OWNER_ANNOTATION]: obj.metadata.name,
+  };
+  return {
+    name,
+    create: sa.create ?? true,
+    overrideExisting: sa.overrideExisting ?? false,
+    labels: { ...(sa.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+    annotations,
+  };
+}
