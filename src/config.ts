@@ -35,8 +35,8 @@ export const configSchema = {
   required: ['clusterName', 'region'],
   properties: {
     clusterName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', description: 'EKS cluster name (or any stable name of a self-managed cluster); part of derived role names and ownership tags.' },
-    region: { type: 'string', pattern: '^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$', description: 'AWS region of the cluster (AWS_REGION).' },
-    oidcIssuer: { type: 'string', pattern: '^(https://)?[^\\s/]+(/[^\\s]*)?$', description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.' },
+    region: { type: 'string', pattern: '^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$', description: 'AWS region of the cluster (AWS_REGION).' },
+    oidcIssuer: { type: 'string', pattern: '^(https://)?[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s]*)?$', description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.' },
     accountId: { type: 'string', pattern: '^[0-9]{12}$', description: 'AWS account of the roles; from STS GetCallerIdentity when unset.' },
     rolePrefix: { type: 'string', pattern: '^[\\w+=,.@-]{0,32}$', default: '', description: 'Prefix of derived role names.' },
     rolePath: { type: 'string', pattern: '^/([!-~]*/)?$', maxLength: 256, default: '/', description: 'Path prefix forced on every role.' },

@@ -10,8 +10,11 @@ export const PLURAL = 'iamserviceaccounts';
 export const FINALIZER = 'irsa.dev/finalizer';
 export const FIELD_MANAGER = 'irsa-operator';
 
-/** Label the operator puts on every ServiceAccount it writes; its informer selects on it. */
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/**
+ * Label the operator puts on every ServiceAccount it writes; its informer selects on it. Not
+ * app.kubernetes.io/managed-by: Helm and others own that one on the ServiceAccounts they make.
+ */
+export const MANAGED_BY_LABEL = 'irsa.dev/managed-by';
 export const MANAGED_BY_VALUE = 'irsa-operator';
 /** Annotation naming the IamServiceAccount that owns a ServiceAccount (`<name>`; same namespace). */
 export const OWNER_ANNOTATION = 'irsa.dev/owner';

@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { ApiException, type V1ServiceAccount } from '@kubernetes/client-node';
 import {
   FINALIZER,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
   OWNER_ANNOTATION,
   type IamServiceAccount,
 } from '../api/types.ts';
@@ -193,7 +191,7 @@ export class Reconciler {
         );
       }
       this.lastSync.set(key, { generation, at: this.now().getTime() });
-      return { state: 'synced', reason: 'RoleTrustVerified', message: `existing role ${desired.roleArn} trusts this ServiceAccount` };
+      return { state: 'synced', reason: 'Synced', message: `existing role ${desired.roleArn} trusts this ServiceAccount` };
     }
 
     const want = desired.role;
@@ -209,15 +207,15 @@ export class Reconciler {
     }
     const ops = diffRole(want, actual);
     if (ops.length > 0) {
-      ctx.log.info('updating IAM role', { role: want.name, operations: ops.map((o) => o.op) });
+      const names = ops.map((o) => o.op);
+      ctx.log.info(actual ? 'updating IAM role' : 'creating IAM role', { role: want.name, operations: names });
       await this.roles.apply(want.name, ops);
+      await this.event(ctx, 'Normal', actual ? 'RoleUpdated' : 'RoleCreated', `${actual ? 'updated' : 'created'} IAM role ${want.arn}: ${[...new Set(names)].join(', ')}`);
     }
     this.lastSync.set(key, { generation, at: this.now().getTime() });
-    return {
-      state: 'synced',
-      reason: actual ? (ops.length > 0 ? 'RoleUpdated' : 'RoleInSync') : 'RoleCreated',
-      message: `role ${want.arn} matches the spec`,
-    };
+    // Condition reasons say how things are, not what this pass did: a pass that writes nothing
+    // must leave the status as it was. What was done goes into Events.
+    return { state: 'synced', reason: 'Synced', message: `role ${want.arn} matches the spec` };
   }
 
   private async requireProvider(identity: ClusterIdentity): Promise<void> {
@@ -269,12 +267,9 @@ export class Reconciler {
     if (!upToDate) {
       ctx.log.info(current ? 'annotating ServiceAccount' : 'creating ServiceAccount', { serviceAccount: want.name });
       await this.kube.applyServiceAccount(ns, want.name, want.labels, annotations);
+      await this.event(ctx, 'Normal', current ? 'ServiceAccountAnnotated' : 'ServiceAccountCreated', `${current ? 'annotated' : 'created'} ServiceAccount ${want.name}`);
     }
-    return {
-      state: 'synced',
-      reason: upToDate ? 'ServiceAccountInSync' : current ? 'ServiceAccountAnnotated' : 'ServiceAccountCreated',
-      message: `ServiceAccount ${want.name} carries the role annotations`,
-    };
+    return { state: 'synced', reason: 'Synced', message: `ServiceAccount ${want.name} carries the role annotations` };
   }
 
   /** Deletes a ServiceAccount the operator created, or takes back its fields from one it annotated. */

@@ -55,10 +55,9 @@ export function buildStatus(
     ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation }, now)
     : removeCondition(conditions, 'Stalled'));
 
-  const status: IamServiceAccountStatus = { ...prev, ...outcome.fields, observedGeneration: generation, conditions };
-  for (const key of Object.keys(outcome.fields) as (keyof Outcome['fields'])[]) {
-    if (outcome.fields[key] === undefined) delete status[key];
-  }
+  // A field the outcome leaves undefined is dropped (roleOnly has no serviceAccountName, say).
+  const merged = { ...prev, ...outcome.fields, observedGeneration: generation, conditions };
+  const status = Object.fromEntries(Object.entries(merged as Record<string, unknown>).filter(([, v]) => v !== undefined)) as IamServiceAccountStatus;
   changed ||= JSON.stringify(stripConditions(prev)) !== JSON.stringify(stripConditions(status));
   return { status, changed };
 }

@@ -8,6 +8,7 @@ import {
   WELL_KNOWN_POLICY_NAMES,
   type IamServiceAccount,
 } from '../api/types.ts';
+import { validateSpec, type SpecProblem } from '../api/validate.ts';
 import { defaultAudience, managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
 import { minifiedLength, type PolicyDocument } from './document.ts';
 import { deriveRoleName } from './naming.ts';
@@ -74,10 +75,6 @@ export interface Desired {
   deletionPolicy: 'Delete' | 'Retain';
 }
 
-export interface SpecProblem {
-  reason: string;
-  message: string;
-}
 
 export type DesiredResult = { ok: true; desired: Desired } | { ok: false; problem: SpecProblem };
 
@@ -89,6 +86,8 @@ export function joinRolePath(prefix: string, path: string | undefined): string {
 }
 
 export function desiredState(obj: IamServiceAccount, id: ClusterIdentity): DesiredResult {
+  const invalid = validateSpec(obj.spec);
+  if (invalid) return { ok: false, problem: invalid };
   const { spec, metadata } = obj;
   const namespace = metadata.namespace;
   const roleOnly = spec.roleOnly === true;
@@ -155,7 +154,8 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, trust: TrustSubj
       };
     }
   }
-  for (const a of managed) {
+  const boundary = id.permissionsBoundary ?? spec.permissionsBoundary;
+  for (const a of [...managed, ...(boundary === undefined ? [] : [boundary])]) {
     if (!a.startsWith(`arn:${id.partition}:`)) {
       return { reason: 'PartitionMismatch', message: `policy ${a} is in another partition than this cluster (${id.partition})` };
     }
@@ -180,7 +180,7 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, trust: TrustSubj
     arn: roleArn(id.partition, id.account, path, name),
     description: spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
-    permissionsBoundary: id.permissionsBoundary ?? spec.permissionsBoundary,
+    permissionsBoundary: boundary,
     trustPolicy,
     tags: { ...(spec.tags ?? {}), ...ownerTags(id.clusterName, metadata.namespace, metadata.name) },
     managedPolicyArns: [...managed].sort(),

@@ -55,7 +55,7 @@ export function diffRole(desired: DesiredRole, actual: ActualRole | undefined): 
   }
   const changedTags = Object.fromEntries(Object.entries(desired.tags).filter(([k, v]) => actual.tags[k] !== v));
   if (Object.keys(changedTags).length > 0) ops.push({ op: 'TagRole', tags: changedTags });
-  const extraTags = Object.keys(actual.tags).filter((k) => !(k in desired.tags)).sort();
+  const extraTags = Object.keys(actual.tags).filter((k) => !Object.hasOwn(desired.tags, k)).sort();
   if (extraTags.length > 0) ops.push({ op: 'UntagRole', keys: extraTags });
 
   const attached = new Set(actual.managedPolicyArns);
@@ -66,7 +66,7 @@ export function diffRole(desired: DesiredRole, actual: ActualRole | undefined): 
   }
   for (const arn of [...attached].sort()) if (!wanted.has(arn)) ops.push({ op: 'DetachRolePolicy', arn });
   for (const name of Object.keys(actual.inlinePolicies).sort()) {
-    if (!(name in desired.inlinePolicies)) ops.push({ op: 'DeleteRolePolicy', name });
+    if (!Object.hasOwn(desired.inlinePolicies, name)) ops.push({ op: 'DeleteRolePolicy', name });
   }
   return ops;
 }

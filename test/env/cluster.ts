@@ -1,0 +1,188 @@
+// The local environment: etcd + kube-apiserver (real, built by setup.sh) and moto as IAM/STS/EKS
+// behind a call-counting proxy, all on loopback. Used by the tests and by `npm start`.
+import { generateKeyPairSync } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AwsProxy } from './aws-proxy.ts';
+import { freePort, startProcess, waitFor, type Started } from './processes.ts';
+
+export const REPO = new URL('../../', import.meta.url).pathname;
+export const TEST_REGION = 'us-east-1';
+export const TEST_ACCOUNT = '123456789012';
+export const TEST_CLUSTER = 'local';
+/** The issuer the local apiserver signs ServiceAccount tokens with, as on EKS. */
+export const TEST_ISSUER = 'https://oidc.irsa.local/id/LOCALTESTENV';
+
+/** What another process needs to use a running environment (serialised into IRSA_TESTENV). */
+export interface EnvInfo {
+  dir: string;
+  apiserverUrl: string;
+  adminKubeconfig: string;
+  operatorKubeconfig: string;
+  auditLog: string;
+  motoUrl: string;
+  awsEndpoint: string;
+  kubectl: string;
+}
+
+export interface RunningEnv extends EnvInfo {
+  stop: () => Promise<void>;
+}
+
+interface Binaries {
+  KUBE_APISERVER: string;
+  KUBECTL: string;
+  ETCD: string;
+  MOTO_SERVER: string;
+}
+
+function readBinaries(): Binaries {
+  const file = join(REPO, '.cache/testenv.env');
+  if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run env:setup\` first`);
+  const vars = Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  ) as Partial<Binaries>;
+  for (const k of ['KUBE_APISERVER', 'KUBECTL', 'ETCD', 'MOTO_SERVER'] as const) {
+    if (!vars[k] || !existsSync(vars[k])) throw new Error(`${k} (${vars[k] ?? 'unset'}) is missing: run \`npm run env:setup\``);
+  }
+  return vars as Binaries;
+}
+
+export function runKubectl(info: Pick<EnvInfo, 'kubectl' | 'adminKubeconfig'>, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(info.kubectl, ['--kubeconfig', info.adminKubeconfig, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+function getHttps(url: string, ca: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, headers: { Authorization: `Bearer ${token}` } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function kubeconfig(server: string, ca: string, user: string, token: string): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'local', cluster: { server, 'certificate-authority': ca } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: 'local', context: { cluster: 'local', user } }],
+    'current-context': 'local',
+  });
+}
+
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch, delete, deletecollection]
+  - level: None
+`;
+
+/** Starts etcd, kube-apiserver, moto and the proxy; installs the CRD and the operator's RBAC. */
+export async function startEnv(log: (line: string) => void = () => undefined): Promise<RunningEnv> {
+  const bin = readBinaries();
+  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'irsa-testenv-'));
+  const started: Started[] = [];
+  let proxy: AwsProxy | undefined;
+  const stop = async () => {
+    await proxy?.stop();
+    for (const s of started.reverse()) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const [etcdPort, peerPort, apiPort, motoPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const t0 = Date.now();
+    started.push(
+      startProcess('etcd', bin.ETCD, [
+        '--data-dir', join(dir, 'etcd'),
+        '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
+        '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`,
+        '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
+        '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
+        '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync',
+        '--log-level', 'warn',
+      ], { logFile: join(dir, 'etcd.log') }),
+    );
+    started.push(
+      startProcess('moto', bin.MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
+        logFile: join(dir, 'moto.log'),
+        env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+      }),
+    );
+    await waitFor('etcd /health', async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok);
+
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(dir, 'tokens.csv'), 'admin-token,admin,1,"system:masters"\noperator-token,irsa-operator,2\n');
+    writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
+    const auditLog = join(dir, 'audit.log');
+    started.push(
+      startProcess('kube-apiserver', bin.KUBE_APISERVER, [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        `--secure-port=${apiPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--cert-dir=${join(dir, 'certs')}`,
+        `--token-auth-file=${join(dir, 'tokens.csv')}`,
+        '--authorization-mode=RBAC',
+        `--service-account-issuer=${TEST_ISSUER}`,
+        `--service-account-key-file=${join(dir, 'sa.pub')}`,
+        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--disable-admission-plugins=ServiceAccount',
+        `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+        `--audit-log-path=${auditLog}`,
+        '--audit-log-mode=blocking',
+        '--enable-priority-and-fairness=false',
+        '--v=0',
+      ], { logFile: join(dir, 'kube-apiserver.log') }),
+    );
+    const caFile = join(dir, 'certs', 'apiserver.crt');
+    await waitFor('the apiserver serving certificate', () => existsSync(caFile));
+    const ca = readFileSync(caFile, 'utf8');
+    const apiserverUrl = `https://127.0.0.1:${apiPort}`;
+    await waitFor('kube-apiserver /readyz', async () => (await getHttps(`${apiserverUrl}/readyz`, ca, 'admin-token')) === 200, 120_000, 100);
+    log(`kube-apiserver ready in ${Date.now() - t0} ms`);
+
+    const adminKubeconfig = join(dir, 'admin.kubeconfig');
+    const operatorKubeconfig = join(dir, 'operator.kubeconfig');
+    writeFileSync(adminKubeconfig, kubeconfig(apiserverUrl, caFile, 'admin', 'admin-token'));
+    writeFileSync(operatorKubeconfig, kubeconfig(apiserverUrl, caFile, 'irsa-operator', 'operator-token'));
+    const info = { kubectl: bin.KUBECTL, adminKubeconfig };
+    const apply = await runKubectl(info, ['apply', '-f', join(REPO, 'crds'), '-f', join(REPO, 'config/rbac/role.yaml')]);
+    if (apply.code !== 0) throw new Error(`installing the CRD failed: ${apply.stderr}`);
+    const bind = await runKubectl(info, ['create', 'clusterrolebinding', 'irsa-operator-test-user', '--clusterrole=irsa-operator', '--user=irsa-operator']);
+    if (bind.code !== 0) throw new Error(`binding the operator's ClusterRole failed: ${bind.stderr}`);
+    const established = await runKubectl(info, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/iamserviceaccounts.irsa.dev']);
+    if (established.code !== 0) throw new Error(`the CRD did not become Established: ${established.stderr}`);
+
+    const motoUrl = `http://127.0.0.1:${motoPort}`;
+    await waitFor('moto', async () => (await fetch(`${motoUrl}/moto-api/`)).ok, 60_000, 100);
+    proxy = new AwsProxy(motoUrl);
+    await proxy.start();
+    log(`environment ready in ${Date.now() - t0} ms (${dir})`);
+    return { dir, apiserverUrl, adminKubeconfig, operatorKubeconfig, auditLog, motoUrl, awsEndpoint: proxy.url, kubectl: bin.KUBECTL, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}

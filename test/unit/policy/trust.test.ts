@@ -1,0 +1,153 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultAudience, issuerHostPath, oidcProviderArn, type Partition } from '../../../src/policy/arn.ts';
+import { minifiedLength, type PolicyDocument } from '../../../src/policy/document.ts';
+import {
+  buildTrustPolicy,
+  DEFAULT_TRUST_POLICY_LIMIT,
+  serviceAccountSubject,
+  trustAllows,
+  trustPolicyTooLarge,
+  type TrustSubject,
+} from '../../../src/policy/trust.ts';
+
+const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
+const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`;
+
+function subject(over: Partial<TrustSubject> = {}): TrustSubject {
+  return { oidcProviderArn: PROVIDER, issuerHostPath: ISSUER, namespace: 'team', serviceAccountName: 'app', audience: 'sts.amazonaws.com', ...over };
+}
+
+describe('serviceAccountSubject', () => {
+  it('is system:serviceaccount:<ns>:<sa>', () => {
+    assert.equal(serviceAccountSubject('ns1', 'sa1'), 'system:serviceaccount:ns1:sa1');
+  });
+});
+
+describe('buildTrustPolicy', () => {
+  const cases: { name: string; partition: Partition; region: string; issuer: string }[] = [
+    { name: 'aws', partition: 'aws', region: 'eu-west-1', issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC/' },
+    { name: 'aws-cn with the China audience', partition: 'aws-cn', region: 'cn-north-1', issuer: 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/CN' },
+    { name: 'aws-us-gov', partition: 'aws-us-gov', region: 'us-gov-west-1', issuer: 'oidc.eks.us-gov-west-1.amazonaws.com/id/GOV' },
+  ];
+  for (const tc of cases) {
+    it(`is the exact document (${tc.name})`, () => {
+      const hp = issuerHostPath(tc.issuer);
+      const provider = oidcProviderArn(tc.partition, '123456789012', hp);
+      const aud = defaultAudience(tc.partition);
+      const doc = buildTrustPolicy({ oidcProviderArn: provider, issuerHostPath: hp, namespace: 'ns', serviceAccountName: 'sa', audience: aud });
+      assert.deepEqual(doc, {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: `arn:${tc.partition}:iam::123456789012:oidc-provider/${hp}` },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: {
+              StringEquals: {
+                [`${hp}:sub`]: 'system:serviceaccount:ns:sa',
+                [`${hp}:aud`]: tc.partition === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com',
+              },
+            },
+          },
+        ],
+      });
+      assert.ok(!JSON.stringify(doc).includes('https://'));
+    });
+  }
+
+  it('minifies to the exact JSON text', () => {
+    const doc = buildTrustPolicy(subject());
+    assert.equal(
+      JSON.stringify(doc),
+      `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"${PROVIDER}"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"${ISSUER}:sub":"system:serviceaccount:team:app","${ISSUER}:aud":"sts.amazonaws.com"}}}]}`,
+    );
+  });
+});
+
+describe('trustPolicyTooLarge', () => {
+  // The service account name appears once in the document: pad it to land exactly on the limit.
+  const base = minifiedLength(buildTrustPolicy(subject({ serviceAccountName: '' })));
+  const docOfSize = (size: number): PolicyDocument => {
+    const doc = buildTrustPolicy(subject({ serviceAccountName: 'a'.repeat(size - base) }));
+    assert.equal(minifiedLength(doc), size);
+    return doc;
+  };
+
+  it('default limit is 2048', () => {
+    assert.equal(DEFAULT_TRUST_POLICY_LIMIT, 2048);
+  });
+
+  const cases: { name: string; size: number; limit: number | undefined; tooLarge: boolean }[] = [
+    { name: 'well under the default limit', size: base + 10, limit: undefined, tooLarge: false },
+    { name: 'exactly at the default limit passes', size: 2048, limit: undefined, tooLarge: false },
+    { name: 'one character over the default limit fails', size: 2049, limit: undefined, tooLarge: true },
+    { name: 'exactly at a raised limit passes', size: 4096, limit: 4096, tooLarge: false },
+    { name: 'one over a raised limit fails', size: 4097, limit: 4096, tooLarge: true },
+  ];
+  for (const tc of cases) {
+    it(tc.name, () => {
+      const got = trustPolicyTooLarge(docOfSize(tc.size), tc.limit);
+      if (!tc.tooLarge) {
+        assert.equal(got, undefined);
+        return;
+      }
+      assert.ok(got);
+      assert.match(got, new RegExp(`would be ${tc.size} characters, over IAM's limit of ${tc.limit ?? 2048}`));
+    });
+  }
+});
+
+describe('trustAllows', () => {
+  const s = subject();
+  const sub = `${ISSUER}:sub`;
+  const aud = `${ISSUER}:aud`;
+  const stmt = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
+    Effect: 'Allow',
+    Principal: { Federated: PROVIDER },
+    Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app', [aud]: 'sts.amazonaws.com' } },
+    ...over,
+  });
+  const doc = (...statements: unknown[]): PolicyDocument => ({ Version: '2012-10-17', Statement: statements });
+
+  const cases: { name: string; doc: PolicyDocument; want: boolean }[] = [
+    { name: 'the policy buildTrustPolicy writes', doc: buildTrustPolicy(s), want: true },
+    { name: 'a single statement object, not a list', doc: { Version: '2012-10-17', Statement: stmt() }, want: true },
+    { name: 'Federated, Action and values as arrays', doc: doc(stmt({ Principal: { Federated: ['arn:aws:iam::1:oidc-provider/other', PROVIDER] }, Action: ['sts:TagSession', 'sts:AssumeRoleWithWebIdentity'], Condition: { StringEquals: { [sub]: ['system:serviceaccount:team:app'], [aud]: ['other', 'sts.amazonaws.com'] } } })), want: true },
+    { name: 'a later statement allows', doc: doc(stmt({ Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/other.example.com' } }), stmt()), want: true },
+    { name: 'StringLike instead of StringEquals', doc: doc(stmt({ Condition: { StringLike: { [sub]: 'system:serviceaccount:team:*', [aud]: 'sts.amazonaws.com' } } })), want: false },
+    { name: 'wrong sub', doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:other', [aud]: 'sts.amazonaws.com' } } })), want: false },
+    { name: 'sub that also lets another ServiceAccount in', doc: doc(stmt({ Condition: { StringEquals: { [sub]: ['system:serviceaccount:team:app', 'system:serviceaccount:team:other'], [aud]: 'sts.amazonaws.com' } } })), want: false },
+    { name: 'no sub condition', doc: doc(stmt({ Condition: { StringEquals: { [aud]: 'sts.amazonaws.com' } } })), want: false },
+    { name: 'wrong aud', doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app', [aud]: 'sts.amazonaws.com.cn' } } })), want: false },
+    { name: 'no aud condition', doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app' } } })), want: false },
+    { name: 'condition keys of another issuer', doc: doc(stmt({ Condition: { StringEquals: { 'other.example.com:sub': 'system:serviceaccount:team:app', 'other.example.com:aud': 'sts.amazonaws.com' } } })), want: false },
+    { name: 'no Condition', doc: doc(stmt({ Condition: undefined })), want: false },
+    { name: 'Deny', doc: doc(stmt({ Effect: 'Deny' })), want: false },
+    { name: 'missing Federated', doc: doc(stmt({ Principal: { AWS: 'arn:aws:iam::123456789012:root' } })), want: false },
+    { name: 'Principal "*"', doc: doc(stmt({ Principal: '*' })), want: false },
+    { name: 'another provider', doc: doc(stmt({ Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/other.example.com' } })), want: false },
+    { name: 'another action', doc: doc(stmt({ Action: 'sts:AssumeRole' })), want: false },
+    { name: 'no statements', doc: { Version: '2012-10-17' }, want: false },
+    { name: 'statement that is not an object', doc: doc('Allow'), want: false },
+  ];
+  for (const tc of cases) {
+    it(`${tc.want ? 'allows' : 'refuses'}: ${tc.name}`, () => {
+      assert.equal(trustAllows(tc.doc, s), tc.want);
+    });
+  }
+
+  // IAM evaluates an explicit Deny before any Allow: a Deny for this very subject means the
+  // ServiceAccount cannot assume the role, whatever another statement allows.
+  it('refuses when a Deny statement matches the same subject', () => {
+    assert.equal(trustAllows(doc(stmt(), stmt({ Effect: 'Deny' })), s), false);
+  });
+
+  it('refuses another audience than the one asked for', () => {
+    assert.equal(trustAllows(buildTrustPolicy(s), subject({ audience: 'other' })), false);
+  });
+  it('refuses another namespace', () => {
+    assert.equal(trustAllows(buildTrustPolicy(s), subject({ namespace: 'other' })), false);
+  });
+});
