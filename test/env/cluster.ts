@@ -110,7 +110,7 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     const [etcdPort, peerPort, apiPort, motoPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const t0 = Date.now();
     started.push(
-      startProcess('etcd', bin.ETCD, [
+      startProcess(bin.ETCD, [
         '--data-dir', join(dir, 'etcd'),
         '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
         '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`,
@@ -122,7 +122,7 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
       ], { logFile: join(dir, 'etcd.log') }),
     );
     started.push(
-      startProcess('moto', bin.MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
+      startProcess(bin.MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
         logFile: join(dir, 'moto.log'),
         env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
       }),
@@ -136,7 +136,7 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const auditLog = join(dir, 'audit.log');
     started.push(
-      startProcess('kube-apiserver', bin.KUBE_APISERVER, [
+      startProcess(bin.KUBE_APISERVER, [
         `--etcd-servers=http://127.0.0.1:${etcdPort}`,
         `--secure-port=${apiPort}`,
         '--bind-address=127.0.0.1',

@@ -33,20 +33,20 @@ function hookExit(): void {
 
 export interface Started {
   child: ChildProcess;
-  logFile: string;
   stop: () => Promise<void>;
 }
 
-export function startProcess(name: string, command: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Started {
+/** Starts a child in its own process group; output goes to `logFile`, or to ours when it is undefined. */
+export function startProcess(command: string, args: string[], opts: { logFile?: string; env?: NodeJS.ProcessEnv; cwd?: string }): Started {
   hookExit();
-  const fd = openSync(opts.logFile, 'a');
+  const fd = opts.logFile === undefined ? 'inherit' : openSync(opts.logFile, 'a');
   const child = spawn(command, args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', fd, fd],
     detached: true,
   });
-  closeSync(fd);
+  if (typeof fd === 'number') closeSync(fd);
   children.add(child);
   child.once('exit', () => children.delete(child));
   child.once('error', () => children.delete(child));
@@ -59,7 +59,7 @@ export function startProcess(name: string, command: string, args: string[], opts
     clearTimeout(timer);
   };
   child.unref();
-  return { child, logFile: opts.logFile, stop };
+  return { child, stop };
 }
 
 /** A free TCP port on loopback. */
