@@ -196,6 +196,19 @@ describe('reconcile against kube-apiserver and moto', () => {
     op = await startOperator();
   });
 
+  it('recreates its ServiceAccount when someone deletes it', async () => {
+    await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/s3-reader.yaml')]);
+    const obj = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
+    const first = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 's3-reader']);
+    await kubectl(['delete', '-n', ns, 'serviceaccount', 's3-reader']);
+    await waitFor('a new ServiceAccount with the role annotation', async () => {
+      const r = await kubectlResult(['get', '-n', ns, 'serviceaccount', 's3-reader', '-o', 'json']);
+      if (r.code !== 0) return false;
+      const sa = JSON.parse(r.stdout) as SaJson;
+      return sa.metadata.uid !== first.metadata.uid && sa.metadata.annotations?.['eks.amazonaws.com/role-arn'] === obj.status?.roleARN;
+    });
+  });
+
   it('deletes the role and its ServiceAccount with deletionPolicy Delete', async () => {
     await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/s3-reader.yaml')]);
     const obj = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
