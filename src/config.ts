@@ -25,6 +25,8 @@ export interface OperatorConfig {
   awsEndpoint?: string;
   trustPolicyLimit: number;
   maxManagedPolicies: number;
+  /** IAM writes per second across all workers; 0: no limit. */
+  iamWritesPerSecond: number;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   httpPort: number;
 }
@@ -48,6 +50,7 @@ export const configSchema = {
     awsEndpoint: { type: 'string', pattern: '^https?://', description: 'Endpoint override for IAM, STS and EKS (local IAM endpoints).' },
     trustPolicyLimit: { type: 'integer', minimum: 2048, maximum: 4096, default: 2048, description: 'Trust policy size quota of the account.' },
     maxManagedPolicies: { type: 'integer', minimum: 1, maximum: 25, default: 10, description: 'Managed policies per role quota of the account.' },
+    iamWritesPerSecond: { type: 'number', minimum: 0, maximum: 1000, default: 5, description: 'IAM writes per second across all workers (token bucket); 0: no limit.' },
     httpPort: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Port of /healthz, /readyz and /metrics.' },
   },
 } as const;
@@ -68,6 +71,7 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   awsEndpoint: 'IRSA_AWS_ENDPOINT',
   trustPolicyLimit: 'IRSA_TRUST_POLICY_LIMIT',
   maxManagedPolicies: 'IRSA_MAX_MANAGED_POLICIES',
+  iamWritesPerSecond: 'IRSA_IAM_WRITES_PER_SECOND',
   httpPort: 'IRSA_HTTP_PORT',
 };
 

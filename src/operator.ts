@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1ServiceAccount } from '@kubernetes/client-node';
 import { GROUP, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION, PLURAL, VERSION, type IamServiceAccount } from './api/types.ts';
+import { WriteBudget } from './aws/budget.ts';
 import { DEFAULT_CALL_OPTIONS } from './aws/call.ts';
 import { destroyAwsClients, makeAwsClients, type AwsClients } from './aws/clients.ts';
 import { IamRoles } from './aws/iam.ts';
@@ -52,7 +53,7 @@ export class Operator {
       ...DEFAULT_CALL_OPTIONS,
       observer: (service: string, operation: string, outcome: string) => metrics.awsCalls.inc({ service, operation, outcome }),
     };
-    const roles = new IamRoles(aws.iam, callOpts);
+    const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
     const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
 
     let identity: Promise<ClusterIdentity> | undefined;

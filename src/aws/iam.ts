@@ -23,20 +23,28 @@ import {
   type Role,
 } from '@aws-sdk/client-iam';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
+import type { WriteBudget } from './budget.ts';
 import { callAws, type CallOptions } from './call.ts';
 import { isNotFound } from './errors.ts';
 
 export class IamRoles {
   private readonly iam: IAMClient;
   private readonly opts: CallOptions;
+  private readonly budget: WriteBudget;
 
-  constructor(iam: IAMClient, opts: CallOptions) {
+  constructor(iam: IAMClient, opts: CallOptions, budget: WriteBudget) {
     this.iam = iam;
     this.opts = opts;
+    this.budget = budget;
   }
 
+  /** Every attempt of a write takes a token from the shared budget; reads do not. */
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    return callAws('iam', operation, fn, this.opts);
+    const isRead = /^(Get|List)/.test(operation);
+    return callAws('iam', operation, isRead ? fn : async () => {
+      await this.budget.take();
+      return fn();
+    }, this.opts);
   }
 
   /** The role, its policies and tags; undefined when IAM has no role of that name. */

@@ -26,6 +26,7 @@ const DEFAULTS = {
   logLevel: 'info',
   trustPolicyLimit: 2048,
   maxManagedPolicies: 10,
+  iamWritesPerSecond: 5,
   httpPort: 8080,
 } as const;
 
