@@ -29,6 +29,9 @@ export interface OperatorConfig {
   iamWritesPerSecond: number;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   httpPort: number;
+  /** Only the replica holding the Lease reconciles. */
+  leaderElection: boolean;
+  leaderElectionNamespace: string;
 }
 
 export const configSchema = {
@@ -52,6 +55,8 @@ export const configSchema = {
     maxManagedPolicies: { type: 'integer', minimum: 1, maximum: 25, default: 10, description: 'Managed policies per role quota of the account.' },
     iamWritesPerSecond: { type: 'number', minimum: 0, maximum: 1000, default: 5, description: 'IAM writes per second across all workers (token bucket); 0: no limit.' },
     httpPort: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Port of /healthz, /readyz and /metrics.' },
+    leaderElection: { type: 'boolean', default: false, description: 'Elect one active replica through a Lease (turn on with more than one replica).' },
+    leaderElectionNamespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', default: 'irsa-system', description: 'Namespace of the Lease irsa-operator (the operator\'s own namespace).' },
   },
 } as const;
 
@@ -73,6 +78,8 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   maxManagedPolicies: 'IRSA_MAX_MANAGED_POLICIES',
   iamWritesPerSecond: 'IRSA_IAM_WRITES_PER_SECOND',
   httpPort: 'IRSA_HTTP_PORT',
+  leaderElection: 'IRSA_LEADER_ELECTION',
+  leaderElectionNamespace: 'IRSA_LEADER_ELECTION_NAMESPACE',
 };
 
 export class ConfigError extends Error {

@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   const log = makeLogger(config.logLevel);
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  const operator = new Operator(config, kc, log);
+  const operator = new Operator(config, kc, log, {
+    onLeadershipLost: () => {
+      log.error('lost leadership; exiting so that a restart starts clean');
+      process.exit(1);
+    },
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

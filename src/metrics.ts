@@ -13,6 +13,7 @@ export class Metrics {
   readonly awsCalls = new Counter({ name: 'irsa_aws_calls_total', help: 'AWS API calls by service, operation and outcome', labelNames: ['service', 'operation', 'outcome'], registers: [this.registry] });
   readonly kubeWrites = new Counter({ name: 'irsa_kube_writes_total', help: 'Kubernetes API writes by kind and success', labelNames: ['write', 'ok'], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: 'irsa_workqueue_depth', help: 'Keys waiting in the work queue', registers: [this.registry] });
+  readonly leader = new Gauge({ name: 'irsa_leader', help: '1 while this replica holds the lease (always 1 without leader election)', registers: [this.registry] });
   readonly informerRestarts = new Counter({ name: 'irsa_informer_restarts_total', help: 'Informer restarts after a watch or list error', labelNames: ['informer'], registers: [this.registry] });
 
   constructor() {

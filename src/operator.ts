@@ -1,6 +1,8 @@
 // Wires the operator together: informers feed keys to the work queue, workers reconcile them.
 // Constructors do nothing; start() starts, stop() drains in-flight keys and stops.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1ServiceAccount } from '@kubernetes/client-node';
 import { GROUP, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION, PLURAL, VERSION, type IamServiceAccount } from './api/types.ts';
@@ -14,6 +16,7 @@ import { Reconciler } from './controller/reconciler.ts';
 import { errorMessage } from './errors.ts';
 import { KubeApi } from './kube/client.ts';
 import { ResilientInformer } from './kube/informer.ts';
+import { LeaderElector, type LeaseTimings } from './kube/leader.ts';
 import { WorkQueue } from './kube/queue.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -21,11 +24,20 @@ import type { ClusterIdentity } from './policy/desired.ts';
 
 const SA_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
+export interface OperatorHooks {
+  /** Called when this replica loses the lease after having led: the process should exit. */
+  onLeadershipLost?: () => void;
+  leaseTimings?: LeaseTimings;
+}
+
 export class Operator {
   readonly metrics = new Metrics();
   private readonly config: OperatorConfig;
   private readonly kc: KubeConfig;
   private readonly log: Logger;
+  private readonly hooks: OperatorHooks;
+  private elector: LeaderElector | undefined;
+  private leadingPromise: Promise<void> = Promise.resolve();
   private aws: AwsClients | undefined;
   private queue: WorkQueue | undefined;
   /** Informers by namespace; '' when all namespaces are watched. */
@@ -34,10 +46,16 @@ export class Operator {
   private server: Server | undefined;
   private ready = false;
 
-  constructor(config: OperatorConfig, kc: KubeConfig, log: Logger) {
+  constructor(config: OperatorConfig, kc: KubeConfig, log: Logger, hooks: OperatorHooks = {}) {
     this.config = config;
     this.kc = kc;
     this.log = log;
+    this.hooks = hooks;
+  }
+
+  /** Resolves when this replica reconciles: at once without leader election, else once it leads. */
+  get leading(): Promise<void> {
+    return this.leadingPromise;
   }
 
   /** Port of /healthz, /readyz and /metrics once started. */
@@ -125,9 +143,23 @@ export class Operator {
     }
     // Workers start only once every cache has listed: decisions are never made on a partial view.
     await Promise.all([...this.objectInformers.values(), ...this.saInformers.values()].map((i) => i.start()));
-    queue.start();
     this.ready = true;
-    log.info('operator started', { namespaces: config.watchNamespaces, concurrency: config.concurrency, httpPort: this.httpPort });
+    log.info('operator started', { namespaces: config.watchNamespaces, concurrency: config.concurrency, httpPort: this.httpPort, leaderElection: config.leaderElection });
+    if (!config.leaderElection) {
+      metrics.leader.set(1);
+      queue.start();
+      return;
+    }
+    // Followers keep their caches warm and serve probes; only the leader's workers run.
+    const elector = (this.elector = new LeaderElector(this.kc, config.leaderElectionNamespace, 'irsa-operator', `${hostname()}-${randomUUID().slice(0, 8)}`, log, this.hooks.leaseTimings));
+    this.leadingPromise = elector.run(() => {
+      metrics.leader.set(0);
+      void this.stop().then(() => this.hooks.onLeadershipLost?.());
+    }).then(() => {
+      if (!elector.isLeader) return;
+      metrics.leader.set(1);
+      queue.start();
+    });
   }
 
   private async serveHttp(): Promise<Server> {
@@ -157,6 +189,8 @@ export class Operator {
   async stop(): Promise<void> {
     this.ready = false;
     await this.queue?.shutdown();
+    await this.elector?.release();
+    this.metrics.leader.set(0);
     await Promise.all([...this.objectInformers.values(), ...this.saInformers.values()].map((i) => i.stop()));
     this.objectInformers.clear();
     this.saInformers.clear();

@@ -5,7 +5,7 @@ import { IAMClient, CreateOpenIDConnectProviderCommand } from '@aws-sdk/client-i
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseConfig, type OperatorConfig } from '../../src/config.ts';
 import { makeLogger } from '../../src/log.ts';
-import { Operator } from '../../src/operator.ts';
+import { Operator, type OperatorHooks } from '../../src/operator.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
 import { runKubectl, TEST_CLUSTER, TEST_ISSUER, TEST_REGION, REPO, type EnvInfo } from '../env/cluster.ts';
 import { waitFor } from '../env/processes.ts';
@@ -88,11 +88,11 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}): OperatorCon
   });
 }
 
-export async function startOperator(overrides: Partial<OperatorConfig> = {}): Promise<Operator> {
+export async function startOperator(overrides: Partial<OperatorConfig> = {}, hooks: OperatorHooks = {}): Promise<Operator> {
   const kc = new KubeConfig();
   kc.loadFromFile(env().operatorKubeconfig);
   const config = testConfig(overrides);
-  const op = new Operator(config, kc, makeLogger(process.env.IRSA_TEST_LOG ?? config.logLevel));
+  const op = new Operator(config, kc, makeLogger(process.env.IRSA_TEST_LOG ?? config.logLevel), hooks);
   await op.start();
   return op;
 }

@@ -168,10 +168,17 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     writeFileSync(adminKubeconfig, kubeconfig(apiserverUrl, caFile, 'admin', 'admin-token'));
     writeFileSync(operatorKubeconfig, kubeconfig(apiserverUrl, caFile, 'irsa-operator', 'operator-token'));
     const info = { kubectl: bin.KUBECTL, adminKubeconfig };
-    const apply = await runKubectl(info, ['apply', '-f', join(REPO, 'crds'), '-f', join(REPO, 'config/rbac/role.yaml')]);
-    if (apply.code !== 0) throw new Error(`installing the CRD failed: ${apply.stderr}`);
-    const bind = await runKubectl(info, ['create', 'clusterrolebinding', 'irsa-operator-test-user', '--clusterrole=irsa-operator', '--user=irsa-operator']);
-    if (bind.code !== 0) throw new Error(`binding the operator's ClusterRole failed: ${bind.stderr}`);
+    // The operator runs as user irsa-operator with exactly the RBAC config/rbac gives its ServiceAccount.
+    const steps: string[][] = [
+      ['create', 'namespace', 'irsa-system'],
+      ['apply', '-f', join(REPO, 'crds'), '-f', join(REPO, 'config/rbac/role.yaml'), '-f', join(REPO, 'config/rbac/leader_election_role.yaml')],
+      ['create', 'clusterrolebinding', 'irsa-operator-test-user', '--clusterrole=irsa-operator', '--user=irsa-operator'],
+      ['create', 'rolebinding', '-n', 'irsa-system', 'irsa-operator-test-user', '--role=irsa-operator-leader-election', '--user=irsa-operator'],
+    ];
+    for (const step of steps) {
+      const r = await runKubectl(info, step);
+      if (r.code !== 0) throw new Error(`kubectl ${step.join(' ')} failed: ${r.stderr}`);
+    }
     const established = await runKubectl(info, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/iamserviceaccounts.irsa.dev']);
     if (established.code !== 0) throw new Error(`the CRD did not become Established: ${established.stderr}`);
 

@@ -27,6 +27,8 @@ const DEFAULTS = {
   trustPolicyLimit: 2048,
   maxManagedPolicies: 10,
   iamWritesPerSecond: 5,
+  leaderElection: false,
+  leaderElectionNamespace: 'irsa-system',
   httpPort: 8080,
 } as const;
 
