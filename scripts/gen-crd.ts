@@ -1,6 +1,8 @@
-// Writes crds/ from src/api/schema.ts.
+// Writes the CRD (crds/ and its copies for kustomize and Helm) from src/api/schema.ts.
 import { writeFileSync } from 'node:fs';
-import { CRD_FILE, renderCrdYaml } from '../src/api/crd.ts';
+import { CRD_COPIES, CRD_FILE, renderCrdYaml } from '../src/api/crd.ts';
 
-writeFileSync(new URL(`../${CRD_FILE}`, import.meta.url), renderCrdYaml());
-console.log(`wrote ${CRD_FILE}`);
+for (const file of [CRD_FILE, ...CRD_COPIES]) {
+  writeFileSync(new URL(`../${file}`, import.meta.url), renderCrdYaml());
+  console.log(`wrote ${file}`);
+}

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS } from './policy/guard.ts';
 
 export interface OperatorConfig {
   clusterName: string;
@@ -29,6 +30,14 @@ export interface OperatorConfig {
   iamWritesPerSecond: number;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   httpPort: number;
+  allowedNamespaces: string[];
+  allowedPolicyARNs: string[];
+  deniedPolicyARNs: string[];
+  deniedActions: string[];
+  allowedActionPrefixes: string[];
+  maxRolesPerNamespace: number;
+  /** Take over a role of the requested name that carries no irsa-operator tags at all. */
+  adoptExistingRoles: boolean;
   /** Only the replica holding the Lease reconciles. */
   leaderElection: boolean;
   leaderElectionNamespace: string;
@@ -55,6 +64,13 @@ export const configSchema = {
     maxManagedPolicies: { type: 'integer', minimum: 1, maximum: 25, default: 10, description: 'Managed policies per role quota of the account.' },
     iamWritesPerSecond: { type: 'number', minimum: 0, maximum: 1000, default: 5, description: 'IAM writes per second across all workers (token bucket); 0: no limit.' },
     httpPort: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Port of /healthz, /readyz and /metrics.' },
+    allowedNamespaces: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Glob patterns of namespaces served; empty: all.' },
+    allowedPolicyARNs: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['*'], description: 'Glob patterns of managed policy ARNs that may be attached (a Namespace annotation irsa.dev/allowed-policy-arns adds to it for that namespace).' },
+    deniedPolicyARNs: { type: 'array', items: { type: 'string', minLength: 1 }, default: DEFAULT_DENIED_POLICY_ARNS, description: 'Glob patterns of managed policy ARNs never attached; wins over allowedPolicyARNs.' },
+    deniedActions: { type: 'array', items: { type: 'string', minLength: 1 }, default: DEFAULT_DENIED_ACTIONS, description: 'Actions no inline or customer-managed policy may allow (globs, case-insensitive).' },
+    allowedActionPrefixes: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+:$' }, default: [], description: 'Service prefixes inline policies may use, e.g. "s3:"; empty: any not denied.' },
+    maxRolesPerNamespace: { type: 'integer', minimum: 0, default: 0, description: 'Roles per namespace (oldest objects first); 0: no cap.' },
+    adoptExistingRoles: { type: 'boolean', default: false, description: 'Take over a role of the requested name that has no irsa-operator tags.' },
     leaderElection: { type: 'boolean', default: false, description: 'Elect one active replica through a Lease (turn on with more than one replica).' },
     leaderElectionNamespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', default: 'irsa-system', description: 'Namespace of the Lease irsa-operator (the operator\'s own namespace).' },
   },
@@ -78,6 +94,13 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   maxManagedPolicies: 'IRSA_MAX_MANAGED_POLICIES',
   iamWritesPerSecond: 'IRSA_IAM_WRITES_PER_SECOND',
   httpPort: 'IRSA_HTTP_PORT',
+  allowedNamespaces: 'IRSA_ALLOWED_NAMESPACES',
+  allowedPolicyARNs: 'IRSA_ALLOWED_POLICY_ARNS',
+  deniedPolicyARNs: 'IRSA_DENIED_POLICY_ARNS',
+  deniedActions: 'IRSA_DENIED_ACTIONS',
+  allowedActionPrefixes: 'IRSA_ALLOWED_ACTION_PREFIXES',
+  maxRolesPerNamespace: 'IRSA_MAX_ROLES_PER_NAMESPACE',
+  adoptExistingRoles: 'IRSA_ADOPT_EXISTING_ROLES',
   leaderElection: 'IRSA_LEADER_ELECTION',
   leaderElectionNamespace: 'IRSA_LEADER_ELECTION_NAMESPACE',
 };
@@ -126,7 +149,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   for (const [field, name] of Object.entries(CONFIG_ENV)) {
     const value = env[name] ?? (field === 'region' ? env.AWS_DEFAULT_REGION : undefined);
     if (value === undefined || value === '') continue;
-    base[field] = field === 'watchNamespaces' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    const isList = (configSchema.properties[field as keyof typeof configSchema.properties] as { type: string }).type === 'array';
+    base[field] = isList ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
   }
   return parseConfig(base);
 }

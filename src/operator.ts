@@ -87,6 +87,9 @@ export class Operator {
     const informerKey = (ns: string) => (config.watchNamespaces.length > 0 ? ns : '');
 
     const reconciler = new Reconciler(kube, roles, log, {
+      policy: config,
+      adoptExistingRoles: config.adoptExistingRoles,
+      objectsInNamespace: (ns) => this.objectInformers.get(informerKey(ns))?.list().filter((o) => o.metadata.namespace === ns) ?? [],
       driftPeriodMs: config.driftPeriodSeconds * 1000,
       waitMs: 15_000,
       identity: getIdentity,

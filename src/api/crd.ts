@@ -5,6 +5,8 @@ import { GROUP, KIND, PLURAL, VERSION } from './types.ts';
 import { openAPIV3Schema } from './schema.ts';
 
 export const CRD_FILE = `crds/${GROUP}_${PLURAL}.yaml`;
+/** Copies for kustomize (which reads no file outside its folder) and for the Helm chart. */
+export const CRD_COPIES = [`config/crd/bases/${GROUP}_${PLURAL}.yaml`, `charts/irsa-operator/crds/${GROUP}_${PLURAL}.yaml`];
 
 export function buildCrd(): Record<string, unknown> {
   return {
@@ -42,5 +44,7 @@ export function buildCrd(): Record<string, unknown> {
 }
 
 export function renderCrdYaml(): string {
-  return `# Generated from src/api/schema.ts by \`npm run gen:crd\`. Do not edit by hand.\n${stringify(buildCrd(), { lineWidth: 0 })}`;
+  // YAML 1.1 rules quote what a 1.1 reader (kustomize) would take for a date or a boolean, such as
+  // the policy Version "2012-10-17".
+  return `# Generated from src/api/schema.ts by \`npm run gen:crd\`. Do not edit by hand.\n${stringify(buildCrd(), { lineWidth: 0, version: '1.1' })}`;
 }

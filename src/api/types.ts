@@ -100,7 +100,8 @@ export interface ObjectMeta {
   uid?: string;
   generation?: number;
   resourceVersion?: string;
-  /** A string on the wire, typed as @kubernetes/client-node types it; only its presence is read. */
+  /** Strings on the wire, typed as @kubernetes/client-node types them; read through new Date(). */
+  creationTimestamp?: Date;
   deletionTimestamp?: Date;
   finalizers?: string[];
   labels?: Record<string, string>;

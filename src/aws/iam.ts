@@ -8,6 +8,8 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
@@ -93,6 +95,20 @@ export class IamRoles {
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  /** The default version's document of a managed policy; undefined when there is no such policy. */
+  async policyDocument(arn: string): Promise<string | undefined> {
+    try {
+      const policy = (await this.call('GetPolicy', () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy;
+      const version = policy?.DefaultVersionId;
+      if (!version) return undefined;
+      const out = await this.call('GetPolicyVersion', () => this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })));
+      return out.PolicyVersion?.Document;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
       throw e;
     }
   }

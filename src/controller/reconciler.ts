@@ -15,18 +15,25 @@ import { isKubeStatus } from '../kube/client.ts';
 import type { QueueVerdict } from '../kube/queue.ts';
 import type { Logger } from '../log.ts';
 import { roleNameFromArn } from '../policy/arn.ts';
-import { desiredState, ownedBy, type ClusterIdentity, type Desired, type DesiredServiceAccount } from '../policy/desired.ts';
+import { desiredState, OWNER_TAGS, ownedBy, type ClusterIdentity, type Desired, type DesiredServiceAccount } from '../policy/desired.ts';
 import { diffRole } from '../policy/diff.ts';
+import { checkOperatorPolicy, deniedGrant, type OperatorPolicy } from '../policy/guard.ts';
 import { parsePolicyDocument, type PolicyDocument } from '../policy/document.ts';
 import { trustAllows } from '../policy/trust.ts';
 import { findCondition } from './conditions.ts';
 import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { buildStatus, type Outcome, type PartOutcome } from './status.ts';
 
+const NAMESPACE_CACHE_MS = 30_000;
+
 /** Annotation marking a ServiceAccount the operator created (deleted with its object). */
 export const CREATED_ANNOTATION = 'irsa.dev/created';
 
 export interface ReconcilerOptions {
+  policy: OperatorPolicy;
+  adoptExistingRoles: boolean;
+  /** Objects of a namespace, from the informer cache (role quota). */
+  objectsInNamespace: (namespace: string) => readonly IamServiceAccount[];
   driftPeriodMs: number;
   /** How long to wait before looking again at something that is expected to appear. */
   waitMs: number;
@@ -52,6 +59,9 @@ export class Reconciler {
   /** Last full sync with AWS per key: events between drift checks skip the AWS reads. */
   private readonly lastSync = new Map<string, { generation: number; at: number }>();
   private readonly providerChecked = new Map<string, number>();
+  /** Namespace annotations and customer-managed policy documents, each with the time it was read. */
+  private readonly namespaceCache = new Map<string, { at: number; annotations: Record<string, string> }>();
+  private readonly policyCache = new Map<string, { at: number; document: string | undefined }>();
 
   constructor(kube: KubeApi, roles: IamRoles, log: Logger, opts: ReconcilerOptions) {
     this.kube = kube;
@@ -118,6 +128,19 @@ export class Reconciler {
       return { kind: 'drop' };
     }
     const desired = result.desired;
+    const refused = checkOperatorPolicy(this.opts.policy, {
+      namespace: obj.metadata.namespace,
+      namespaceAnnotations: await this.namespaceAnnotations(obj.metadata.namespace),
+      role: desired.role,
+      explicitRoleName: obj.spec.roleName !== undefined,
+      roleIndexInNamespace: this.roleIndex(obj),
+    });
+    if (refused) {
+      const part: PartOutcome = { state: 'stalled', ...refused };
+      ctx.log.warn("object refused by the operator's policy", { reason: part.reason, message: part.message });
+      await this.writeStatus(ctx, { role: part, serviceAccount: undefined, fields: { ...obj.status } }, generation);
+      return { kind: 'drop' };
+    }
     const fields: Outcome['fields'] = {
       roleARN: desired.roleArn,
       roleName: desired.roleName,
@@ -184,7 +207,7 @@ export class Reconciler {
       if (found.arn !== desired.roleArn) {
         throw new TerminalError('RoleNotFound', `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`);
       }
-      if (!trustAllows(parseTrust(found.trustPolicy), desired.trust)) {
+      if (!trustAllows(parseDocument(found.trustPolicy), desired.trust)) {
         throw new WaitError(
           'TrustPolicyMismatch',
           `role ${desired.roleArn} does not trust ServiceAccount ${desired.trust.namespace}/${desired.trust.serviceAccountName}: add an Allow statement for sts:AssumeRoleWithWebIdentity by ${desired.trust.oidcProviderArn} with StringEquals ${desired.trust.issuerHostPath}:sub = system:serviceaccount:${desired.trust.namespace}:${desired.trust.serviceAccountName} and ${desired.trust.issuerHostPath}:aud = ${desired.trust.audience}`,
@@ -195,12 +218,20 @@ export class Reconciler {
     }
 
     const want = desired.role;
+    await this.checkCustomerPolicies(want.managedPolicyArns);
     const actual = await this.roles.read(want.name);
     if (actual && !ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
-      throw new TerminalError(
-        'RoleNotOwned',
-        `IAM role ${want.name} exists and is not tagged as belonging to ${obj.metadata.namespace}/${obj.metadata.name} in cluster ${identity.clusterName}: choose another roleName, or use attachRoleARN to use that role as it is`,
-      );
+      const owner = [OWNER_TAGS.cluster, OWNER_TAGS.namespace, OWNER_TAGS.name].map((t) => actual.tags[t]);
+      if (actual.tags[OWNER_TAGS.managedBy] !== undefined) {
+        throw new TerminalError('RoleConflict', `IAM role ${want.name} belongs to IamServiceAccount ${owner[1] ?? '?'}/${owner[2] ?? '?'} in cluster ${owner[0] ?? '?'}: choose another roleName`);
+      }
+      if (!this.opts.adoptExistingRoles) {
+        throw new TerminalError(
+          'RoleNotOwned',
+          `IAM role ${want.name} exists and was not created by irsa-operator: choose another roleName, use attachRoleARN to use that role as it is, or ask the platform team to allow adoptExistingRoles`,
+        );
+      }
+      ctx.log.warn('adopting an existing IAM role', { role: want.name });
     }
     if (actual && actual.path !== want.path) {
       throw new TerminalError('RolePathMismatch', `IAM role ${want.name} has path ${actual.path}, not ${want.path}; IAM cannot move a role: delete it or restore the path`);
@@ -216,6 +247,43 @@ export class Reconciler {
     // Condition reasons say how things are, not what this pass did: a pass that writes nothing
     // must leave the status as it was. What was done goes into Events.
     return { state: 'synced', reason: 'Synced', message: `role ${want.arn} matches the spec` };
+  }
+
+  private async namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
+    const hit = this.namespaceCache.get(namespace);
+    if (hit && this.now().getTime() - hit.at < NAMESPACE_CACHE_MS) return hit.annotations;
+    const annotations = await this.kube.getNamespaceAnnotations(namespace);
+    this.namespaceCache.set(namespace, { at: this.now().getTime(), annotations });
+    return annotations;
+  }
+
+  /** This object's place among its namespace's role-managing objects, oldest first. */
+  private roleIndex(obj: IamServiceAccount): number {
+    const created = (o: IamServiceAccount) => new Date(o.metadata.creationTimestamp ?? 0).getTime();
+    const peers = this.opts
+      .objectsInNamespace(obj.metadata.namespace)
+      .filter((o) => o.spec.attachRoleARN === undefined && !o.metadata.deletionTimestamp)
+      .sort((a, b) => created(a) - created(b) || a.metadata.name.localeCompare(b.metadata.name));
+    const i = peers.findIndex((o) => o.metadata.name === obj.metadata.name);
+    return i === -1 ? peers.length : i;
+  }
+
+  /** Customer-managed policies are read and held to the same action rules as inline ones. */
+  private async checkCustomerPolicies(arns: readonly string[]): Promise<void> {
+    for (const arn of arns) {
+      if (/^arn:[^:]+:iam::aws:/.test(arn)) continue;
+      let hit = this.policyCache.get(arn);
+      if (!hit || this.now().getTime() - hit.at >= this.opts.driftPeriodMs) {
+        hit = { at: this.now().getTime(), document: await this.roles.policyDocument(arn) };
+        this.policyCache.set(arn, hit);
+      }
+      if (hit.document === undefined) {
+        this.policyCache.delete(arn);
+        throw new WaitError('PolicyNotFound', `IAM has no policy ${arn}: create it or fix attachPolicyARNs`);
+      }
+      const why = deniedGrant(parseDocument(hit.document), this.opts.policy.deniedActions);
+      if (why) throw new TerminalError('PolicyDenied', `${arn}: ${why}`);
+    }
   }
 
   private async requireProvider(identity: ClusterIdentity): Promise<void> {
@@ -353,7 +421,8 @@ export class Reconciler {
   }
 }
 
-function parseTrust(text: string): PolicyDocument {
+/** Parses a document as IAM returns it; an unreadable one counts as empty. */
+function parseDocument(text: string): PolicyDocument {
   try {
     return parsePolicyDocument(text);
   } catch {

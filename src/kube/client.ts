@@ -76,6 +76,16 @@ export class KubeApi {
     );
   }
 
+  /** The namespace's annotations (per-namespace operator policy); empty when it cannot be read. */
+  async getNamespaceAnnotations(name: string): Promise<Record<string, string>> {
+    try {
+      return (await this.core.readNamespace({ name })).metadata?.annotations ?? {};
+    } catch (e) {
+      if (isKubeStatus(e, 404)) return {};
+      throw e;
+    }
+  }
+
   async getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
     try {
       return await this.core.readNamespacedServiceAccount({ namespace, name });

@@ -305,7 +305,7 @@ describe('reconcile against kube-apiserver and moto', () => {
     await iam().send(new CreateRoleCommand({ RoleName: 'taken-role', AssumeRolePolicyDocument: JSON.stringify(expectedTrust(ns, 'x')) }));
     await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({
       apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'grabber' },
-      spec: { roleName: 'taken-role', attachPolicyARNs: ['arn:aws:iam::aws:policy/AdministratorAccess'] },
+      spec: { roleName: 'taken-role', attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] },
     }));
     await waitForCondition(ns, 'grabber', 'Stalled', 'True', 'RoleNotOwned');
     assert.deepEqual(await attached('taken-role'), []);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local test environment: kube-apiserver and kubectl from k8s.io/kubernetes, etcd from
-# go.etcd.io/etcd/server/v3, and moto (IAM/STS/EKS) in a Python virtual environment.
+# go.etcd.io/etcd/server/v3, helm from helm.sh/helm/v3 (the chart's install test), and moto
+# (IAM/STS/EKS) in a Python virtual environment.
 # Outputs live in a cache keyed by version (default ~/.cache/irsa-operator, override with
 # IRSA_TESTENV_CACHE), so a warm machine skips every step. Writes .cache/testenv.env in the repo:
 # the paths the test harness and `npm start` use.
@@ -16,6 +17,10 @@ cache=${IRSA_TESTENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/irsa-operator}
 kube_dir=$cache/kubernetes-$K8S_VERSION
 etcd_dir=$cache/etcd-$ETCD_VERSION
 moto_dir=$cache/moto-$MOTO_VERSION
+# helm's version is the one pinned in test/env/helm/go.mod (`go mod tidy` there after a bump).
+HELM_VERSION=$(awk '$1 == "require" && $2 == "helm.sh/helm/v3" { print $3 }' "$here/helm/go.mod")
+[ -n "$HELM_VERSION" ] || { printf '[env:setup] no helm.sh/helm/v3 require line in %s\n' "$here/helm/go.mod" >&2; exit 1; }
+helm_dir=$cache/helm-$HELM_VERSION
 mkdir -p "$cache" "$repo/.cache"
 
 step() { printf '[env:setup] %s\n' "$*" >&2; }
@@ -43,6 +48,20 @@ else
   step "kube-apiserver, kubectl $K8S_VERSION and etcd $ETCD_VERSION: cached in $cache"
 fi
 
+if [ ! -x "$helm_dir/helm" ]; then
+  need go "install Go 1.24 or newer (https://go.dev/dl) or from your distribution; go.mod asks for 1.26, which GOTOOLCHAIN=auto fetches"
+  mkdir -p "$helm_dir"
+  # As helm's Makefile: the version, and the Kubernetes version .Capabilities defaults to, from client-go.
+  client_go=$(cd "$here/helm" && go list -m -f '{{.Version}}' k8s.io/client-go)
+  k8s_minor=$(echo "$client_go" | cut -d. -f2)
+  hflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  hflags="$hflags -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$k8s_minor"
+  hflags="$hflags -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$k8s_minor"
+  build_go "$here/helm" "$helm_dir/helm" helm.sh/helm/v3/cmd/helm "$hflags"
+else
+  step "helm $HELM_VERSION: cached in $helm_dir"
+fi
+
 if [ ! -f "$moto_dir/.complete" ]; then
   need python3 "install Python 3.9 or newer"
   t0=$SECONDS
@@ -62,5 +81,6 @@ KUBE_APISERVER=$kube_dir/kube-apiserver
 KUBECTL=$kube_dir/kubectl
 ETCD=$etcd_dir/etcd
 MOTO_SERVER=$moto_dir/bin/moto_server
+HELM=$helm_dir/helm
 ENV
 step "ready: $repo/.cache/testenv.env"

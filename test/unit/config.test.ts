@@ -1,3 +1,4 @@
+import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS } from '../../src/policy/guard.ts';
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,13 @@ const DEFAULTS = {
   trustPolicyLimit: 2048,
   maxManagedPolicies: 10,
   iamWritesPerSecond: 5,
+  allowedNamespaces: [] as string[],
+  allowedPolicyARNs: ['*'] as string[],
+  deniedPolicyARNs: DEFAULT_DENIED_POLICY_ARNS,
+  deniedActions: DEFAULT_DENIED_ACTIONS,
+  allowedActionPrefixes: [] as string[],
+  maxRolesPerNamespace: 0,
+  adoptExistingRoles: false,
   leaderElection: false,
   leaderElectionNamespace: 'irsa-system',
   httpPort: 8080,
