@@ -31,7 +31,7 @@ export interface OperatorHooks {
 }
 
 export class Operator {
-  readonly metrics = new Metrics();
+  readonly metrics = new Metrics(() => [...this.objectInformers.values()].flatMap((i) => i.list()));
   private readonly config: OperatorConfig;
   private readonly kc: KubeConfig;
   private readonly log: Logger;
@@ -70,6 +70,7 @@ export class Operator {
     const callOpts = {
       ...DEFAULT_CALL_OPTIONS,
       observer: (service: string, operation: string, outcome: string) => metrics.awsCalls.inc({ service, operation, outcome }),
+      throttleObserver: (service: string, operation: string) => metrics.awsThrottles.inc({ service, operation }),
     };
     const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
     const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
@@ -105,7 +106,15 @@ export class Operator {
         metrics.queueDepth.set(queue.depth);
         return verdict;
       },
-      { concurrency: config.concurrency, baseDelayMs: 5, maxDelayMs: 300_000 },
+      {
+        concurrency: config.concurrency,
+        baseDelayMs: 5,
+        maxDelayMs: 300_000,
+        onPickup: (_key, waitedMs) => {
+          metrics.queueWaitSeconds.observe(waitedMs / 1000);
+          metrics.queueDepth.set(queue.depth);
+        },
+      },
     ));
 
     const custom = this.kc.makeApiClient(CustomObjectsApi);

@@ -2,16 +2,19 @@
 // into TerminalError, and report each attempt to an observer (metrics, tests).
 import pRetry, { AbortError } from 'p-retry';
 import { TerminalError } from '../errors.ts';
-import { awsMessage, awsReason, classifyAwsError } from './errors.ts';
+import { awsMessage, awsReason, classifyAwsError, isThrottle } from './errors.ts';
 
 export type CallOutcome = 'ok' | 'notFound' | 'terminal' | 'retryable';
 export type CallObserver = (service: string, operation: string, outcome: CallOutcome) => void;
+/** An attempt AWS refused for its rate (also reported to the observer as 'retryable'). */
+export type ThrottleObserver = (service: string, operation: string) => void;
 
 export interface CallOptions {
   retries: number;
   minTimeoutMs: number;
   maxTimeoutMs: number;
   observer?: CallObserver | undefined;
+  throttleObserver?: ThrottleObserver | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -32,6 +35,7 @@ export async function callAws<T>(service: string, operation: string, fn: () => P
       } catch (e) {
         const kind = classifyAwsError(e);
         opts.observer?.(service, operation, kind);
+        if (isThrottle(e)) opts.throttleObserver?.(service, operation);
         if (kind === 'notFound') throw new AbortError(e instanceof Error ? e : new Error(String(e)));
         if (kind === 'terminal') throw new AbortError(new TerminalError(awsReason(e), awsMessage(operation, e), { cause: e }));
         throw e;

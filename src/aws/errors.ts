@@ -19,6 +19,14 @@ export function classifyAwsError(e: unknown): AwsErrorKind {
   return 'retryable';
 }
 
+const THROTTLE = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+
+/** AWS refused the call for its rate (retryable; counted apart in metrics). */
+export function isThrottle(e: unknown): boolean {
+  const code = awsErrorCode(e);
+  return code !== undefined && THROTTLE.has(code);
+}
+
 export function isNotFound(e: unknown): boolean {
   return classifyAwsError(e) === 'notFound';
 }

@@ -25,6 +25,8 @@ import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { buildStatus, type Outcome, type PartOutcome } from './status.ts';
 
 const NAMESPACE_CACHE_MS = 30_000;
+/** Customer-managed policy documents are re-read after this long (a fixed policy is seen soon). */
+const POLICY_CACHE_MS = 60_000;
 
 /** Annotation marking a ServiceAccount the operator created (deleted with its object). */
 export const CREATED_ANNOTATION = 'irsa.dev/created';
@@ -152,10 +154,14 @@ export class Reconciler {
     let role: PartOutcome;
     let retry = false;
     try {
+      // A ServiceAccount this object may not write stops it before any IAM write.
+      if (desired.serviceAccount) {
+        this.assertMayWrite(obj, desired.serviceAccount, await this.readServiceAccount(obj.metadata.namespace, desired.serviceAccount.name));
+      }
       role = await this.syncRole(ctx, desired, identity);
     } catch (e) {
       role = failurePart(e);
-      retry = role.state !== 'stalled';
+      retry = needsBackoff(e, role);
     }
     // The ServiceAccount is annotated only once the role can be assumed: a pod started earlier
     // would otherwise get a role ARN that does not work yet.
@@ -166,7 +172,7 @@ export class Reconciler {
           serviceAccount = await this.syncServiceAccount(ctx, desired.serviceAccount, obj.status?.serviceAccountName);
         } catch (e) {
           serviceAccount = failurePart(e);
-          retry ||= serviceAccount.state !== 'stalled';
+          retry ||= needsBackoff(e, serviceAccount);
         }
       } else {
         serviceAccount = { state: 'progressing', reason: 'WaitingForRole', message: 'the ServiceAccount is annotated once the role is in sync' };
@@ -273,7 +279,7 @@ export class Reconciler {
     for (const arn of arns) {
       if (/^arn:[^:]+:iam::aws:/.test(arn)) continue;
       let hit = this.policyCache.get(arn);
-      if (!hit || this.now().getTime() - hit.at >= this.opts.driftPeriodMs) {
+      if (!hit || this.now().getTime() - hit.at >= POLICY_CACHE_MS) {
         hit = { at: this.now().getTime(), document: await this.roles.policyDocument(arn) };
         this.policyCache.set(arn, hit);
       }
@@ -309,23 +315,10 @@ export class Reconciler {
       await this.releaseServiceAccount(ctx, previousName);
     }
     const current = await this.readServiceAccount(ns, want.name);
-    const owner = current?.metadata?.annotations?.[OWNER_ANNOTATION];
-    const ours = current !== undefined && owner === obj.metadata.name;
     if (!current && !want.create) {
-      throw new WaitError(
-        'ServiceAccountNotFound',
-        `ServiceAccount ${ns}/${want.name} does not exist and serviceAccount.create is false: create it, or set create: true`,
-      );
+      throw new WaitError('ServiceAccountNotFound', `ServiceAccount ${ns}/${want.name} does not exist and serviceAccount.create is false: create it, or set create: true`);
     }
-    if (current && owner !== undefined && owner !== obj.metadata.name) {
-      throw new TerminalError('ServiceAccountConflict', `ServiceAccount ${ns}/${want.name} belongs to IamServiceAccount ${owner}: choose another serviceAccount.name`);
-    }
-    if (current && !ours && want.create && !want.overrideExisting) {
-      throw new TerminalError(
-        'ServiceAccountExists',
-        `ServiceAccount ${ns}/${want.name} exists and was not created by irsa-operator: set serviceAccount.overrideExisting: true to take it over, or serviceAccount.create: false to only annotate it`,
-      );
-    }
+    this.assertMayWrite(obj, want, current);
     const createdByUs = !current || current.metadata?.annotations?.[CREATED_ANNOTATION] === 'true';
     const annotations = createdByUs ? { ...want.annotations, [CREATED_ANNOTATION]: 'true' } : want.annotations;
     const upToDate =
@@ -338,6 +331,24 @@ export class Reconciler {
       await this.event(ctx, 'Normal', current ? 'ServiceAccountAnnotated' : 'ServiceAccountCreated', `${current ? 'annotated' : 'created'} ServiceAccount ${want.name}`);
     }
     return { state: 'synced', reason: 'Synced', message: `ServiceAccount ${want.name} carries the role annotations` };
+  }
+
+  /**
+   * Refuses a ServiceAccount this object may not write: another object's, or one that exists and
+   * is not the operator's without overrideExisting. Read-only, so it also runs before any IAM write.
+   */
+  private assertMayWrite(obj: IamServiceAccount, want: DesiredServiceAccount, current: V1ServiceAccount | undefined): void {
+    const ns = obj.metadata.namespace;
+    const owner = current?.metadata?.annotations?.[OWNER_ANNOTATION];
+    if (current && owner !== undefined && owner !== obj.metadata.name) {
+      throw new TerminalError('ServiceAccountConflict', `ServiceAccount ${ns}/${want.name} belongs to IamServiceAccount ${owner}: choose another serviceAccount.name`);
+    }
+    if (current && owner === undefined && want.create && !want.overrideExisting) {
+      throw new TerminalError(
+        'ServiceAccountExists',
+        `ServiceAccount ${ns}/${want.name} exists and was not created by irsa-operator: set serviceAccount.overrideExisting: true to take it over, or serviceAccount.create: false to only annotate it`,
+      );
+    }
   }
 
   /** Deletes a ServiceAccount the operator created, or takes back its fields from one it annotated. */
@@ -428,6 +439,11 @@ function parseDocument(text: string): PolicyDocument {
   } catch {
     return {};
   }
+}
+
+/** A transient failure backs off; a wait (WaitError) looks again after waitMs; a terminal one waits for a change. */
+function needsBackoff(e: unknown, part: PartOutcome): boolean {
+  return part.state === 'progressing' && !(e instanceof WaitError);
 }
 
 /** How a failure shows in status: terminal -> stalled, expected wait or transient -> progressing. */

@@ -18,6 +18,13 @@ export interface QueueOptions {
   maxDelayMs: number;
   /** In [0, 1); injectable so that tests see exact delays. */
   random?: () => number;
+  /** Milliseconds clock; injectable so that tests see exact waits. */
+  now?: () => number;
+  /**
+   * Called when a worker picks a key up, with how long it waited since it was added (or, for a
+   * delayed or dirty key, since it became due). Metrics: the queue's latency.
+   */
+  onPickup?: (key: string, waitedMs: number) => void;
 }
 
 /** Delay before the n-th retry (n >= 1): base * 2^(n-1), capped, with jitter in [d/2, d]. */
@@ -27,10 +34,11 @@ export function backoffDelay(n: number, baseMs: number, maxMs: number, random: (
 }
 
 export class WorkQueue {
-  private readonly opts: Required<QueueOptions>;
+  private readonly opts: Required<Omit<QueueOptions, 'onPickup'>> & Pick<QueueOptions, 'onPickup'>;
   private readonly handler: (key: string) => Promise<QueueVerdict>;
   private readonly waiting: string[] = [];
-  private readonly queued = new Set<string>();
+  /** Queued keys, with the time each became due. */
+  private readonly queued = new Map<string, number>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
@@ -42,7 +50,7 @@ export class WorkQueue {
 
   constructor(handler: (key: string) => Promise<QueueVerdict>, opts: QueueOptions) {
     this.handler = handler;
-    this.opts = { random: Math.random, ...opts };
+    this.opts = { random: Math.random, now: () => Date.now(), ...opts };
   }
 
   /** Number of keys waiting to be handled (not counting delayed ones). */
@@ -62,7 +70,7 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
-    this.queued.add(key);
+    this.queued.set(key, this.opts.now());
     this.waiting.push(key);
     this.pump();
   }
@@ -73,7 +81,7 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const at = Date.now() + delayMs;
+    const at = this.opts.now() + delayMs;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
     if (existing) clearTimeout(existing.timer);
@@ -98,9 +106,15 @@ export class WorkQueue {
   private pump(): void {
     while (this.started && !this.stopping && this.active < this.opts.concurrency && this.waiting.length > 0) {
       const key = this.waiting.shift() as string;
+      const since = this.queued.get(key) ?? this.opts.now();
       this.queued.delete(key);
       this.processing.add(key);
       this.active++;
+      try {
+        this.opts.onPickup?.(key, Math.max(0, this.opts.now() - since));
+      } catch {
+        // An observer's failure must not lose the key.
+      }
       void this.run(key);
     }
   }

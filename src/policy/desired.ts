@@ -93,6 +93,10 @@ export function desiredState(obj: IamServiceAccount, id: ClusterIdentity): Desir
   const roleOnly = spec.roleOnly === true;
   const saName = spec.serviceAccount?.name ?? metadata.name;
   const audience = spec.audience ?? defaultAudience(id.partition);
+  const otherStsAudience = id.partition === 'aws-cn' ? 'sts.amazonaws.com' : 'sts.amazonaws.com.cn';
+  if (audience === otherStsAudience) {
+    return problem('AudienceMismatch', `audience ${audience} is the STS audience of another partition; this cluster is in ${id.partition}: use ${defaultAudience(id.partition)} or leave audience unset`);
+  }
   const trust: TrustSubject = {
     oidcProviderArn: id.oidcProviderArn,
     issuerHostPath: id.issuerHostPath,

@@ -67,21 +67,27 @@ export function globToRegExp(glob: string, flags = ''): RegExp {
 const matchesAny = (value: string, globs: readonly string[], flags = '') => globs.some((g) => globToRegExp(g, flags).test(value));
 
 /**
- * Whether an action pattern from a statement can grant a denied action: either glob may hold
- * wildcards (`iam:Put*` and `iam:*Policy` overlap), and IAM compares actions case-insensitively.
+ * Whether an action pattern from a statement can grant a denied action: some action matches both
+ * globs (`*` any run, `?` one character). IAM compares actions case-insensitively.
  */
 export function actionOverlaps(action: string, denied: string): boolean {
   const a = action.toLowerCase();
-  const d = denied.toLowerCase();
-  return globToRegExp(d).test(a) || globToRegExp(a).test(d) || wildcardsOverlap(a, d);
-}
-
-/** Two globs with only `*` overlap when their literal prefixes agree as far as both go. */
-function wildcardsOverlap(a: string, b: string): boolean {
-  const pa = a.split('*')[0] ?? '';
-  const pb = b.split('*')[0] ?? '';
-  const bothWild = a.includes('*') && b.includes('*');
-  return bothWild && (pa.startsWith(pb) || pb.startsWith(pa));
+  const b = denied.toLowerCase();
+  const memo = new Map<number, boolean>();
+  const overlap = (i: number, j: number): boolean => {
+    const key = i * (b.length + 1) + j;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let r: boolean;
+    if (i === a.length && j === b.length) r = true;
+    else if (a[i] === '*') r = overlap(i + 1, j) || (j < b.length && overlap(i, j + 1));
+    else if (b[j] === '*') r = overlap(i, j + 1) || (i < a.length && overlap(i + 1, j));
+    else if (i === a.length || j === b.length) r = false;
+    else r = (a[i] === '?' || b[j] === '?' || a[i] === b[j]) && overlap(i + 1, j + 1);
+    memo.set(key, r);
+    return r;
+  };
+  return overlap(0, 0);
 }
 
 function asArray(v: unknown): unknown[] {

@@ -36,6 +36,8 @@ it('reads the issuer from EKS DescribeCluster, waits for its OIDC provider, then
     const trust = decodeDoc(role?.AssumeRolePolicyDocument) as { Statement: { Principal: { Federated: string }; Condition: { StringEquals: Record<string, string> } }[] };
     assert.equal(trust.Statement[0]?.Principal.Federated, `arn:aws:iam::123456789012:oidc-provider/${issuer}`);
     assert.equal(trust.Statement[0]?.Condition.StringEquals[`${issuer}:sub`], `system:serviceaccount:${ns}:s3-reader`);
+    // Leave nothing for the other suites' operators to find.
+    await kubectl(['delete', '-n', ns, 'iamsa', 's3-reader', '--wait=true', '--timeout=30s']);
   } finally {
     await op.stop();
   }

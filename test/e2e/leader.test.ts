@@ -43,6 +43,8 @@ it('lets only the leader reconcile, and hands over when it stops', async () => {
     await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/retain.yaml')]);
     await waitForCondition(ns, 'backup-writer', 'Ready', 'True');
     assert.ok((await reconciles(follower)) > 0, 'the new leader reconciles');
+    // Leave nothing for the other suites' operators to find.
+    await kubectl(['delete', '-n', ns, 'iamsa', '--all', '--wait=true', '--timeout=30s']);
   } finally {
     for (const op of [a, b]) if (op !== stopped) await op.stop();
   }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { awsErrorCode, awsMessage, awsReason, classifyAwsError, isNotFound, type AwsErrorKind } from '../../../src/aws/errors.ts';
+import { awsErrorCode, awsMessage, awsReason, classifyAwsError, isNotFound, isThrottle, type AwsErrorKind } from '../../../src/aws/errors.ts';
 
 class NamedError extends Error {
   constructor(name: string, message = 'm') {
@@ -37,6 +37,26 @@ describe('classifyAwsError', () => {
     it(tc.name, () => {
       assert.equal(classifyAwsError(tc.err), tc.want);
       assert.equal(isNotFound(tc.err), tc.want === 'notFound');
+    });
+  }
+});
+
+describe('isThrottle', () => {
+  const cases: { name: string; err: unknown; want: boolean }[] = [
+    { name: 'Throttling (IAM, STS)', err: { name: 'Throttling' }, want: true },
+    { name: 'ThrottlingException', err: new NamedError('ThrottlingException'), want: true },
+    { name: 'TooManyRequestsException', err: { name: 'TooManyRequestsException' }, want: true },
+    { name: 'RequestLimitExceeded', err: { name: 'RequestLimitExceeded' }, want: true },
+    { name: 'LimitExceeded is a quota, not a rate', err: { name: 'LimitExceeded' }, want: false },
+    { name: 'AccessDenied', err: { name: 'AccessDenied' }, want: false },
+    { name: 'a plain Error', err: new Error('Throttling'), want: false },
+    { name: 'null', err: null, want: false },
+    { name: 'case matters', err: { name: 'throttling' }, want: false },
+  ];
+  for (const tc of cases) {
+    it(tc.name, () => {
+      assert.equal(isThrottle(tc.err), tc.want);
+      if (tc.want) assert.equal(classifyAwsError(tc.err), 'retryable');
     });
   }
 });

@@ -370,3 +370,58 @@ describe('WorkQueue', () => {
     assert.equal(runs, 1);
   });
 });
+
+describe('WorkQueue onPickup', () => {
+  it('reports how long each key waited since it was added or became due (mock timers)', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const picked: [string, number][] = [];
+    const gate = deferred();
+    let aRuns = 0;
+    const q = new WorkQueue(async (key) => {
+      if (key === 'a' && ++aRuns === 1) return { kind: 'after', delayMs: 100 };
+      if (key === 'blocker') await gate.promise;
+      return DONE;
+    }, { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1, onPickup: (key, ms) => picked.push([key, ms]) });
+    q.add('a');
+    t.mock.timers.tick(40);
+    q.start();
+    await tick();
+    assert.deepEqual(picked, [['a', 40]], 'waited from its add until a worker was free');
+    t.mock.timers.tick(100);
+    await tick();
+    assert.deepEqual(picked, [['a', 40], ['a', 0]], 'a delayed key waits from when it became due');
+    q.add('blocker');
+    await tick();
+    q.add('b');
+    t.mock.timers.tick(10);
+    q.add('b');
+    t.mock.timers.tick(15);
+    gate.resolve();
+    await tick();
+    assert.deepEqual(picked.slice(2), [['blocker', 0], ['b', 25]], 'b waited behind the blocker from its first add');
+    await q.shutdown();
+  });
+
+  it('loses no key when the callback throws', async () => {
+    const end = deferred();
+    const calls: string[] = [];
+    const q = new WorkQueue((key) => {
+      calls.push(key);
+      if (key === 'end') end.resolve();
+      return Promise.resolve(DONE);
+    }, {
+      concurrency: 1,
+      baseDelayMs: 1,
+      maxDelayMs: 1,
+      onPickup: () => {
+        throw new Error('observer failed');
+      },
+    });
+    q.start();
+    q.add('a');
+    q.add('end');
+    await within(end.promise, 'the end marker');
+    assert.deepEqual(calls, ['a', 'end']);
+    await q.shutdown();
+  });
+});

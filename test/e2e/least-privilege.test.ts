@@ -1,0 +1,79 @@
+// The operator's own IAM policy (config/iam/operator-policy.json) is enough for the whole flow:
+// the operator runs as an IAM user holding only that policy's actions, against a moto with
+// authorization enforced. moto evaluates actions but not resources or conditions (it denies any
+// statement with a condition, and matches IAM resources as "*"), so the test holds the policy's
+// actions with Resource "*": it proves the action list is complete, and that what it leaves out
+// is refused. The resource and condition scoping is reviewed in config/iam/README.md.
+import { it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AttachUserPolicyCommand,
+  CreateAccessKeyCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreatePolicyCommand,
+  CreateUserCommand,
+  GetRoleCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { freePort, startProcess } from '../env/processes.ts';
+import { kubectl, newNamespace, REPO, startOperator, TEST_ISSUER, waitFor, waitForCondition, env } from './helpers.ts';
+
+interface Statement { Effect: string; Action: string | string[] }
+
+it('runs the whole flow with only the actions of config/iam/operator-policy.json, under enforced authorization', async () => {
+  const motoServer = /MOTO_SERVER=(.+)/.exec(readFileSync(join(REPO, '.cache/testenv.env'), 'utf8'))?.[1] ?? '';
+  const port = await freePort();
+  // The first 6 requests (the set-up below) run unauthenticated; every later one is checked.
+  const moto = startProcess(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
+    logFile: join(env().dir, 'moto-auth.log'),
+    env: { INITIAL_NO_AUTH_ACTION_COUNT: '6', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const ns = await newNamespace('leastpriv');
+  try {
+    await waitFor('moto with authorization', async () => (await fetch(`${endpoint}/moto-api/`)).ok, 60_000, 100);
+    const setup = new IAMClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'setup', secretAccessKey: 'setup' } });
+    const policy = JSON.parse(readFileSync(join(REPO, 'config/iam/operator-policy.json'), 'utf8')) as { Statement: Statement[] };
+    const actions = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    assert.ok(!actions.includes('iam:PassRole') && !actions.some((a) => a.includes('*')), 'no PassRole, no wildcard actions');
+    await setup.send(new CreateOpenIDConnectProviderCommand({ Url: TEST_ISSUER, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }));
+    const boundary = await setup.send(new CreatePolicyCommand({ PolicyName: 'irsa-boundary', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'sqs:*', 'dynamodb:*'], Resource: '*' }] }) }));
+    const operatorPolicy = await setup.send(new CreatePolicyCommand({ PolicyName: 'irsa-operator', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }) }));
+    await setup.send(new CreateUserCommand({ UserName: 'irsa-operator' }));
+    await setup.send(new AttachUserPolicyCommand({ UserName: 'irsa-operator', PolicyArn: operatorPolicy.Policy?.Arn }));
+    const key = (await setup.send(new CreateAccessKeyCommand({ UserName: 'irsa-operator' }))).AccessKey;
+    const creds = { accessKeyId: key?.AccessKeyId ?? '', secretAccessKey: key?.SecretAccessKey ?? '' };
+    const asOperator = new IAMClient({ region: 'us-east-1', endpoint, credentials: creds });
+
+    // What the policy leaves out is refused: moto's authorization is on.
+    await assert.rejects(asOperator.send(new CreateUserCommand({ UserName: 'escalate' })), /not authorized|AccessDenied/);
+
+    // The SDK reads credentials from the environment when it first signs a request, so they stay
+    // set while the operator runs.
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = creds.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
+    const op = await startOperator({ awsEndpoint: endpoint, accountId: '123456789012', rolePath: '/irsa/', permissionsBoundary: boundary.Policy?.Arn, watchNamespaces: [ns] });
+    try {
+      await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/s3-reader.yaml'), '-f', join(REPO, 'examples/inline-policy.yaml')]);
+      const s3 = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
+      await waitForCondition(ns, 'orders-api', 'Ready', 'True');
+      const role = (await asOperator.send(new GetRoleCommand({ RoleName: s3.status?.roleName ?? '' }))).Role;
+      assert.equal(role?.Path, '/irsa/');
+      assert.equal(role?.PermissionsBoundary?.PermissionsBoundaryArn, boundary.Policy?.Arn);
+
+      await kubectl(['patch', '-n', ns, 'iamsa', 's3-reader', '--type=merge', '-p', '{"spec":{"attachPolicyARNs":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"],"tags":{"team":"a"}}}']);
+      await waitForCondition(ns, 's3-reader', 'Ready', 'True');
+      await kubectl(['delete', '-n', ns, 'iamsa', '--all', '--wait=true', '--timeout=30s']);
+      await assert.rejects(asOperator.send(new GetRoleCommand({ RoleName: s3.status?.roleName ?? '' })), /cannot be found|NoSuchEntity/);
+    } finally {
+      await op.stop();
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  } finally {
+    await moto.stop();
+  }
+});
