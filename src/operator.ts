@@ -16,6 +16,7 @@ import { Reconciler } from './controller/reconciler.ts';
 import { errorMessage } from './errors.ts';
 import { KubeApi } from './kube/client.ts';
 import { ResilientInformer } from './kube/informer.ts';
+import { PooledKubeConfig } from './kube/kubeconfig.ts';
 import { LeaderElector, type LeaseTimings } from './kube/leader.ts';
 import { WorkQueue } from './kube/queue.ts';
 import type { Logger } from './log.ts';
@@ -207,6 +208,7 @@ export class Operator {
     this.objectInformers.clear();
     this.saInformers.clear();
     if (this.aws) destroyAwsClients(this.aws);
+    if (this.kc instanceof PooledKubeConfig) await this.kc.closeConnections();
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     server?.closeAllConnections();

@@ -82,7 +82,7 @@ try {
 
   const httpPort = 18080 + (process.pid % 1000);
   // As in production: the compiled JavaScript (npm run bench builds it first).
-  const operator = startProcess(process.execPath, [join(REPO, 'dist/main.js')], {
+  const operator = startProcess(process.execPath, [join(REPO, 'dist/main.mjs')], {
     logFile: join(OUT, 'operator.log'),
     env: {
       AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: TEST_REGION,
@@ -185,6 +185,15 @@ try {
   const updateMs = toUpdate.map((k) => (readyAt.get(`${k.ns}/${k.name}`)?.get(2) ?? NaN) - tChange).sort((a, b) => a - b);
   const deleteMs = toDelete.map((k) => (deletedAt.get(`${k.ns}/${k.name}`) ?? NaN) - tChange).sort((a, b) => a - b);
 
+  // What the RSS is made of, from the operator's own default metrics.
+  const metricsText = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(metricsText)?.[1] ?? NaN) / 2 ** 20;
+  const memory = {
+    rssMb: gauge('irsa_process_resident_memory_bytes'),
+    heapUsedMb: gauge('irsa_nodejs_heap_size_used_bytes'),
+    heapTotalMb: gauge('irsa_nodejs_heap_size_total_bytes'),
+    externalMb: gauge('irsa_nodejs_external_memory_bytes'),
+  };
   clearInterval(sampler);
   watch.abort();
   const cpuS = procSample(pid).cpuS - cpuAtStart;
@@ -209,6 +218,7 @@ try {
     update: { count: toUpdate.length, p50: percentile(updateMs, 50), p99: percentile(updateMs, 99) },
     delete: { count: toDelete.length, p50: percentile(deleteMs, 50), p99: percentile(deleteMs, 99) },
     rssMbMax: Math.max(...samples.map((s) => s.mb)),
+    memoryAtEnd: memory,
     cpuSeconds: cpuS,
   };
   writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify({ ...result, rss: samples, readyMs }, null, 1)}\n`);

@@ -2,8 +2,8 @@
 // IAM read directly from moto (not through the counting proxy), and waits with deadlines.
 import { readFileSync } from 'node:fs';
 import { IAMClient, CreateOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
-import { KubeConfig } from '@kubernetes/client-node';
 import { parseConfig, type OperatorConfig } from '../../src/config.ts';
+import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { makeLogger } from '../../src/log.ts';
 import { Operator, type OperatorHooks } from '../../src/operator.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
@@ -89,7 +89,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}): OperatorCon
 }
 
 export async function startOperator(overrides: Partial<OperatorConfig> = {}, hooks: OperatorHooks = {}): Promise<Operator> {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(env().operatorKubeconfig);
   const config = testConfig(overrides);
   const op = new Operator(config, kc, makeLogger(process.env.IRSA_TEST_LOG ?? config.logLevel), hooks);
