@@ -56,7 +56,7 @@ export const configSchema = {
     rolePath: { type: 'string', pattern: '^/([!-~]*/)?$', maxLength: 256, default: '/', description: 'Path prefix forced on every role.' },
     permissionsBoundary: { type: 'string', pattern: '^arn:aws(-cn|-us-gov)?:iam::(aws|[0-9]{12}):policy/.+$', description: 'Permissions boundary forced on every role.' },
     watchNamespaces: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }, default: [], description: 'Namespaces to watch; empty: all.' },
-    concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4, description: 'Objects reconciled at once (never the same one twice).' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'Objects reconciled at once (never the same one twice).' },
     driftPeriodSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 600, description: 'How often each object is re-read from IAM to repair drift.' },
     logLevel: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info', description: 'Log level.' },
     awsEndpoint: { type: 'string', pattern: '^https?://', description: 'Endpoint override for IAM, STS and EKS (local IAM endpoints).' },

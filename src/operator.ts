@@ -41,6 +41,7 @@ export class Operator {
   private leadingPromise: Promise<void> = Promise.resolve();
   private aws: AwsClients | undefined;
   private queue: WorkQueue | undefined;
+  private reconciler: Reconciler | undefined;
   /** Informers by namespace; '' when all namespaces are watched. */
   private readonly objectInformers = new Map<string, ResilientInformer<IamServiceAccount>>();
   private readonly saInformers = new Map<string, ResilientInformer<V1ServiceAccount>>();
@@ -88,7 +89,7 @@ export class Operator {
     const namespaces = config.watchNamespaces.length > 0 ? config.watchNamespaces : [''];
     const informerKey = (ns: string) => (config.watchNamespaces.length > 0 ? ns : '');
 
-    const reconciler = new Reconciler(kube, roles, log, {
+    const reconciler = (this.reconciler = new Reconciler(kube, roles, log, {
       policy: config,
       adoptExistingRoles: config.adoptExistingRoles,
       objectsInNamespace: (ns) => this.objectInformers.get(informerKey(ns))?.list().filter((o) => o.metadata.namespace === ns) ?? [],
@@ -97,7 +98,8 @@ export class Operator {
       identity: getIdentity,
       cachedObject: (ns, name) => this.objectInformers.get(informerKey(ns))?.get(name, ns),
       cachedServiceAccount: (ns, name) => this.saInformers.get(informerKey(ns))?.get(name, ns),
-    });
+      cachedServiceAccounts: (ns) => this.saInformers.get(informerKey(ns))?.list().filter((sa) => sa.metadata?.namespace === ns) ?? [],
+    }));
     const queue = (this.queue = new WorkQueue(
       async (key) => {
         const end = metrics.reconcileSeconds.startTimer();
@@ -202,6 +204,7 @@ export class Operator {
   async stop(): Promise<void> {
     this.ready = false;
     await this.queue?.shutdown();
+    await this.reconciler?.flush();
     await this.elector?.release();
     this.metrics.leader.set(0);
     await Promise.all([...this.objectInformers.values(), ...this.saInformers.values()].map((i) => i.stop()));

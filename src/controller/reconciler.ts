@@ -41,6 +41,8 @@ export interface ReconcilerOptions {
   waitMs: number;
   /** Role of the ServiceAccount informer: objects it lists are read from memory. */
   cachedServiceAccount: (namespace: string, name: string) => V1ServiceAccount | undefined;
+  /** The (label-selected) ServiceAccounts of a namespace in that cache: finds every one an object owns. */
+  cachedServiceAccounts?: (namespace: string) => readonly V1ServiceAccount[];
   cachedObject: (namespace: string, name: string) => IamServiceAccount | undefined;
   identity: () => Promise<ClusterIdentity>;
   now?: () => Date;
@@ -59,8 +61,9 @@ export class Reconciler {
   private readonly log: Logger;
   private readonly opts: ReconcilerOptions;
   /** Last full sync with AWS per key: events between drift checks skip the AWS reads. */
-  private readonly lastSync = new Map<string, { generation: number; at: number }>();
+  private readonly lastSync = new Map<string, { generation: number; at: number; message: string }>();
   private readonly providerChecked = new Map<string, number>();
+  private readonly pendingEvents = new Set<Promise<void>>();
   /** Namespace annotations and customer-managed policy documents, each with the time it was read. */
   private readonly namespaceCache = new Map<string, { at: number; annotations: Record<string, string> }>();
   private readonly policyCache = new Map<string, { at: number; document: string | undefined }>();
@@ -177,6 +180,11 @@ export class Reconciler {
       } else {
         serviceAccount = { state: 'progressing', reason: 'WaitingForRole', message: 'the ServiceAccount is annotated once the role is in sync' };
       }
+      // status.serviceAccountName names the ServiceAccount that carries the annotations: until a
+      // renamed one does, it keeps the old name, so that the next pass (or the finalizer) still
+      // releases the old one.
+      const previous = obj.status?.serviceAccountName;
+      if (serviceAccount.state !== 'synced' && previous !== undefined) fields.serviceAccountName = previous;
     }
     const outcome: Outcome = { role, serviceAccount, fields };
     await this.writeStatus(ctx, outcome, generation);
@@ -193,15 +201,11 @@ export class Reconciler {
   private async syncRole(ctx: Ctx, desired: Desired, identity: ClusterIdentity): Promise<PartOutcome> {
     const { obj, key } = ctx;
     const generation = obj.metadata.generation ?? 0;
+    // This process synced the role at this generation less than a drift period ago: events in
+    // between (our own status and ServiceAccount writes coming back) need no AWS read.
     const memo = this.lastSync.get(key);
-    const ready = findCondition(obj.status?.conditions, 'RoleSynced');
-    if (
-      memo?.generation === generation &&
-      this.now().getTime() - memo.at < this.opts.driftPeriodMs &&
-      ready?.status === 'True' &&
-      ready.observedGeneration === generation
-    ) {
-      return { state: 'synced', reason: ready.reason, message: ready.message };
+    if (memo?.generation === generation && this.now().getTime() - memo.at < this.opts.driftPeriodMs) {
+      return { state: 'synced', reason: 'Synced', message: memo.message };
     }
     await this.requireProvider(identity);
 
@@ -219,8 +223,9 @@ export class Reconciler {
           `role ${desired.roleArn} does not trust ServiceAccount ${desired.trust.namespace}/${desired.trust.serviceAccountName}: add an Allow statement for sts:AssumeRoleWithWebIdentity by ${desired.trust.oidcProviderArn} with StringEquals ${desired.trust.issuerHostPath}:sub = system:serviceaccount:${desired.trust.namespace}:${desired.trust.serviceAccountName} and ${desired.trust.issuerHostPath}:aud = ${desired.trust.audience}`,
         );
       }
-      this.lastSync.set(key, { generation, at: this.now().getTime() });
-      return { state: 'synced', reason: 'Synced', message: `existing role ${desired.roleArn} trusts this ServiceAccount` };
+      const message = `existing role ${desired.roleArn} trusts this ServiceAccount`;
+      this.lastSync.set(key, { generation, at: this.now().getTime(), message });
+      return { state: 'synced', reason: 'Synced', message };
     }
 
     const want = desired.role;
@@ -247,12 +252,13 @@ export class Reconciler {
       const names = ops.map((o) => o.op);
       ctx.log.info(actual ? 'updating IAM role' : 'creating IAM role', { role: want.name, operations: names });
       await this.roles.apply(want.name, ops);
-      await this.event(ctx, 'Normal', actual ? 'RoleUpdated' : 'RoleCreated', `${actual ? 'updated' : 'created'} IAM role ${want.arn}: ${[...new Set(names)].join(', ')}`);
+      this.event(ctx, 'Normal', actual ? 'RoleUpdated' : 'RoleCreated', `${actual ? 'updated' : 'created'} IAM role ${want.arn}: ${[...new Set(names)].join(', ')}`);
     }
-    this.lastSync.set(key, { generation, at: this.now().getTime() });
     // Condition reasons say how things are, not what this pass did: a pass that writes nothing
     // must leave the status as it was. What was done goes into Events.
-    return { state: 'synced', reason: 'Synced', message: `role ${want.arn} matches the spec` };
+    const message = `role ${want.arn} matches the spec`;
+    this.lastSync.set(key, { generation, at: this.now().getTime(), message });
+    return { state: 'synced', reason: 'Synced', message };
   }
 
   private async namespaceAnnotations(namespace: string): Promise<Record<string, string>> {
@@ -304,6 +310,14 @@ export class Reconciler {
     this.providerChecked.set(identity.oidcProviderArn, this.now().getTime());
   }
 
+  /** Names of the cached ServiceAccounts whose owner annotation names this object. */
+  private ownedServiceAccountNames(obj: IamServiceAccount): string[] {
+    return (this.opts.cachedServiceAccounts?.(obj.metadata.namespace) ?? [])
+      .filter((sa) => sa.metadata?.annotations?.[OWNER_ANNOTATION] === obj.metadata.name)
+      .map((sa) => sa.metadata?.name ?? '')
+      .filter((name) => name !== '');
+  }
+
   private async readServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
     return this.opts.cachedServiceAccount(namespace, name) ?? (await this.kube.getServiceAccount(namespace, name));
   }
@@ -311,9 +325,11 @@ export class Reconciler {
   private async syncServiceAccount(ctx: Ctx, want: DesiredServiceAccount, previousName: string | undefined): Promise<PartOutcome> {
     const { obj } = ctx;
     const ns = obj.metadata.namespace;
-    if (previousName !== undefined && previousName !== want.name) {
-      await this.releaseServiceAccount(ctx, previousName);
-    }
+    // Every other ServiceAccount this object owns is released: the one status names, and any the
+    // cache shows (a rename whose pass was cut short before status recorded the new name).
+    const stale = new Set([previousName, ...this.ownedServiceAccountNames(obj)]);
+    stale.delete(want.name);
+    for (const name of stale) if (name !== undefined) await this.releaseServiceAccount(ctx, name);
     const current = await this.readServiceAccount(ns, want.name);
     if (!current && !want.create) {
       throw new WaitError('ServiceAccountNotFound', `ServiceAccount ${ns}/${want.name} does not exist and serviceAccount.create is false: create it, or set create: true`);
@@ -328,7 +344,7 @@ export class Reconciler {
     if (!upToDate) {
       ctx.log.info(current ? 'annotating ServiceAccount' : 'creating ServiceAccount', { serviceAccount: want.name });
       await this.kube.applyServiceAccount(ns, want.name, want.labels, annotations);
-      await this.event(ctx, 'Normal', current ? 'ServiceAccountAnnotated' : 'ServiceAccountCreated', `${current ? 'annotated' : 'created'} ServiceAccount ${want.name}`);
+      this.event(ctx, 'Normal', current ? 'ServiceAccountAnnotated' : 'ServiceAccountCreated', `${current ? 'annotated' : 'created'} ServiceAccount ${want.name}`);
     }
     return { state: 'synced', reason: 'Synced', message: `ServiceAccount ${want.name} carries the role annotations` };
   }
@@ -389,21 +405,29 @@ export class Reconciler {
 
   private async cleanUp(ctx: Ctx): Promise<void> {
     const { obj } = ctx;
-    const saName = obj.status?.serviceAccountName;
-    if (saName && obj.spec.roleOnly !== true) await this.releaseServiceAccount(ctx, saName);
-    if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
-    const roleName = obj.status?.roleName;
-    if (!roleName) return;
-    const identity = await this.opts.identity();
-    const actual = await this.roles.read(roleName);
-    if (!actual) return;
-    if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
-      ctx.log.warn('role is not owned by this object; leaving it', { role: roleName });
-      return;
+    // The status names what the last pass that could write status saw. A pass cut short after it
+    // wrote to AWS or the cluster (a crash, the apiserver unreachable) left no trace there, so the
+    // names the spec implies are released too; both paths check ownership before any write.
+    if (obj.spec.roleOnly !== true) {
+      const saNames = new Set([obj.status?.serviceAccountName, obj.spec.serviceAccount?.name ?? obj.metadata.name, ...this.ownedServiceAccountNames(obj)]);
+      for (const saName of saNames) if (saName) await this.releaseServiceAccount(ctx, saName);
     }
-    ctx.log.info('deleting IAM role', { role: roleName });
-    await this.roles.delete(roleName);
-    await this.event(ctx, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
+    if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
+    const identity = await this.opts.identity();
+    const wanted = desiredState(obj, identity);
+    const roleNames = new Set([obj.status?.roleName, wanted.ok && wanted.desired.mode === 'managed' ? wanted.desired.roleName : undefined]);
+    for (const roleName of roleNames) {
+      if (!roleName) continue;
+      const actual = await this.roles.read(roleName);
+      if (!actual) continue;
+      if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
+        ctx.log.warn('role is not owned by this object; leaving it', { role: roleName });
+        continue;
+      }
+      ctx.log.info('deleting IAM role', { role: roleName });
+      await this.roles.delete(roleName);
+      this.event(ctx, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
+    }
   }
 
   private async writeStatus(ctx: Ctx, outcome: Outcome, generation: number): Promise<void> {
@@ -419,16 +443,23 @@ export class Reconciler {
     }
     const ready = findCondition(status.conditions, 'Ready');
     if (ready && (ready.status !== prevReady?.status || ready.reason !== prevReady.reason)) {
-      await this.event(ctx, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, ready.message);
+      this.event(ctx, ready.status === 'True' ? 'Normal' : 'Warning', ready.reason, ready.message);
     }
   }
 
-  private async event(ctx: Ctx, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    try {
-      await this.kube.createEvent({ regarding: ctx.obj, type, reason, message }, this.now());
-    } catch (e) {
-      ctx.log.warn('could not record an Event', { reason, error: errorMessage(e) });
-    }
+  /** Records an Event without holding up the reconcile; flush() waits for the ones in flight. */
+  private event(ctx: Ctx, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const p = this.kube
+      .createEvent({ regarding: ctx.obj, type, reason, message }, this.now())
+      .catch((e: unknown) => {
+        ctx.log.warn('could not record an Event', { reason, error: errorMessage(e) });
+      })
+      .finally(() => this.pendingEvents.delete(p));
+    this.pendingEvents.add(p);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.pendingEvents]);
   }
 }
 

@@ -112,7 +112,13 @@ try {
   const api = kc.makeApiClient(CustomObjectsApi);
   const readyAt = new Map<string, Map<number, number>>();
   const deletedAt = new Map<string, number>();
-  const watch = await new Watch(kc).watch(`/apis/${GROUP}/${VERSION}/${PLURAL}`, {}, (phase: string, obj: IamServiceAccount) => {
+  // The watch ends now and then (client timeout, apiserver closing it): start it again from the
+  // last resourceVersion seen, until the run is over.
+  let watching = true;
+  let lastRv = '';
+  let current: AbortController | undefined;
+  const onEvent = (phase: string, obj: IamServiceAccount) => {
+    lastRv = obj.metadata.resourceVersion ?? lastRv;
     const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
     if (phase === 'DELETED') {
       deletedAt.set(key, performance.now());
@@ -125,9 +131,13 @@ try {
       if (!m.has(gen)) m.set(gen, performance.now());
       readyAt.set(key, m);
     }
-  }, (err: unknown) => {
-    if (err) log(`watch ended: ${err instanceof Error ? err.message : JSON.stringify(err)}`);
-  });
+  };
+  const startWatch = async (): Promise<void> => {
+    current = await new Watch(kc).watch(`/apis/${GROUP}/${VERSION}/${PLURAL}`, lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true }, onEvent, () => {
+      if (watching) setTimeout(() => void startWatch(), 100);
+    });
+  };
+  await startWatch();
 
   // Create at a steady rate.
   const keys = Array.from({ length: N }, (_, i) => ({ ns: namespaces[i % NAMESPACES] ?? 'bench-0', name: `app-${i}`, i }));
@@ -195,7 +205,8 @@ try {
     externalMb: gauge('irsa_nodejs_external_memory_bytes'),
   };
   clearInterval(sampler);
-  watch.abort();
+  watching = false;
+  current?.abort();
   const cpuS = procSample(pid).cpuS - cpuAtStart;
   await operator.stop();
 

@@ -22,7 +22,7 @@ const DEFAULTS = {
   rolePrefix: '',
   rolePath: '/',
   watchNamespaces: [],
-  concurrency: 4,
+  concurrency: 8,
   driftPeriodSeconds: 600,
   logLevel: 'info',
   trustPolicyLimit: 2048,
@@ -124,8 +124,8 @@ describe('loadConfig', () => {
   });
 
   it('coerces numbers from the environment and names a bad one', () => {
-    const c = loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_CONCURRENCY: '8', IRSA_HTTP_PORT: '0' });
-    assert.equal(c.concurrency, 8);
+    const c = loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_CONCURRENCY: '12', IRSA_HTTP_PORT: '0' });
+    assert.equal(c.concurrency, 12);
     assert.equal(c.httpPort, 0);
     configError(() => loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_CONCURRENCY: 'many' }), /concurrency \(env IRSA_CONCURRENCY\) must be integer/);
   });
@@ -142,7 +142,7 @@ describe('loadConfig', () => {
   }
 
   it('ignores empty environment variables', () => {
-    assert.equal(loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_ROLE_PREFIX: '', IRSA_CONCURRENCY: '' }).concurrency, 4);
+    assert.equal(loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_ROLE_PREFIX: '', IRSA_CONCURRENCY: '' }).concurrency, 8);
   });
 
   it('reads the YAML file of IRSA_CONFIG', () => {
