@@ -1,6 +1,6 @@
 // An informer that keeps itself alive. @kubernetes/client-node's ListWatch stops for good on any
 // watch or list error other than 410; this restarts it with backoff (1 s doubling to 30 s, reset
-// once it lists again) and says when it has synced.
+// once an event arrives again) and says when it has synced.
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 
 export interface InformerHandlers<T> {
@@ -23,9 +23,19 @@ export class ResilientInformer<T extends KubernetesObject> {
   constructor(kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, handlers: InformerHandlers<T>, labelSelector?: string) {
     this.handlers = handlers;
     this.informer = new ListWatch<T>(path, new Watch(kc), list, false, labelSelector);
-    this.informer.on('add', (o) => handlers.onChange(o));
-    this.informer.on('update', (o) => handlers.onChange(o));
-    this.informer.on('delete', (o) => handlers.onDelete(o));
+    // An event means the watch works again: the next failure starts the backoff from 1 s.
+    this.informer.on('add', (o) => {
+      this.restartDelayMs = 0;
+      handlers.onChange(o);
+    });
+    this.informer.on('update', (o) => {
+      this.restartDelayMs = 0;
+      handlers.onChange(o);
+    });
+    this.informer.on('delete', (o) => {
+      this.restartDelayMs = 0;
+      handlers.onDelete(o);
+    });
     this.informer.on('error', (err: unknown) => this.restartLater(err));
   }
 
@@ -45,7 +55,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (this.stopped) return;
     await this.informer.start();
     if (this.informer.latestResourceVersion() !== '') {
-      this.restartDelayMs = 0;
       if (!this.syncedOnce) {
         this.syncedOnce = true;
         for (const w of this.syncWaiters.splice(0)) w();

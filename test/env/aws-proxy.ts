@@ -1,16 +1,89 @@
 // A loopback HTTP proxy in front of moto that records every AWS call (service and operation), so
 // tests can count what the operator asked of IAM without trusting the operator's own metrics.
 // The log is served at GET /__proxy/calls, so a test in another process can read it too.
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+// It can also inject faults (throttling, 500s, ConcurrentModification, dropped connections,
+// delays) by rules set over HTTP: POST /__proxy/faults {rules: [...]}, DELETE /__proxy/faults
+// (no rules), GET /__proxy/faults (the rules and how many faults were injected, by kind).
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface AwsCall {
   service: string;
   operation: string;
   status: number;
+  /** Set when the proxy injected a fault instead of (or, for delay and a late drop, before) moto's answer. */
+  fault?: FaultKind;
 }
 
 export const CALLS_PATH = '/__proxy/calls';
+export const FAULTS_PATH = '/__proxy/faults';
+
+export const FAULT_KINDS = ['throttle', '500', 'drop', 'delay', 'concurrent-modification'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRule {
+  /** Signing name of the service (iam, sts, eks); any when unset. */
+  service?: string;
+  /** Operation name (CreateRole, GetRole, ...); any when unset. */
+  operation?: string;
+  /** Chance in [0, 1] that a matching call gets this fault; the first rule that fires wins. */
+  probability: number;
+  kind: FaultKind;
+  /** delay: how long to hold the call before forwarding it (default 500 ms). */
+  delayMs?: number;
+  /** drop: 'request' destroys the socket before moto sees the call (default); 'response' after moto did it. */
+  phase?: 'request' | 'response';
+}
+
+export interface FaultState {
+  rules: FaultRule[];
+  injected: number;
+  byKind: Record<FaultKind, number>;
+}
+
+/** Replaces the proxy's fault rules. */
+export async function setFaults(proxyUrl: string, rules: FaultRule[]): Promise<void> {
+  const res = await fetch(`${proxyUrl}${FAULTS_PATH}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ rules }) });
+  if (!res.ok) throw new Error(`setting fault rules failed: ${res.status} ${await res.text()}`);
+}
+
+/** Removes every fault rule (the counts stay). */
+export async function clearFaults(proxyUrl: string): Promise<void> {
+  const res = await fetch(`${proxyUrl}${FAULTS_PATH}`, { method: 'DELETE' });
+  if (!res.ok) throw new Error(`clearing fault rules failed: ${res.status}`);
+}
+
+/** The rules in force and the faults injected so far. */
+export async function fetchFaults(proxyUrl: string): Promise<FaultState> {
+  const res = await fetch(`${proxyUrl}${FAULTS_PATH}`);
+  return (await res.json()) as FaultState;
+}
+
+function parseRules(body: string): FaultRule[] {
+  const parsed = JSON.parse(body) as { rules?: unknown };
+  if (!Array.isArray(parsed.rules)) throw new Error('expected {rules: [...]}');
+  return parsed.rules.map((r: unknown, i) => {
+    const rule = r as Partial<FaultRule>;
+    if (typeof rule.probability !== 'number' || rule.probability < 0 || rule.probability > 1) throw new Error(`rules[${i}].probability must be a number in [0, 1]`);
+    if (!FAULT_KINDS.includes(rule.kind as FaultKind)) throw new Error(`rules[${i}].kind must be one of ${FAULT_KINDS.join(', ')}`);
+    for (const k of ['service', 'operation'] as const) {
+      if (rule[k] !== undefined && typeof rule[k] !== 'string') throw new Error(`rules[${i}].${k} must be a string`);
+    }
+    if (rule.delayMs !== undefined && (typeof rule.delayMs !== 'number' || rule.delayMs < 0)) throw new Error(`rules[${i}].delayMs must be a number >= 0`);
+    if (rule.phase !== undefined && rule.phase !== 'request' && rule.phase !== 'response') throw new Error(`rules[${i}].phase must be request or response`);
+    return rule as FaultRule;
+  });
+}
+
+/** IAM and STS speak the query protocol (XML errors); EKS speaks REST-JSON. */
+function sendError(res: ServerResponse, service: string, status: number, type: 'Sender' | 'Receiver', code: string, message: string): void {
+  if (service === 'eks') {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': code, 'x-amzn-RequestId': 'x' }).end(JSON.stringify({ message }));
+    return;
+  }
+  const body = `<ErrorResponse><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>x</RequestId></ErrorResponse>`;
+  res.writeHead(status, { 'Content-Type': 'text/xml', 'x-amzn-RequestId': 'x' }).end(body);
+}
 
 /** The call log of a proxy, read over HTTP. */
 export async function fetchCalls(proxyUrl: string): Promise<AwsCall[]> {
@@ -42,11 +115,56 @@ function operationOf(service: string, req: IncomingMessage, body: string): strin
 
 export class AwsProxy {
   readonly calls: AwsCall[] = [];
+  private rules: FaultRule[] = [];
+  private readonly injected: Record<FaultKind, number> = { throttle: 0, '500': 0, drop: 0, delay: 0, 'concurrent-modification': 0 };
   private server: Server | undefined;
   private readonly target: URL;
+  private readonly random: () => number;
 
-  constructor(targetUrl: string) {
+  constructor(targetUrl: string, random: () => number = Math.random) {
     this.target = new URL(targetUrl);
+    this.random = random;
+  }
+
+  /** Replaces the fault rules (also settable over HTTP at FAULTS_PATH). */
+  setFaults(rules: FaultRule[]): void {
+    this.rules = [...rules];
+  }
+
+  get faults(): FaultState {
+    return { rules: this.rules, injected: Object.values(this.injected).reduce((a, b) => a + b, 0), byKind: { ...this.injected } };
+  }
+
+  private pickFault(service: string, operation: string): FaultRule | undefined {
+    for (const r of this.rules) {
+      if (r.service !== undefined && r.service !== service) continue;
+      if (r.operation !== undefined && r.operation !== operation) continue;
+      if (this.random() < r.probability) return r;
+    }
+    return undefined;
+  }
+
+  private serveFaults(req: IncomingMessage, res: ServerResponse): void {
+    const json = (status: number, body: unknown) => res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method === 'GET') {
+      json(200, this.faults);
+    } else if (req.method === 'DELETE') {
+      this.rules = [];
+      json(200, this.faults);
+    } else if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        try {
+          this.rules = parseRules(Buffer.concat(chunks).toString('utf8'));
+          json(200, this.faults);
+        } catch (e) {
+          json(400, { error: e instanceof Error ? e.message : String(e) });
+        }
+      });
+    } else {
+      res.writeHead(405).end();
+    }
   }
 
   get url(): string {
@@ -60,25 +178,70 @@ export class AwsProxy {
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(this.calls));
         return;
       }
+      if (req.url === FAULTS_PATH) {
+        this.serveFaults(req, res);
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         const service = serviceOf(req);
         const operation = operationOf(service, req, body.toString('utf8'));
-        const upstream = request(
-          { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: { ...req.headers, host: this.target.host } },
-          (up) => {
-            this.calls.push({ service, operation, status: up.statusCode ?? 0 });
-            res.writeHead(up.statusCode ?? 502, up.headers);
-            up.pipe(res);
-          },
-        );
-        upstream.on('error', (e) => {
-          this.calls.push({ service, operation, status: 502 });
-          res.writeHead(502).end(String(e));
-        });
-        upstream.end(body);
+        const fault = this.pickFault(service, operation);
+        if (fault) this.injected[fault.kind]++;
+        const forward = (dropAnswer: boolean) => {
+          const upstream = request(
+            { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: { ...req.headers, host: this.target.host } },
+            (up) => {
+              if (dropAnswer) {
+                this.calls.push({ service, operation, status: 0, fault: 'drop' });
+                up.resume();
+                req.socket.destroy();
+                return;
+              }
+              this.calls.push({ service, operation, status: up.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
+              res.writeHead(up.statusCode ?? 502, up.headers);
+              up.pipe(res);
+            },
+          );
+          upstream.on('error', (e) => {
+            this.calls.push({ service, operation, status: 502 });
+            if (dropAnswer) req.socket.destroy();
+            else res.writeHead(502).end(String(e));
+          });
+          upstream.end(body);
+        };
+        switch (fault?.kind) {
+          case undefined:
+            forward(false);
+            return;
+          case 'throttle':
+            this.calls.push({ service, operation, status: 400, fault: fault.kind });
+            sendError(res, service, 400, 'Sender', service === 'eks' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded');
+            return;
+          case '500':
+            this.calls.push({ service, operation, status: 500, fault: fault.kind });
+            sendError(res, service, 500, 'Receiver', service === 'iam' ? 'ServiceFailure' : service === 'eks' ? 'ServerException' : 'InternalFailure', 'We encountered an internal error. Please try again.');
+            return;
+          case 'concurrent-modification':
+            this.calls.push({ service, operation, status: 409, fault: fault.kind });
+            sendError(res, service, 409, 'Sender', service === 'eks' ? 'ResourceInUseException' : 'ConcurrentModification', 'Rate exceeded for concurrent modifications; please retry');
+            return;
+          case 'drop':
+            if (fault.phase === 'response') {
+              forward(true);
+            } else {
+              this.calls.push({ service, operation, status: 0, fault: fault.kind });
+              req.socket.destroy();
+            }
+            return;
+          case 'delay': {
+            const timer = setTimeout(() => forward(false), fault.delayMs ?? 500);
+            res.once('close', () => clearTimeout(timer));
+            return;
+          }
+        }
       });
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
