@@ -165,8 +165,11 @@ try {
     const key = `${k.ns}/${k.name}`;
     return (readyAt.get(key)?.get(1) ?? NaN) - (sentAt.get(key) ?? NaN);
   }).sort((a, b) => a - b);
-  // Let the last status writes' watch events be reconciled before counting.
-  await waitFor('the work queue to drain', async () => /irsa_workqueue_depth 0\b/.test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()), 60_000, 200);
+  // Let the last status writes' watch events be reconciled before counting. With many objects and
+  // a short drift period the queue never empties (drift checks keep arriving): say so, go on.
+  await waitFor('the work queue to drain', async () => /irsa_workqueue_depth 0\b/.test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()), 60_000, 200).catch(() => {
+    log('the work queue did not drain within 60 s (drift checks outpace the workers); counting anyway');
+  });
   const createCalls = (await fetchCalls(env.awsEndpoint)).slice(callsBefore);
   const iamCreateCalls = createCalls.filter((c) => c.service === 'iam');
   const kubeWritesCreate = operatorKubeWrites(env.auditLog) - kubeWritesBefore;
