@@ -3,16 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS } from './policy/guard.ts';
+import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS, type OperatorPolicy } from './policy/guard.ts';
 
-export interface OperatorConfig {
+/** The operator's configuration; the platform team's rules for tenants are its OperatorPolicy part. */
+export interface OperatorConfig extends OperatorPolicy {
   clusterName: string;
   region: string;
   /** Self-managed clusters: the service-account issuer URL. EKS: read from DescribeCluster when unset. */
   oidcIssuer?: string;
   /** From STS GetCallerIdentity when unset. */
   accountId?: string;
-  rolePrefix: string;
   /** Forced path prefix for every role. */
   rolePath: string;
   /** Forced permissions boundary for every role. */
@@ -30,12 +30,6 @@ export interface OperatorConfig {
   iamWritesPerSecond: number;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   httpPort: number;
-  allowedNamespaces: string[];
-  allowedPolicyARNs: string[];
-  deniedPolicyARNs: string[];
-  deniedActions: string[];
-  allowedActionPrefixes: string[];
-  maxRolesPerNamespace: number;
   /** Take over a role of the requested name that carries no irsa-operator tags at all. */
   adoptExistingRoles: boolean;
   /** Only the replica holding the Lease reconciles. */

@@ -43,18 +43,21 @@ export const INLINE_POLICIES_LIMIT = 10240;
 export const ATTACH_POLICY_NAME = 'irsa-attach-policy';
 export const wellKnownPolicyName = (name: string): string => `irsa-wellknown-${name}`;
 
-export interface DesiredRole {
+/** A role's whole state; documents are parsed (desired) or as IAM returned them (actual). */
+export interface RoleState<Doc> {
   name: string;
   path: string;
   arn: string;
   description: string;
   maxSessionDuration: number;
   permissionsBoundary: string | undefined;
-  trustPolicy: PolicyDocument;
+  trustPolicy: Doc;
   tags: Record<string, string>;
   managedPolicyArns: string[];
-  inlinePolicies: Record<string, PolicyDocument>;
+  inlinePolicies: Record<string, Doc>;
 }
+
+export type DesiredRole = RoleState<PolicyDocument>;
 
 export interface DesiredServiceAccount {
   name: string;

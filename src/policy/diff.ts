@@ -2,21 +2,10 @@
 // order they must run (create, trust, settings, tags, attach before detach, put before delete).
 // Pure. An empty list means zero writes.
 import { policiesEqual, type PolicyDocument } from './document.ts';
-import type { DesiredRole } from './desired.ts';
+import type { DesiredRole, RoleState } from './desired.ts';
 
 /** A role as read from IAM. Documents stay as IAM returned them (URL-encoded JSON). */
-export interface ActualRole {
-  name: string;
-  path: string;
-  arn: string;
-  description: string;
-  maxSessionDuration: number;
-  permissionsBoundary: string | undefined;
-  trustPolicy: string;
-  tags: Record<string, string>;
-  managedPolicyArns: string[];
-  inlinePolicies: Record<string, string>;
-}
+export type ActualRole = RoleState<string>;
 
 export type IamOperation =
   | { op: 'CreateRole'; role: DesiredRole }
