@@ -1,20 +1,12 @@
 // An informer that keeps itself alive. @kubernetes/client-node's ListWatch stops for good on any
 // watch or list error other than 410; this restarts it with backoff (1 s doubling to 30 s, reset
-// once an event arrives again) and says when it has synced.
+// once it lists again) and says when it has synced.
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 
 export interface InformerHandlers<T> {
   onChange: (obj: T) => void;
   onDelete: (obj: T) => void;
   onRestart?: (err: unknown, delayMs: number) => void;
-}
-
-/**
- * The cache keeps the very object it hands to handlers: dropping managedFields there keeps them
- * out of memory (often half of an object's size), and the operator never reads them.
- */
-function dropManagedFields(o: KubernetesObject): void {
-  if (o.metadata) delete o.metadata.managedFields;
 }
 
 export const INFORMER_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const;
@@ -31,22 +23,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   constructor(kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, handlers: InformerHandlers<T>, labelSelector?: string) {
     this.handlers = handlers;
     this.informer = new ListWatch<T>(path, new Watch(kc), list, false, labelSelector);
-    // An event means the watch works again: the next failure starts the backoff from 1 s.
-    this.informer.on('add', (o) => {
-      this.restartDelayMs = 0;
-      dropManagedFields(o);
-      handlers.onChange(o);
-    });
-    this.informer.on('update', (o) => {
-      this.restartDelayMs = 0;
-      dropManagedFields(o);
-      handlers.onChange(o);
-    });
-    this.informer.on('delete', (o) => {
-      this.restartDelayMs = 0;
-      dropManagedFields(o);
-      handlers.onDelete(o);
-    });
+    this.informer.on('add', (o) => handlers.onChange(o));
+    this.informer.on('update', (o) => handlers.onChange(o));
+    this.informer.on('delete', (o) => handlers.onDelete(o));
     this.informer.on('error', (err: unknown) => this.restartLater(err));
   }
 
@@ -66,6 +45,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (this.stopped) return;
     await this.informer.start();
     if (this.informer.latestResourceVersion() !== '') {
+      this.restartDelayMs = 0;
       if (!this.syncedOnce) {
         this.syncedOnce = true;
         for (const w of this.syncWaiters.splice(0)) w();
