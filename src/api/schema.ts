@@ -93,7 +93,7 @@ export const specSchema = {
     wellKnownPolicies: {
       type: 'object',
       description: 'eksctl\'s well-known policies, attached as inline policies.',
-          properties: {
+      properties: {
         imageBuilder: { type: 'boolean', description: 'Push and pull images in ECR (managed AmazonEC2ContainerRegistryPowerUser).' },
         autoScaler: { type: 'boolean', description: 'cluster-autoscaler: read and resize Auto Scaling groups.' },
         awsLoadBalancerController: { type: 'boolean', description: 'aws-load-balancer-controller: manage ELBs, target groups and their security groups.' },

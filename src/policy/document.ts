@@ -27,7 +27,7 @@ export function normalisePolicy(doc: PolicyDocument): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(doc).sort()) {
     const value = doc[key];
-    out[key] = key === 'Statement' ? sortByCanonical(toArray(value).map(normaliseStatement)) : canonical(value);
+    out[key] = key === 'Statement' ? sortByCanonical(asArray(value).map(normaliseStatement)) : canonical(value);
   }
   return out;
 }
@@ -70,7 +70,7 @@ function normaliseCondition(c: unknown): unknown {
 }
 
 function sortedSet(v: unknown): unknown[] {
-  const items = toArray(v).map(canonical);
+  const items = asArray(v).map(canonical);
   const unique = new Map(items.map((i) => [JSON.stringify(i), i]));
   return [...unique.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, i]) => i);
 }
@@ -91,12 +91,13 @@ function canonical(v: unknown): unknown {
   return out;
 }
 
-function toArray(v: unknown): unknown[] {
+/** A policy element as a list: IAM lets a single value stand for a one-element array. */
+export function asArray(v: unknown): unknown[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -2,7 +2,7 @@
 // actions, role names, and how many roles a namespace may hold. Pure; every refusal is a
 // SpecProblem with a CamelCase reason and a message that says what is allowed.
 import type { SpecProblem } from '../api/validate.ts';
-import type { PolicyDocument } from './document.ts';
+import { asArray, type PolicyDocument } from './document.ts';
 import { wellKnownPolicyName, type DesiredRole } from './desired.ts';
 
 const WELL_KNOWN_PREFIX = wellKnownPolicyName('');
@@ -88,11 +88,6 @@ export function actionOverlaps(action: string, denied: string): boolean {
     return r;
   };
   return overlap(0, 0);
-}
-
-function asArray(v: unknown): unknown[] {
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [v];
 }
 
 /** The first denied grant in a document, described for a person; undefined when there is none. */

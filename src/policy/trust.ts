@@ -1,6 +1,6 @@
 // The IRSA trust policy: exactly one ServiceAccount may assume the role through the cluster's OIDC
 // provider. Pure.
-import { minifiedLength, type PolicyDocument } from './document.ts';
+import { asArray, isRecord, minifiedLength, type PolicyDocument } from './document.ts';
 
 /** IAM's default limit for a role trust policy, in characters without white space. */
 export const DEFAULT_TRUST_POLICY_LIMIT = 2048;
@@ -65,13 +65,4 @@ export function trustAllows(doc: PolicyDocument, s: TrustSubject): boolean {
     const auds = asArray(cond[`${s.issuerHostPath}:aud`]);
     return subs.length > 0 && subs.every((v) => v === sub) && auds.includes(s.audience);
   });
-}
-
-function asArray(v: unknown): unknown[] {
-  if (v === undefined) return [];
-  return Array.isArray(v) ? v : [v];
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
