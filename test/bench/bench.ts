@@ -8,11 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
-import { REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
+import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
 import { startProcess, waitFor } from '../env/processes.ts';
 import { plotPng } from './plot.ts';
 
@@ -55,12 +54,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-interface AuditEvent { verb: string; user: { username: string } }
-function operatorKubeWrites(auditLog: string): number {
-  return readFileSync(auditLog, 'utf8').split('\n').filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.user.username === 'irsa-operator' && ['create', 'update', 'patch', 'delete'].includes(e.verb)).length;
-}
+const kubeWrites = (auditLog: string): number => operatorKubeWrites(auditLog).length;
 
 function procSample(pid: number): { rssMb: number; cpuS: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -75,8 +69,7 @@ const byOp = (calls: AwsCall[]) => calls.reduce<Record<string, number>>((m, c) =
 
 const env = await startEnv(log);
 try {
-  const iamDirect = new IAMClient({ region: TEST_REGION, endpoint: env.motoUrl, credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' } });
-  await iamDirect.send(new CreateOpenIDConnectProviderCommand({ Url: TEST_ISSUER, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }));
+  await createOidcProvider(env.motoUrl);
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
   for (const ns of namespaces) await runKubectl(env, ['create', 'namespace', ns]);
 
@@ -143,7 +136,7 @@ try {
   const keys = Array.from({ length: N }, (_, i) => ({ ns: namespaces[i % NAMESPACES] ?? 'bench-0', name: `app-${i}`, i }));
   const sentAt = new Map<string, number>();
   const callsBefore = (await fetchCalls(env.awsEndpoint)).length;
-  const kubeWritesBefore = operatorKubeWrites(env.auditLog);
+  const kubeWritesBefore = kubeWrites(env.auditLog);
   log(`creating ${N} objects at ${RATE}/s`);
   const tCreate = performance.now();
   const inFlight = new Set<Promise<unknown>>();
@@ -172,18 +165,18 @@ try {
   });
   const createCalls = (await fetchCalls(env.awsEndpoint)).slice(callsBefore);
   const iamCreateCalls = createCalls.filter((c) => c.service === 'iam');
-  const kubeWritesCreate = operatorKubeWrites(env.auditLog) - kubeWritesBefore;
+  const kubeWritesCreate = kubeWrites(env.auditLog) - kubeWritesBefore;
   const createWindowS = (tAllReady - tCreate) / 1000;
   const iamWritesCreate = iamCreateCalls.filter(isWrite).length;
   log(`all Ready in ${createWindowS.toFixed(1)} s; IAM calls ${JSON.stringify(byOp(iamCreateCalls))}`);
 
   // At rest for two drift periods.
   const restCallsBefore = (await fetchCalls(env.awsEndpoint)).length;
-  const restKubeBefore = operatorKubeWrites(env.auditLog);
+  const restKubeBefore = kubeWrites(env.auditLog);
   log(`at rest for ${2 * DRIFT_S} s (two drift periods)`);
   await new Promise((r) => setTimeout(r, 2 * DRIFT_S * 1000 + 2000));
   const restCalls = (await fetchCalls(env.awsEndpoint)).slice(restCallsBefore);
-  const writesAtRest = restCalls.filter(isWrite).length + (operatorKubeWrites(env.auditLog) - restKubeBefore);
+  const writesAtRest = restCalls.filter(isWrite).length + (kubeWrites(env.auditLog) - restKubeBefore);
   const readsPerObjectPerPeriod = restCalls.filter((c) => !isWrite(c)).length / N / 2;
 
   // Update 10 %, delete another 10 %.

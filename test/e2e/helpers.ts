@@ -1,13 +1,13 @@
 // What every e2e test needs: the running environment, an operator in this process, kubectl,
 // IAM read directly from moto (not through the counting proxy), and waits with deadlines.
-import { readFileSync } from 'node:fs';
-import { IAMClient, CreateOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { parseConfig, type OperatorConfig } from '../../src/config.ts';
 import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { makeLogger } from '../../src/log.ts';
 import { Operator, type OperatorHooks } from '../../src/operator.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
-import { runKubectl, TEST_CLUSTER, TEST_ISSUER, TEST_REGION, REPO, type EnvInfo } from '../env/cluster.ts';
+import { createOidcProvider, operatorKubeWrites as auditedWrites, runKubectl, TEST_CLUSTER, TEST_ISSUER, TEST_REGION, REPO, type AuditEvent, type EnvInfo } from '../env/cluster.ts';
+import { parsePolicyDocument } from '../../src/policy/document.ts';
 import { waitFor } from '../env/processes.ts';
 
 export { REPO, TEST_ISSUER, waitFor };
@@ -52,7 +52,7 @@ export async function newNamespace(prefix = 'e2e'): Promise<string> {
 export async function resetAws(issuer = TEST_ISSUER, region = TEST_REGION): Promise<void> {
   const res = await fetch(`${env().motoUrl}/moto-api/reset`, { method: 'POST' });
   if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
-  await iam(region).send(new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }));
+  await createOidcProvider(env().motoUrl, issuer, region);
 }
 
 export async function awsCalls(): Promise<AwsCall[]> {
@@ -60,20 +60,9 @@ export async function awsCalls(): Promise<AwsCall[]> {
 }
 export { isWrite };
 
-interface AuditEvent {
-  verb: string;
-  user: { username: string };
-  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-  responseStatus?: { code?: number };
-}
-
-/** Writes (create/update/patch/delete) the operator's user made, as the apiserver's audit log has them. */
+/** Writes the operator's user made, from the apiserver's audit log. */
 export function operatorKubeWrites(): AuditEvent[] {
-  return readFileSync(env().auditLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.user.username === 'irsa-operator' && ['create', 'update', 'patch', 'delete'].includes(e.verb));
+  return auditedWrites(env().auditLog);
 }
 
 export function testConfig(overrides: Partial<OperatorConfig> = {}): OperatorConfig {
@@ -132,7 +121,7 @@ export async function waitGone(args: string[], timeoutMs = 30_000): Promise<void
   await waitFor(`${args.join(' ')} to be gone`, async () => (await kubectlResult(['get', ...args])).code !== 0, timeoutMs, 100);
 }
 
+/** A policy document as IAM returns it (URL-encoded JSON), parsed. */
 export function decodeDoc(text: string | undefined): unknown {
-  if (!text) return undefined;
-  return JSON.parse(text.trim().startsWith('{') ? text : decodeURIComponent(text));
+  return text ? parsePolicyDocument(text) : undefined;
 }

@@ -5,7 +5,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { CreateOpenIDConnectProviderCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
+import { createOidcProvider } from '../env/cluster.ts';
 import { decodeDoc, env, iam, kubectl, newNamespace, REPO, resetAws, startOperator, waitForCondition } from './helpers.ts';
 
 it('reads the issuer from EKS DescribeCluster, waits for its OIDC provider, then trusts it', async () => {
@@ -28,7 +29,7 @@ it('reads the issuer from EKS DescribeCluster, waits for its OIDC provider, then
     assert.match(waiting.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', new RegExp(`oidc-provider/${issuer.replaceAll('.', '\\.')}`));
     assert.equal(waiting.status?.conditions?.find((c) => c.type === 'Reconciling')?.status, 'True');
 
-    await iam().send(new CreateOpenIDConnectProviderCommand({ Url: issuerUrl, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }));
+    await createOidcProvider(env().motoUrl, issuerUrl);
     await kubectl(['annotate', '-n', ns, 'iamsa', 's3-reader', 'nudge=1']);
     const ready = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
     assert.equal(ready.status?.roleName, `prod.${ns}.s3-reader`);

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import {
   AttachUserPolicyCommand,
   CreateAccessKeyCommand,
-  CreateOpenIDConnectProviderCommand,
   CreatePolicyCommand,
   CreateUserCommand,
   GetRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
+import { createOidcProvider } from '../env/cluster.ts';
 import { freePort, startProcess } from '../env/processes.ts';
-import { kubectl, newNamespace, REPO, startOperator, TEST_ISSUER, waitFor, waitForCondition, env } from './helpers.ts';
+import { kubectl, newNamespace, REPO, startOperator, waitFor, waitForCondition, env } from './helpers.ts';
 
 interface Statement { Effect: string; Action: string | string[] }
 
@@ -38,7 +38,7 @@ it('runs the whole flow with only the actions of config/iam/operator-policy.json
     const policy = JSON.parse(readFileSync(join(REPO, 'config/iam/operator-policy.json'), 'utf8')) as { Statement: Statement[] };
     const actions = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     assert.ok(!actions.includes('iam:PassRole') && !actions.some((a) => a.includes('*')), 'no PassRole, no wildcard actions');
-    await setup.send(new CreateOpenIDConnectProviderCommand({ Url: TEST_ISSUER, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }));
+    await createOidcProvider(endpoint);
     const boundary = await setup.send(new CreatePolicyCommand({ PolicyName: 'irsa-boundary', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'sqs:*', 'dynamodb:*'], Resource: '*' }] }) }));
     const operatorPolicy = await setup.send(new CreatePolicyCommand({ PolicyName: 'irsa-operator', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }) }));
     await setup.send(new CreateUserCommand({ UserName: 'irsa-operator' }));

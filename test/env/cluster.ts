@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsProxy } from './aws-proxy.ts';
 import { freePort, startProcess, waitFor, type Started } from './processes.ts';
 
@@ -62,6 +63,29 @@ export function runKubectl(info: Pick<EnvInfo, 'kubectl' | 'adminKubeconfig'>, a
     });
     if (input !== undefined) child.stdin?.end(input);
   });
+}
+
+/** Creates the cluster's OIDC provider in the IAM endpoint (as eksctl utils associate-iam-oidc-provider does). */
+export async function createOidcProvider(endpoint: string, issuer = TEST_ISSUER, region = TEST_REGION): Promise<void> {
+  const iam = new IAMClient({ region, endpoint, credentials: { accessKeyId: 'testenv', secretAccessKey: 'testenv' } });
+  await iam.send(new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }));
+  iam.destroy();
+}
+
+export interface AuditEvent {
+  verb: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+  responseStatus?: { code?: number };
+}
+
+/** Writes (create/update/patch/delete) the operator's user made, as the apiserver's audit log has them. */
+export function operatorKubeWrites(auditLog: string): AuditEvent[] {
+  return readFileSync(auditLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEvent)
+    .filter((e) => e.user.username === 'irsa-operator' && ['create', 'update', 'patch', 'delete'].includes(e.verb));
 }
 
 function getHttps(url: string, ca: string, token: string): Promise<number> {

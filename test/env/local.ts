@@ -1,17 +1,14 @@
 // `npm start`: the operator against an embedded default: a local kube-apiserver and a local IAM
 // endpoint (moto), with the cluster's OIDC provider already in IAM. Ctrl-C stops everything.
-import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { join } from 'node:path';
-import { REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from './cluster.ts';
+import { createOidcProvider, REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from './cluster.ts';
 import { startProcess, waitFor } from './processes.ts';
 
 const say = (line: string) => process.stdout.write(`[irsa local] ${line}\n`);
 
 const env = await startEnv(say);
 const credentials = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: TEST_REGION };
-await new IAMClient({ region: TEST_REGION, endpoint: env.motoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }).send(
-  new CreateOpenIDConnectProviderCommand({ Url: TEST_ISSUER, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }),
-);
+await createOidcProvider(env.motoUrl);
 await runKubectl(env, ['create', 'namespace', 'demo']);
 
 const httpPort = process.env.IRSA_HTTP_PORT ?? '8080';
