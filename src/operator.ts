@@ -138,10 +138,10 @@ export class Operator {
         new ResilientInformer<IamServiceAccount>(
           this.kc,
           objPath,
-          async () =>
+          async ({ limit, continueToken }) =>
             (ns
-              ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-              : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<IamServiceAccount>,
+              ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, limit, _continue: continueToken })
+              : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, limit, _continue: continueToken })) as KubernetesListObject<IamServiceAccount>,
           { onChange: enqueue, onDelete: enqueue, onRestart: restarted('iamserviceaccounts') },
         ),
       );
@@ -150,7 +150,10 @@ export class Operator {
         new ResilientInformer<V1ServiceAccount>(
           this.kc,
           ns ? `/api/v1/namespaces/${ns}/serviceaccounts` : '/api/v1/serviceaccounts',
-          () => (ns ? core.listNamespacedServiceAccount({ namespace: ns, labelSelector: SA_SELECTOR }) : core.listServiceAccountForAllNamespaces({ labelSelector: SA_SELECTOR })),
+          ({ limit, continueToken }) =>
+            ns
+              ? core.listNamespacedServiceAccount({ namespace: ns, labelSelector: SA_SELECTOR, limit, _continue: continueToken })
+              : core.listServiceAccountForAllNamespaces({ labelSelector: SA_SELECTOR, limit, _continue: continueToken }),
           { onChange: enqueueOwner, onDelete: enqueueOwner, onRestart: restarted('serviceaccounts') },
           SA_SELECTOR,
         ),

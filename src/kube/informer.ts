@@ -1,7 +1,30 @@
 // An informer that keeps itself alive. @kubernetes/client-node's ListWatch stops for good on any
 // watch or list error other than 410; this restarts it with backoff (1 s doubling to 30 s, reset
-// once it lists again) and says when it has synced.
+// once it lists again) and says when it has synced. Objects are cached without their bookkeeping
+// fields (see slim.ts).
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { withoutBookkeeping } from './slim.ts';
+
+/** One page of a list call: at most `limit` items, from where `continueToken` says. */
+export type ListPage<T extends KubernetesObject> = (page: { limit: number; continueToken: string | undefined }) => Promise<KubernetesListObject<T>>;
+
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * Lists in pages of LIST_PAGE_SIZE, each slimmed before the next is read, so that a restart at
+ * 10,000 objects never holds one response of all of them. The pages are one consistent snapshot;
+ * the result carries the resourceVersion to watch from.
+ */
+export async function listAllPages<T extends KubernetesObject>(listPage: ListPage<T>): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let continueToken: string | undefined;
+  for (;;) {
+    const page = await listPage({ limit: LIST_PAGE_SIZE, continueToken });
+    for (const item of page.items) items.push(withoutBookkeeping(item));
+    continueToken = page.metadata?._continue || undefined;
+    if (!continueToken) return { ...page, items };
+  }
+}
 
 export interface InformerHandlers<T> {
   onChange: (obj: T) => void;
@@ -10,6 +33,13 @@ export interface InformerHandlers<T> {
 }
 
 export const INFORMER_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const;
+
+/** A Watch whose events carry objects without bookkeeping fields, so the cache never holds them. */
+class SlimWatch extends Watch {
+  override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase: string, obj: KubernetesObject, watchObj?: unknown) => callback(phase, withoutBookkeeping(obj), watchObj), done);
+  }
+}
 
 export class ResilientInformer<T extends KubernetesObject> {
   private readonly informer: ListWatch<T>;
@@ -20,9 +50,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly syncWaiters: (() => void)[] = [];
   private readonly handlers: InformerHandlers<T>;
 
-  constructor(kc: KubeConfig, path: string, list: () => Promise<KubernetesListObject<T>>, handlers: InformerHandlers<T>, labelSelector?: string) {
+  constructor(kc: KubeConfig, path: string, list: ListPage<T>, handlers: InformerHandlers<T>, labelSelector?: string) {
     this.handlers = handlers;
-    this.informer = new ListWatch<T>(path, new Watch(kc), list, false, labelSelector);
+    this.informer = new ListWatch<T>(path, new SlimWatch(kc), () => listAllPages(list), false, labelSelector);
     this.informer.on('add', (o) => handlers.onChange(o));
     this.informer.on('update', (o) => handlers.onChange(o));
     this.informer.on('delete', (o) => handlers.onDelete(o));

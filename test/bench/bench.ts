@@ -1,9 +1,10 @@
-// npm run bench -- --objects N [--iam-writes-per-second R] [--out DIR] [--rate R] [--drift-seconds S]
+// npm run bench -- --objects N [--iam-writes-per-second R] [--out DIR] [--rate R] [--drift-seconds S] [--memory-limit Q|none]
 // Runs the operator as its own process against the local apiserver and moto, applies N mixed
 // IamServiceAccounts at a steady rate, and measures time to Ready (create call -> Ready seen on a
 // watch), AWS calls (at the counting proxy) and Kubernetes writes (apiserver audit log) per
 // object, writes at rest over two drift periods, update/delete convergence, and the operator's
-// RSS and CPU. Writes bench.json and bench.png into --out, and prints one summary line.
+// RSS and CPU, under the memory limit of the production Deployment (a memory cgroup, as the kubelet
+// sets). Writes bench.json and bench.png into --out, and prints one summary line.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountS
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
 import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
 import { startProcess, waitFor } from '../env/processes.ts';
+import { deploymentMemoryLimit, makeMemoryCgroup, quantityBytes } from './cgroup.ts';
 import { plotPng } from './plot.ts';
 
 const { values: args } = parseArgs({
@@ -23,6 +25,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '50' },
     'drift-seconds': { type: 'string', default: '30' },
     namespaces: { type: 'string', default: '10' },
+    // Default: limits.memory of the Deployment the project ships.
+    'memory-limit': { type: 'string', default: deploymentMemoryLimit(join(REPO, 'config/manager/manager.yaml')) },
   },
 });
 const N = Number(args.objects);
@@ -74,8 +78,13 @@ try {
   for (const ns of namespaces) await runKubectl(env, ['create', 'namespace', ns]);
 
   const httpPort = 18080 + (process.pid % 1000);
-  // As in production: the compiled JavaScript (npm run bench builds it first).
-  const operator = startProcess(process.execPath, [join(REPO, 'dist/main.mjs')], {
+  // As in production: the compiled JavaScript (npm run bench builds it first), under the
+  // Deployment's memory limit when this machine lets us make a memory cgroup.
+  const cgroup = args['memory-limit'] === 'none' ? 'no limit asked for (--memory-limit none)' : makeMemoryCgroup(quantityBytes(args['memory-limit']), `irsa-bench-${process.pid}`);
+  if (typeof cgroup === 'string') log(`operator runs WITHOUT a memory limit: ${cgroup}`);
+  else log(`operator runs in memory cgroup ${cgroup.describe}`);
+  const run = typeof cgroup === 'string' ? { command: process.execPath, args: [join(REPO, 'dist/main.mjs')] } : cgroup.wrap(process.execPath, [join(REPO, 'dist/main.mjs')]);
+  const operator = startProcess(run.command, run.args, {
     logFile: join(OUT, 'operator.log'),
     env: {
       AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: TEST_REGION,
@@ -86,6 +95,17 @@ try {
     },
   });
   const pid = operator.child.pid ?? 0;
+  // A benchmark whose operator died (OOM-killed, crashed) has no figures: stop at once, say why.
+  let stopping = false;
+  operator.child.once('exit', (code, signal) => {
+    if (stopping) return;
+    const kills = typeof cgroup === 'string' ? 0 : cgroup.oomKills();
+    log(`the operator exited during the run (code ${code}, signal ${signal}; OOM kills in its cgroup: ${kills}); see ${join(OUT, 'operator.log')}`);
+    void env.stop().finally(() => {
+      if (typeof cgroup !== 'string') cgroup.remove();
+      process.exit(1);
+    });
+  });
   await waitFor('the operator to be ready', async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok, 60_000, 100);
   const t0 = performance.now();
   const samples: { tSeconds: number; mb: number; cpuS: number }[] = [];
@@ -204,12 +224,18 @@ try {
   watching = false;
   current?.abort();
   const cpuS = procSample(pid).cpuS - cpuAtStart;
+  stopping = true;
   await operator.stop();
+  if (typeof cgroup !== 'string') {
+    const kills = cgroup.oomKills();
+    cgroup.remove();
+    if (kills > 0) throw new Error(`the operator was OOM-killed ${kills} time(s) under the ${args['memory-limit']} limit`);
+  }
 
   const result = {
     objects: N,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    settings: { iamWritesPerSecond: WRITES_PER_SECOND, createRatePerSecond: RATE, driftPeriodSeconds: DRIFT_S, namespaces: NAMESPACES },
+    settings: { iamWritesPerSecond: WRITES_PER_SECOND, createRatePerSecond: RATE, driftPeriodSeconds: DRIFT_S, namespaces: NAMESPACES, memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'] },
     ready: { p50: percentile(readyMs, 50), p90: percentile(readyMs, 90), p99: percentile(readyMs, 99), max: readyMs.at(-1) },
     createWindowSeconds: createWindowS,
     iam: {
