@@ -1,6 +1,6 @@
 // An informer that keeps itself alive. @kubernetes/client-node's ListWatch stops for good on any
 // watch or list error other than 410; this restarts it with backoff (1 s doubling to 30 s, reset
-// once it lists again) and says when it has synced. Objects are cached without their bookkeeping
+// once a watch is connected again) and says when it has synced. Objects are cached without their bookkeeping
 // fields (see slim.ts).
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { withoutBookkeeping } from './slim.ts';
@@ -34,10 +34,32 @@ export interface InformerHandlers<T> {
 
 export const INFORMER_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const;
 
-/** A Watch whose events carry objects without bookkeeping fields, so the cache never holds them. */
+/**
+ * A Watch whose events carry objects without bookkeeping fields, so the cache never holds them,
+ * and that says when a watch request was answered (HTTP 200): Watch.watch resolves after the
+ * response, and has already called `done` when the request failed.
+ */
 class SlimWatch extends Watch {
-  override watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
-    return super.watch(path, queryParams, (phase: string, obj: KubernetesObject, watchObj?: unknown) => callback(phase, withoutBookkeeping(obj), watchObj), done);
+  private readonly onConnected: () => void;
+
+  constructor(kc: KubeConfig, onConnected: () => void) {
+    super(kc);
+    this.onConnected = onConnected;
+  }
+
+  override async watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
+    const request = { ended: false };
+    const controller = await super.watch(
+      path,
+      queryParams,
+      (phase: string, obj: KubernetesObject, watchObj?: unknown) => callback(phase, withoutBookkeeping(obj), watchObj),
+      (err: unknown) => {
+        request.ended = true;
+        done(err);
+      },
+    );
+    if (!request.ended) this.onConnected();
+    return controller;
   }
 }
 
@@ -52,7 +74,8 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(kc: KubeConfig, path: string, list: ListPage<T>, handlers: InformerHandlers<T>, labelSelector?: string) {
     this.handlers = handlers;
-    this.informer = new ListWatch<T>(path, new SlimWatch(kc), () => listAllPages(list), false, labelSelector);
+    const watch = new SlimWatch(kc, () => (this.restartDelayMs = 0));
+    this.informer = new ListWatch<T>(path, watch, () => listAllPages(list), false, labelSelector);
     this.informer.on('add', (o) => handlers.onChange(o));
     this.informer.on('update', (o) => handlers.onChange(o));
     this.informer.on('delete', (o) => handlers.onDelete(o));
@@ -75,7 +98,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (this.stopped) return;
     await this.informer.start();
     if (this.informer.latestResourceVersion() !== '') {
-      this.restartDelayMs = 0;
       if (!this.syncedOnce) {
         this.syncedOnce = true;
         for (const w of this.syncWaiters.splice(0)) w();

@@ -9,14 +9,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pMap from 'p-map';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
 import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
 import { startProcess, waitFor } from '../env/processes.ts';
-import { deploymentMemoryLimit, makeMemoryCgroup, quantityBytes } from './cgroup.ts';
+import { makeMemoryCgroup, operatorContainer, quantityBytes } from './production.ts';
 import { plotPng } from './plot.ts';
 
+const PRODUCTION = operatorContainer(join(REPO, 'config/manager/manager.yaml'));
 const { values: args } = parseArgs({
   options: {
     objects: { type: 'string', default: '100' },
@@ -26,7 +28,7 @@ const { values: args } = parseArgs({
     'drift-seconds': { type: 'string', default: '30' },
     namespaces: { type: 'string', default: '10' },
     // Default: limits.memory of the Deployment the project ships.
-    'memory-limit': { type: 'string', default: deploymentMemoryLimit(join(REPO, 'config/manager/manager.yaml')) },
+    'memory-limit': { type: 'string', default: PRODUCTION.memoryLimit },
   },
 });
 const N = Number(args.objects);
@@ -50,6 +52,9 @@ function spec(i: number): IamServiceAccountSpec {
       return { roleOnly: true, attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'] };
   }
 }
+/** Requests the benchmark's client keeps in flight at most. */
+const MAX_IN_FLIGHT = 64;
+
 /** Every shape above asks for exactly one policy (managed or inline): the "+ policies" of the target. */
 const POLICIES_PER_OBJECT = 1;
 
@@ -78,8 +83,9 @@ try {
   for (const ns of namespaces) await runKubectl(env, ['create', 'namespace', ns]);
 
   const httpPort = 18080 + (process.pid % 1000);
-  // As in production: the compiled JavaScript (npm run bench builds it first), under the
-  // Deployment's memory limit when this machine lets us make a memory cgroup.
+  // As in production: the compiled JavaScript (npm run bench builds it first), with the
+  // Deployment's runtime environment, under its memory limit when this machine lets us make a
+  // memory cgroup.
   const cgroup = args['memory-limit'] === 'none' ? 'no limit asked for (--memory-limit none)' : makeMemoryCgroup(quantityBytes(args['memory-limit']), `irsa-bench-${process.pid}`);
   if (typeof cgroup === 'string') log(`operator runs WITHOUT a memory limit: ${cgroup}`);
   else log(`operator runs in memory cgroup ${cgroup.describe}`);
@@ -87,6 +93,7 @@ try {
   const operator = startProcess(run.command, run.args, {
     logFile: join(OUT, 'operator.log'),
     env: {
+      ...PRODUCTION.runtimeEnv,
       AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: TEST_REGION,
       KUBECONFIG: env.operatorKubeconfig,
       IRSA_CLUSTER_NAME: TEST_CLUSTER, IRSA_OIDC_ISSUER: TEST_ISSUER, IRSA_AWS_ENDPOINT: env.awsEndpoint,
@@ -168,7 +175,7 @@ try {
     const p = api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'IamServiceAccount', metadata: { name: k.name }, spec: spec(k.i) } });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
-    if (inFlight.size >= 64) await Promise.race(inFlight);
+    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
   const deadline = Math.max(300_000, N * 200 + (WRITES_PER_SECOND > 0 ? (N * 3 * 1000) / WRITES_PER_SECOND : 0));
@@ -204,8 +211,10 @@ try {
   const toUpdate = keys.slice(0, tenth);
   const toDelete = keys.slice(tenth, 2 * tenth);
   const tChange = performance.now();
-  await Promise.all(toUpdate.map((k) => api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name, body: { spec: { tags: { bench: 'updated' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch))));
-  await Promise.all(toDelete.map((k) => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name })));
+  // As many requests in flight as the create loop allows: more at once and the apiserver closes
+  // the HTTP/2 connection.
+  await pMap(toUpdate, (k) => api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name, body: { spec: { tags: { bench: 'updated' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)), { concurrency: MAX_IN_FLIGHT });
+  await pMap(toDelete, (k) => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name }), { concurrency: MAX_IN_FLIGHT });
   await waitFor('updates and deletes to converge', () =>
     toUpdate.every((k) => readyAt.get(`${k.ns}/${k.name}`)?.has(2)) && toDelete.every((k) => deletedAt.has(`${k.ns}/${k.name}`)), deadline, 200);
   const updateMs = toUpdate.map((k) => (readyAt.get(`${k.ns}/${k.name}`)?.get(2) ?? NaN) - tChange).sort((a, b) => a - b);
@@ -235,7 +244,7 @@ try {
   const result = {
     objects: N,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    settings: { iamWritesPerSecond: WRITES_PER_SECOND, createRatePerSecond: RATE, driftPeriodSeconds: DRIFT_S, namespaces: NAMESPACES, memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'] },
+    settings: { iamWritesPerSecond: WRITES_PER_SECOND, createRatePerSecond: RATE, driftPeriodSeconds: DRIFT_S, namespaces: NAMESPACES, memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'], runtimeEnv: PRODUCTION.runtimeEnv },
     ready: { p50: percentile(readyMs, 50), p90: percentile(readyMs, 90), p99: percentile(readyMs, 99), max: readyMs.at(-1) },
     createWindowSeconds: createWindowS,
     iam: {

@@ -1,11 +1,15 @@
-// The informer's cache against the real apiserver: lists page through continue tokens, and neither
-// listed nor watched objects keep managedFields or kubectl's last-applied annotation.
+// The informer against the real apiserver: lists page through continue tokens, neither listed nor
+// watched objects keep managedFields or kubectl's last-applied annotation, and while the apiserver
+// is unreachable it retries with a growing delay that starts over once a watch connects again.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { CoreV1Api, type V1ServiceAccount } from '@kubernetes/client-node';
 import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { listAllPages, ResilientInformer } from '../../src/kube/informer.ts';
 import { LAST_APPLIED_ANNOTATION } from '../../src/kube/slim.ts';
+import { INFORMER_BACKOFF } from '../../src/kube/informer.ts';
+import { TcpProxy } from '../env/tcp-proxy.ts';
 import { env, kubectl, newNamespace, waitFor } from './helpers.ts';
 
 const serviceAccount = (ns: string, name: string, note: string) =>
@@ -67,4 +71,44 @@ describe('informer cache', () => {
       await informer.stop();
     }
   });
+
+  it('backs off 1 s, 2 s, 4 s while the apiserver is unreachable, and starts from 1 s again once reconnected', async () => {
+    const proxy = new TcpProxy(Number(new URL(env().apiserverUrl).port));
+    await proxy.start();
+    const viaProxy = new PooledKubeConfig();
+    viaProxy.loadFromString(TcpProxy.kubeconfigThrough(JSON.stringify(kcJson()), proxy.port));
+    const coreViaProxy = viaProxy.makeApiClient(CoreV1Api);
+    const delays: number[] = [];
+    const informer = new ResilientInformer<V1ServiceAccount>(
+      viaProxy,
+      `/api/v1/namespaces/${ns}/serviceaccounts`,
+      ({ limit, continueToken }) => coreViaProxy.listNamespacedServiceAccount({ namespace: ns, labelSelector: 'team=a', limit, _continue: continueToken }),
+      { onChange: () => undefined, onDelete: () => undefined, onRestart: (_err, delayMs) => delays.push(delayMs) },
+      'team=a',
+    );
+    try {
+      await informer.start();
+      // Down 6 s: attempts at ~1 s and ~3 s fail, the one at ~7 s connects.
+      await proxy.downFor(6_000);
+      await kubectl(['apply', '-f', '-'], serviceAccount(ns, 'sa-1', 'after-outage'));
+      await waitFor('the informer to see a change made after the outage', () => informer.get('sa-1', ns)?.metadata?.annotations?.note === 'after-outage', 20_000, 50);
+      assert.deepEqual(delays, [INFORMER_BACKOFF.baseMs, 2 * INFORMER_BACKOFF.baseMs, 4 * INFORMER_BACKOFF.baseMs]);
+
+      delays.length = 0;
+      await proxy.downFor(500);
+      await waitFor('the informer to retry after the second cut', () => delays.length > 0, 10_000, 20);
+      assert.equal(delays[0], INFORMER_BACKOFF.baseMs, 'the delay started over after the watch reconnected');
+    } finally {
+      await informer.stop();
+      await viaProxy.closeConnections();
+      await proxy.stop();
+    }
+  });
 });
+
+/** The admin kubeconfig as JSON (kubectl writes it as JSON or YAML; loadFromString takes either). */
+function kcJson(): unknown {
+  const kc = new PooledKubeConfig();
+  kc.loadFromString(readFileSync(env().adminKubeconfig, 'utf8'));
+  return JSON.parse(kc.exportConfig());
+}

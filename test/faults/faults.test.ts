@@ -33,7 +33,7 @@ import {
   waitConverged,
   type Invariants,
 } from './helpers.ts';
-import { TcpProxy } from './tcp-proxy.ts';
+import { TcpProxy } from '../env/tcp-proxy.ts';
 
 const LEASE_TIMINGS = { leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 300 };
 const CONVERGE_TIMEOUT_MS = 120_000;

@@ -1,6 +1,7 @@
-// Runs the operator under the memory limit its Deployment sets, as the kubelet would: in a memory
-// cgroup with that limit. Node reads the limit to size its heap, and the kernel OOM-kills the
-// process if it goes over, so the benchmark measures the operator as it runs in a cluster.
+// What the production Deployment (config/manager/manager.yaml) imposes on the operator, applied to
+// the benchmark's operator process: its runtime environment variables, and its memory limit as the
+// kubelet sets it, a memory cgroup. Node reads the limit to size its heap, and the kernel OOM-kills
+// the process if it goes over, so the benchmark measures the operator as it runs in a cluster.
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -23,12 +24,26 @@ export function quantityBytes(q: string): number {
   return Math.round(Number(m[1]) * (UNITS[m[2] ?? ''] ?? 1));
 }
 
-/** limits.memory of the operator container in the Deployment `file` (config/manager/manager.yaml). */
-export function deploymentMemoryLimit(file: string): string {
+export interface OperatorContainer {
+  /** limits.memory, e.g. "256Mi". */
+  memoryLimit: string;
+  /** Environment variables with literal values, except the operator's own IRSA_* settings. */
+  runtimeEnv: Record<string, string>;
+}
+
+/** The operator container of the Deployment in `file`. */
+export function operatorContainer(file: string): OperatorContainer {
+  interface Container {
+    resources?: { limits?: { memory?: string } };
+    env?: { name: string; value?: string }[];
+  }
   for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-    const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: { resources?: { limits?: { memory?: string } } }[] } } } };
-    const limit = o.kind === 'Deployment' ? o.spec?.template?.spec?.containers?.[0]?.resources?.limits?.memory : undefined;
-    if (limit) return limit;
+    const o = doc.toJS() as { kind?: string; spec?: { template?: { spec?: { containers?: Container[] } } } };
+    const c = o.kind === 'Deployment' ? o.spec?.template?.spec?.containers?.[0] : undefined;
+    const memoryLimit = c?.resources?.limits?.memory;
+    if (!memoryLimit) continue;
+    const runtimeEnv = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined && !e.name.startsWith('IRSA_')).map((e) => [e.name, e.value ?? '']));
+    return { memoryLimit, runtimeEnv };
   }
   throw new Error(`${file} has no Deployment with limits.memory`);
 }
