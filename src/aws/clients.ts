@@ -10,10 +10,15 @@ export interface AwsClients {
   eks: EKSClient;
 }
 
+export const AWS_CONNECT_TIMEOUT_MS = 5_000;
+export const AWS_REQUEST_TIMEOUT_MS = 30_000;
+
 export function makeAwsClients(config: OperatorConfig): AwsClients {
   const common = {
     region: config.region,
     maxAttempts: 3,
+    // The SDK waits forever by default; a call lost with its connection must fail and be retried.
+    requestHandler: { connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
   };
   return { iam: new IAMClient(common), sts: new STSClient(common), eks: new EKSClient(common) };

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, ListRolesCommand, type Role } from '@aws-sdk/client-iam';
+import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type KubernetesListObject } from '@kubernetes/client-node';
 import { GROUP, OWNER_ANNOTATION, PLURAL, SA_ANNOTATIONS, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
 import type { OperatorConfig } from '../../src/config.ts';
@@ -245,7 +246,8 @@ export function invariantsHold(inv: Invariants): boolean {
 
 /** An in-process operator with its own kubeconfig (e.g. through the TCP proxy), IAM writes unthrottled. */
 export async function startOperatorWith(kubeconfigFile: string, overrides: Partial<OperatorConfig>, hooks: OperatorHooks = {}): Promise<Operator> {
-  const kc = new KubeConfig();
+  // As main.ts does: one connection pool, a deadline on every request.
+  const kc = new PooledKubeConfig();
   kc.loadFromFile(kubeconfigFile);
   const config = testConfig({ iamWritesPerSecond: 0, ...overrides });
   // The faults make the operator log errors by design: silent unless IRSA_TEST_LOG asks for them.
