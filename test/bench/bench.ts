@@ -254,6 +254,9 @@ try {
       writesPerSecondDuringCreate: iamWritesCreate / createWindowS,
       budgetUse: WRITES_PER_SECOND > 0 ? iamWritesCreate / createWindowS / WRITES_PER_SECOND : null,
       byOperation: byOp(iamCreateCalls),
+      // moto's own failures under load (HTTP 5xx; no faults are injected here): the operator
+      // retried each, and the retries are in callsPerCreate.
+      serverErrors: iamCreateCalls.filter((c) => c.status >= 500).length,
     },
     kubeWritesPerCreate: kubeWritesCreate / N,
     atRest: { writes: writesAtRest, readsPerObjectPerPeriod, byOperation: byOp(restCalls) },
