@@ -1,7 +1,7 @@
 // An informer that keeps itself alive. @kubernetes/client-node's ListWatch stops for good on any
 // watch or list error other than 410; this restarts it with backoff (1 s doubling to 30 s, reset
-// once a watch is connected again) and says when it has synced. Objects are cached without their bookkeeping
-// fields (see slim.ts).
+// once a watch is connected again) and says when it has synced. Lists are read in pages, and
+// objects are cached without their bookkeeping fields (slim.ts).
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { withoutBookkeeping } from './slim.ts';
 

