@@ -1,12 +1,13 @@
 // Prometheus metrics (prom-client), in a registry of the operator's own.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ConditionStatus, IamServiceAccount } from './api/types.ts';
+import { findCondition } from './controller/conditions.ts';
 
 /** Objects by the status of their Ready condition; no Ready condition counts as Unknown. */
 export function countByReady(objects: Iterable<IamServiceAccount>): Record<ConditionStatus, number> {
   const counts: Record<ConditionStatus, number> = { True: 0, False: 0, Unknown: 0 };
   for (const o of objects) {
-    const ready = o.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    const ready = findCondition(o.status?.conditions, 'Ready')?.status;
     counts[ready === 'True' || ready === 'False' ? ready : 'Unknown']++;
   }
   return counts;

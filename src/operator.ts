@@ -92,13 +92,13 @@ export class Operator {
     const reconciler = (this.reconciler = new Reconciler(kube, roles, log, {
       policy: config,
       adoptExistingRoles: config.adoptExistingRoles,
-      objectsInNamespace: (ns) => this.objectInformers.get(informerKey(ns))?.list().filter((o) => o.metadata.namespace === ns) ?? [],
+      objectsInNamespace: (ns) => this.objectInformers.get(informerKey(ns))?.list(ns) ?? [],
       driftPeriodMs: config.driftPeriodSeconds * 1000,
       waitMs: 15_000,
       identity: getIdentity,
       cachedObject: (ns, name) => this.objectInformers.get(informerKey(ns))?.get(name, ns),
       cachedServiceAccount: (ns, name) => this.saInformers.get(informerKey(ns))?.get(name, ns),
-      cachedServiceAccounts: (ns) => this.saInformers.get(informerKey(ns))?.list().filter((sa) => sa.metadata?.namespace === ns) ?? [],
+      cachedServiceAccounts: (ns) => this.saInformers.get(informerKey(ns))?.list(ns) ?? [],
     }));
     const queue = (this.queue = new WorkQueue(
       async (key) => {

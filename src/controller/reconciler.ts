@@ -138,7 +138,7 @@ export class Reconciler {
       namespaceAnnotations: await this.namespaceAnnotations(obj.metadata.namespace),
       role: desired.role,
       explicitRoleName: obj.spec.roleName !== undefined,
-      roleIndexInNamespace: this.roleIndex(obj),
+      roleIndexInNamespace: () => this.roleIndex(obj),
     });
     if (refused) {
       const part: PartOutcome = { state: 'stalled', ...refused };

@@ -119,8 +119,9 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.informer.get(name, namespace);
   }
 
-  list(): readonly T[] {
-    return this.informer.list();
+  /** Cached objects, of one namespace when given (read from its own map, not filtered). */
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
   }
 
   async stop(): Promise<void> {

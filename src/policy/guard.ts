@@ -115,8 +115,11 @@ export interface GuardInput {
   role: DesiredRole | undefined;
   /** Whether spec.roleName was given (derived names carry the prefix by construction). */
   explicitRoleName: boolean;
-  /** This object's place among the namespace's role-managing objects, oldest first (0-based). */
-  roleIndexInNamespace: number;
+  /**
+   * This object's place among the namespace's role-managing objects, oldest first (0-based).
+   * Asked only when maxRolesPerNamespace is set: it sorts the namespace's objects.
+   */
+  roleIndexInNamespace: () => number;
 }
 
 const refuse = (reason: string, message: string): SpecProblem => ({ reason, message });
@@ -130,7 +133,7 @@ export function checkOperatorPolicy(p: OperatorPolicy, g: GuardInput): SpecProbl
   if (g.explicitRoleName && p.rolePrefix !== '' && !role.name.startsWith(p.rolePrefix)) {
     return refuse('RoleNameNotAllowed', `role names must start with ${p.rolePrefix}: rename spec.roleName or remove it to get a derived name`);
   }
-  if (p.maxRolesPerNamespace > 0 && g.roleIndexInNamespace >= p.maxRolesPerNamespace) {
+  if (p.maxRolesPerNamespace > 0 && g.roleIndexInNamespace() >= p.maxRolesPerNamespace) {
     return refuse('NamespaceRoleQuotaExceeded', `namespace ${g.namespace} may hold ${p.maxRolesPerNamespace} roles and older IamServiceAccounts use them all: delete one, or ask the platform team to raise maxRolesPerNamespace`);
   }
   const extra = (g.namespaceAnnotations[NAMESPACE_ALLOWED_POLICIES_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);

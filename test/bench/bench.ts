@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import pMap from 'p-map';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
+import { findCondition } from '../../src/controller/conditions.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
 import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
 import { startProcess, waitFor } from '../env/processes.ts';
@@ -144,7 +145,7 @@ try {
       deletedAt.set(key, performance.now());
       return;
     }
-    const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
+    const ready = findCondition(obj.status?.conditions, 'Ready');
     const gen = obj.metadata.generation ?? 0;
     if (ready?.status === 'True' && ready.observedGeneration === gen) {
       const m = readyAt.get(key) ?? new Map<number, number>();

@@ -55,7 +55,7 @@ function input(over: Partial<GuardInput> = {}): GuardInput {
     namespaceAnnotations: {},
     role: role(),
     explicitRoleName: false,
-    roleIndexInNamespace: 0,
+    roleIndexInNamespace: () => 0,
     ...over,
   };
 }
@@ -263,7 +263,7 @@ describe('checkOperatorPolicy: namespaces', () => {
 describe('checkOperatorPolicy: attachRoleARN mode (no role)', () => {
   it('passes everything after the namespace check', () => {
     const strict = policy({ allowedNamespaces: ['team-*'], allowedPolicyARNs: [], maxRolesPerNamespace: 1, rolePrefix: 'irsa-' });
-    assert.equal(checkOperatorPolicy(strict, input({ namespace: 'team-a', role: undefined, explicitRoleName: true, roleIndexInNamespace: 5 })), undefined);
+    assert.equal(checkOperatorPolicy(strict, input({ namespace: 'team-a', role: undefined, explicitRoleName: true, roleIndexInNamespace: () => 5 })), undefined);
   });
 });
 
@@ -301,7 +301,7 @@ describe('checkOperatorPolicy: roles per namespace', () => {
   for (const tc of cases) {
     it(tc.name, () => {
       const p = policy({ maxRolesPerNamespace: tc.max });
-      const g = input({ roleIndexInNamespace: tc.index });
+      const g = input({ roleIndexInNamespace: () => tc.index });
       if (tc.ok) assert.equal(checkOperatorPolicy(p, g), undefined);
       else {
         const got = refused(p, g);
@@ -310,6 +310,14 @@ describe('checkOperatorPolicy: roles per namespace', () => {
       }
     });
   }
+  it('does not ask for the index (a sort of the namespace) without a cap', () => {
+    let asked = 0;
+    const g = input({ roleIndexInNamespace: () => ++asked });
+    assert.equal(checkOperatorPolicy(policy({ maxRolesPerNamespace: 0 }), g), undefined);
+    assert.equal(asked, 0);
+    checkOperatorPolicy(policy({ maxRolesPerNamespace: 5 }), g);
+    assert.equal(asked, 1);
+  });
 });
 
 describe('checkOperatorPolicy: managed policies', () => {
@@ -460,7 +468,7 @@ describe('checkOperatorPolicy: order of checks and the shape of refusals', () =>
     namespace: 'kube-system',
     role: role({ name: 'admin', managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'], inlinePolicies: { p: allowDoc('*') } }),
     explicitRoleName: true,
-    roleIndexInNamespace: 3,
+    roleIndexInNamespace: () => 3,
   });
   const base = { allowedNamespaces: ['team-*'], rolePrefix: 'irsa-', maxRolesPerNamespace: 1, allowedPolicyARNs: [] };
   const cases: { name: string; p: OperatorPolicy; g: GuardInput; want: string }[] = [
