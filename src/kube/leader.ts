@@ -2,8 +2,9 @@
 // coordination.k8s.io Lease and renews it; the others wait for it to expire. Writes are guarded by
 // resourceVersion, so two replicas can never both believe they hold it. Losing the lease stops
 // the operator (a restart is the safe way back, as in controller-runtime).
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.ts';
+import { isKubeStatus } from './client.ts';
 import type { Logger } from '../log.ts';
 
 export interface LeaseTimings {
@@ -102,7 +103,7 @@ export class LeaderElector {
       return true;
     } catch (e) {
       // 409: another replica wrote first; it holds the lease now.
-      if (!(e instanceof ApiException && e.code === 409)) this.log.warn('lease update failed', { error: errorMessage(e) });
+      if (!isKubeStatus(e, 409)) this.log.warn('lease update failed', { error: errorMessage(e) });
       return false;
     }
   }
@@ -111,7 +112,7 @@ export class LeaderElector {
     try {
       return await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name });
     } catch (e) {
-      if (e instanceof ApiException && e.code === 404) return undefined;
+      if (isKubeStatus(e, 404)) return undefined;
       throw e;
     }
   }

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, ListRolesCommand, type Role } from '@aws-sdk/client-iam';
+import { isKubeStatus } from '../../src/kube/client.ts';
 import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
-import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type KubernetesListObject } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type KubernetesListObject } from '@kubernetes/client-node';
 import { GROUP, OWNER_ANNOTATION, PLURAL, SA_ANNOTATIONS, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
 import type { OperatorConfig } from '../../src/config.ts';
 import { makeLogger } from '../../src/log.ts';
@@ -30,10 +31,6 @@ function admin(): { custom: CustomObjectsApi; core: CoreV1Api } {
     adminKc.loadFromFile(env().adminKubeconfig);
   }
   return { custom: adminKc.makeApiClient(CustomObjectsApi), core: adminKc.makeApiClient(CoreV1Api) };
-}
-
-export function isStatus(e: unknown, ...codes: number[]): boolean {
-  return e instanceof ApiException && codes.includes(e.code);
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -82,7 +79,7 @@ export async function deleteObject(ns: string, name: string): Promise<void> {
   try {
     await admin().custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name });
   } catch (e) {
-    if (!isStatus(e, 404)) throw e;
+    if (!isKubeStatus(e, 404)) throw e;
   }
 }
 
@@ -90,7 +87,7 @@ export async function getObject(ns: string, name: string): Promise<IamServiceAcc
   try {
     return (await admin().custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as IamServiceAccount;
   } catch (e) {
-    if (isStatus(e, 404)) return undefined;
+    if (isKubeStatus(e, 404)) return undefined;
     throw e;
   }
 }
@@ -225,7 +222,7 @@ export async function checkInvariants(namespaces: readonly string[]): Promise<In
     try {
       annotation = (await admin().core.readNamespacedServiceAccount({ namespace: ns, name: saName })).metadata?.annotations?.[SA_ANNOTATIONS.roleArn];
     } catch (e) {
-      if (!isStatus(e, 404)) throw e;
+      if (!isKubeStatus(e, 404)) throw e;
     }
     if (annotation === undefined || annotation !== o.status?.roleARN) inv.lostAnnotations.push(`${ns}/${saName}: role-arn ${annotation ?? 'missing'}, status ${o.status?.roleARN ?? 'none'}`);
   }
