@@ -10,11 +10,27 @@ COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN node scripts/build.ts
 
+# The allocator: jemalloc from Debian 12, the release the runtime image is built on. Node's heap
+# outside V8 fragments glibc malloc, which keeps the freed memory; jemalloc gives it back to the
+# kernel (docs/benchmarks.md). Copied to a path that is the same on every architecture.
+FROM node:24.21.0-bookworm-slim AS jemalloc
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libjemalloc2=5.3.0-1 \
+ && cp "$(dpkg -L libjemalloc2 | grep '/libjemalloc\.so\.2$')" /libjemalloc.so.2 \
+ && rm -rf /var/lib/apt/lists/*
+
 # Run: distroless Node 24, no shell, no package manager, no node_modules (all of it is in the
 # bundle), non-root (65532), read-only root filesystem friendly.
 FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
-ENV NODE_ENV=production
+COPY --from=jemalloc /libjemalloc.so.2 /usr/local/lib/libjemalloc.so.2
+# Settings measured in docs/benchmarks.md: one arena and no per-thread caches (the operator
+# allocates mostly from its main thread), and a background thread that gives back pages free for a
+# second, also when the operator is idle and would not otherwise call into jemalloc.
+ENV NODE_ENV=production \
+    LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
+    MALLOC_CONF=narenas:1,tcache:false,background_thread:true,dirty_decay_ms:1000
 COPY --from=build /app/dist/main.mjs /app/dist/main.mjs.LEGAL.txt ./dist/
 USER 65532:65532
 EXPOSE 8080

@@ -1,10 +1,11 @@
-// npm run bench -- --objects N [--iam-writes-per-second R] [--out DIR] [--rate R] [--drift-seconds S] [--memory-limit Q|none]
+// npm run bench -- --objects N [--iam-writes-per-second R] [--out DIR] [--rate R] [--drift-seconds S] [--memory-limit Q|none] [--operator-env KEY=VALUE ...]
 // Runs the operator as its own process against the local apiserver and moto, applies N mixed
 // IamServiceAccounts at a steady rate, and measures time to Ready (create call -> Ready seen on a
 // watch), AWS calls (at the counting proxy) and Kubernetes writes (apiserver audit log) per
 // object, writes at rest over two drift periods, update/delete convergence, and the operator's
-// RSS and CPU, under the memory limit of the production Deployment (a memory cgroup, as the kubelet
-// sets). Writes bench.json and bench.png into --out, and prints one summary line.
+// RSS and CPU, with the image's and the Deployment's environment (the image's allocator, jemalloc,
+// preloaded from this machine) and under the Deployment's memory limit (a memory cgroup, as the
+// kubelet sets). Writes bench.json and bench.png into --out, and prints one summary line.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -16,10 +17,11 @@ import { findCondition } from '../../src/controller/conditions.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
 import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
 import { startProcess, waitFor } from '../env/processes.ts';
-import { makeMemoryCgroup, operatorContainer, quantityBytes } from './production.ts';
+import { imageStage, localPreload, makeMemoryCgroup, operatorContainer, quantityBytes } from './production.ts';
 import { plotPng } from './plot.ts';
 
 const PRODUCTION = operatorContainer(join(REPO, 'config/manager/manager.yaml'));
+const IMAGE = imageStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
 const { values: args } = parseArgs({
   options: {
     objects: { type: 'string', default: '100' },
@@ -30,6 +32,9 @@ const { values: args } = parseArgs({
     namespaces: { type: 'string', default: '10' },
     // Default: limits.memory of the Deployment the project ships.
     'memory-limit': { type: 'string', default: PRODUCTION.memoryLimit },
+    // KEY=VALUE, repeatable: added to (or overriding) the operator's production environment, to
+    // measure a setting before it goes into the Deployment.
+    'operator-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const N = Number(args.objects);
@@ -38,6 +43,16 @@ const RATE = Number(args.rate);
 const DRIFT_S = Number(args['drift-seconds']);
 const NAMESPACES = Number(args.namespaces);
 const OUT = args.out;
+const OPERATOR_ENV = Object.fromEntries(
+  args['operator-env'].map((kv) => {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new Error(`--operator-env takes KEY=VALUE, not ${kv}`);
+    return [kv.slice(0, eq), kv.slice(eq + 1)];
+  }),
+);
+// As the container runs: the image's environment, then the Deployment's, then what was asked for.
+const RUNTIME_ENV: Record<string, string> = { ...IMAGE.env, ...PRODUCTION.runtimeEnv, ...OPERATOR_ENV };
+if (RUNTIME_ENV.LD_PRELOAD !== undefined) RUNTIME_ENV.LD_PRELOAD = localPreload(RUNTIME_ENV.LD_PRELOAD);
 mkdirSync(OUT, { recursive: true });
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -84,8 +99,8 @@ try {
   for (const ns of namespaces) await runKubectl(env, ['create', 'namespace', ns]);
 
   const httpPort = 18080 + (process.pid % 1000);
-  // As in production: the compiled JavaScript (npm run bench builds it first), with the
-  // Deployment's runtime environment, under its memory limit when this machine lets us make a
+  // As in production: the compiled JavaScript (npm run bench builds it first), with the image's
+  // and the Deployment's runtime environment, under its memory limit when this machine lets us make a
   // memory cgroup.
   const cgroup = args['memory-limit'] === 'none' ? 'no limit asked for (--memory-limit none)' : makeMemoryCgroup(quantityBytes(args['memory-limit']), `irsa-bench-${process.pid}`);
   if (typeof cgroup === 'string') log(`operator runs WITHOUT a memory limit: ${cgroup}`);
@@ -94,7 +109,7 @@ try {
   const operator = startProcess(run.command, run.args, {
     logFile: join(OUT, 'operator.log'),
     env: {
-      ...PRODUCTION.runtimeEnv,
+      ...RUNTIME_ENV,
       AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: TEST_REGION,
       KUBECONFIG: env.operatorKubeconfig,
       IRSA_CLUSTER_NAME: TEST_CLUSTER, IRSA_OIDC_ISSUER: TEST_ISSUER, IRSA_AWS_ENDPOINT: env.awsEndpoint,
@@ -245,7 +260,7 @@ try {
   const result = {
     objects: N,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    settings: { iamWritesPerSecond: WRITES_PER_SECOND, createRatePerSecond: RATE, driftPeriodSeconds: DRIFT_S, namespaces: NAMESPACES, memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'], runtimeEnv: PRODUCTION.runtimeEnv },
+    settings: { iamWritesPerSecond: WRITES_PER_SECOND, createRatePerSecond: RATE, driftPeriodSeconds: DRIFT_S, namespaces: NAMESPACES, memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'], runtimeEnv: RUNTIME_ENV },
     ready: { p50: percentile(readyMs, 50), p90: percentile(readyMs, 90), p99: percentile(readyMs, 99), max: readyMs.at(-1) },
     createWindowSeconds: createWindowS,
     iam: {

@@ -1,9 +1,11 @@
-// What the production Deployment (config/manager/manager.yaml) imposes on the operator, applied to
-// the benchmark's operator process: its runtime environment variables, and its memory limit as the
+// What the image (Dockerfile) and the production Deployment (config/manager/manager.yaml) impose
+// on the operator, applied to the benchmark's operator process: the image's and the Deployment's
+// environment variables (the image preloads its memory allocator), and the memory limit as the
 // kubelet sets it, a memory cgroup. Node reads the limit to size its heap, and the kernel OOM-kills
 // the process if it goes over, so the benchmark measures the operator as it runs in a cluster.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export interface MemoryCgroup {
@@ -46,6 +48,115 @@ export function operatorContainer(file: string): OperatorContainer {
     return { memoryLimit, runtimeEnv };
   }
   throw new Error(`${file} has no Deployment with limits.memory`);
+}
+
+/** The image's runtime stage: its ENV (later settings win) and the paths its COPY lines write. */
+export interface ImageStage {
+  env: Record<string, string>;
+  copiedTo: string[];
+}
+
+/** Words of an instruction's arguments; double quotes group, a backslash escapes the next character. */
+function words(args: string): string[] {
+  const out: string[] = [];
+  let word: string | undefined;
+  let quoted = false;
+  for (let i = 0; i < args.length; i++) {
+    const ch = args.charAt(i);
+    if (ch === '\\' && i + 1 < args.length) {
+      word = (word ?? '') + args.charAt(++i);
+    } else if (ch === '"') {
+      quoted = !quoted;
+      word ??= '';
+    } else if (!quoted && /\s/.test(ch)) {
+      if (word !== undefined) out.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (quoted) throw new Error(`unterminated quote in: ${args}`);
+  if (word !== undefined) out.push(word);
+  return out;
+}
+
+/** The last stage of a Dockerfile: the one the image runs. */
+export function imageStage(dockerfile: string): ImageStage {
+  const instructions = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  let stage: ImageStage | undefined;
+  for (const line of instructions) {
+    const [keyword = '', ...rest] = line.split(/\s+/);
+    const args = rest.join(' ');
+    switch (keyword.toUpperCase()) {
+      case 'FROM':
+        stage = { env: {}, copiedTo: [] };
+        break;
+      case 'ENV': {
+        if (!stage) throw new Error(`ENV before FROM: ${line}`);
+        const ws = words(args);
+        if (ws.length > 0 && !ws[0]?.includes('=')) {
+          // The old form: ENV KEY value with spaces
+          stage.env[ws[0] ?? ''] = args.slice(args.indexOf(' ') + 1).trim();
+          break;
+        }
+        for (const w of ws) {
+          const eq = w.indexOf('=');
+          if (eq <= 0) throw new Error(`ENV ${args}: ${w} is not KEY=VALUE`);
+          stage.env[w.slice(0, eq)] = w.slice(eq + 1);
+        }
+        break;
+      }
+      case 'COPY': {
+        if (!stage) throw new Error(`COPY before FROM: ${line}`);
+        const dest = words(args).filter((w) => !w.startsWith('--')).at(-1);
+        if (dest) stage.copiedTo.push(dest);
+        break;
+      }
+    }
+  }
+  if (!stage) throw new Error('the Dockerfile has no FROM');
+  return stage;
+}
+
+/** `ldconfig -p`: the shared libraries this machine's dynamic linker knows, with their paths. */
+function sharedLibraries(): string {
+  for (const cmd of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    try {
+      return execFileSync(cmd, ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      // not on PATH under that name: the next one
+    }
+  }
+  return '';
+}
+
+/**
+ * LD_PRELOAD with each library the image preloads replaced by the same library on this machine
+ * (image paths are not this machine's). A library this machine lacks is an error that says how to
+ * get it, or how to measure without it.
+ */
+export function localPreload(preload: string): string {
+  const libs = preload.split(/[\s:]+/).filter(Boolean);
+  if (libs.length === 0) return '';
+  return libs
+    .map((lib) => {
+      if (existsSync(lib)) return lib;
+      const name = basename(lib);
+      const local = sharedLibraries()
+        .split('\n')
+        .map((l) => /^\s*(\S+) .*=> (\S+)$/.exec(l))
+        .find((m) => m?.[1] === name && (process.arch !== 'x64' || m[0].includes('x86-64')))?.[2];
+      if (!local) {
+        const howTo = name.startsWith('libjemalloc') ? 'Install jemalloc (Debian, Ubuntu: apt-get install libjemalloc2; Fedora: dnf install jemalloc)' : `Install ${name}`;
+        throw new Error(`the image preloads ${name} (LD_PRELOAD in the Dockerfile) and this machine has none. ${howTo} to measure the operator as the image runs it, or measure without it: --operator-env LD_PRELOAD=`);
+      }
+      return local;
+    })
+    .join(':');
 }
 
 /** This process's cgroup directory for the memory controller (v1 or v2), if the filesystem has one. */
