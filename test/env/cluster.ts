@@ -2,13 +2,13 @@
 // behind a call-counting proxy, all on loopback. Used by the tests and by `npm start`.
 import { generateKeyPairSync } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsProxy } from './aws-proxy.ts';
-import { freePort, startProcess, waitFor, type Started } from './processes.ts';
+import { freePort, removeOnExit, startProcess, waitFor, type Started } from './processes.ts';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 export const TEST_REGION = 'us-east-1';
@@ -123,12 +123,13 @@ rules:
 export async function startEnv(log: (line: string) => void = () => undefined): Promise<RunningEnv> {
   const bin = readBinaries();
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'irsa-testenv-'));
+  const removeDir = removeOnExit(dir);
   const started: Started[] = [];
   let proxy: AwsProxy | undefined;
   const stop = async () => {
     await proxy?.stop();
     for (const s of started.reverse()) await s.stop();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir();
   };
   try {
     const [etcdPort, peerPort, apiPort, motoPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);

@@ -1,10 +1,12 @@
 // Child processes of the test environment: started in their own process group, logged to a file,
-// and killed whatever way this process ends (normal exit, failed test, Ctrl-C, SIGTERM).
+// and killed whatever way this process ends (normal exit, failed test, Ctrl-C, SIGTERM); with
+// them go the directories they worked in (in /dev/shm: memory).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 const children = new Set<ChildProcess>();
+const workDirs = new Set<string>();
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -22,6 +24,7 @@ function hookExit(): void {
   // The last resort: synchronous, so it runs even on process.exit().
   process.on('exit', () => {
     for (const c of children) killGroup(c, 'SIGKILL');
+    for (const dir of workDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
@@ -29,6 +32,16 @@ function hookExit(): void {
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });
   }
+}
+
+/** Removes `dir` when this process ends, however it ends; the returned function removes it now. */
+export function removeOnExit(dir: string): () => void {
+  hookExit();
+  workDirs.add(dir);
+  return () => {
+    rmSync(dir, { recursive: true, force: true });
+    workDirs.delete(dir);
+  };
 }
 
 export interface Started {
