@@ -105,7 +105,9 @@ try {
   const cgroup = args['memory-limit'] === 'none' ? 'no limit asked for (--memory-limit none)' : makeMemoryCgroup(quantityBytes(args['memory-limit']), `irsa-bench-${process.pid}`);
   if (typeof cgroup === 'string') log(`operator runs WITHOUT a memory limit: ${cgroup}`);
   else log(`operator runs in memory cgroup ${cgroup.describe}`);
-  const run = typeof cgroup === 'string' ? { command: process.execPath, args: [join(REPO, 'dist/main.mjs')] } : cgroup.wrap(process.execPath, [join(REPO, 'dist/main.mjs')]);
+  // The image's command: node with the CMD's arguments, its files taken from this checkout.
+  const nodeArgs = IMAGE.cmd.map((a) => (a.startsWith('-') ? a : join(REPO, a)));
+  const run = typeof cgroup === 'string' ? { command: process.execPath, args: nodeArgs } : cgroup.wrap(process.execPath, nodeArgs);
   const operator = startProcess(run.command, run.args, {
     logFile: join(OUT, 'operator.log'),
     env: {

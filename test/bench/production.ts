@@ -50,10 +50,12 @@ export function operatorContainer(file: string): OperatorContainer {
   throw new Error(`${file} has no Deployment with limits.memory`);
 }
 
-/** The image's runtime stage: its ENV (later settings win) and the paths its COPY lines write. */
+/** The image's runtime stage: its ENV (later settings win), the paths its COPY lines write, its CMD. */
 export interface ImageStage {
   env: Record<string, string>;
   copiedTo: string[];
+  /** CMD in exec form: the arguments the base image's entrypoint (node) gets. */
+  cmd: string[];
 }
 
 /** Words of an instruction's arguments; double quotes group, a backslash escapes the next character. */
@@ -93,7 +95,7 @@ export function imageStage(dockerfile: string): ImageStage {
     const args = rest.join(' ');
     switch (keyword.toUpperCase()) {
       case 'FROM':
-        stage = { env: {}, copiedTo: [] };
+        stage = { env: {}, copiedTo: [], cmd: [] };
         break;
       case 'ENV': {
         if (!stage) throw new Error(`ENV before FROM: ${line}`);
@@ -108,6 +110,18 @@ export function imageStage(dockerfile: string): ImageStage {
           if (eq <= 0) throw new Error(`ENV ${args}: ${w} is not KEY=VALUE`);
           stage.env[w.slice(0, eq)] = w.slice(eq + 1);
         }
+        break;
+      }
+      case 'CMD': {
+        if (!stage) throw new Error(`CMD before FROM: ${line}`);
+        let cmd: unknown;
+        try {
+          cmd = JSON.parse(args);
+        } catch {
+          // reported below
+        }
+        if (!Array.isArray(cmd) || !cmd.every((a) => typeof a === 'string')) throw new Error(`CMD ${args}: not the exec form (a JSON array of strings)`);
+        stage.cmd = cmd;
         break;
       }
       case 'COPY': {

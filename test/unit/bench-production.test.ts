@@ -19,11 +19,12 @@ test('imageStage reads the last stage only: its ENV (both forms, continued lines
       '    C=x\\ y',
       'ENV OLD the old form',
       'ENV A=3',
-      'CMD ["dist/main.mjs"]',
+      'CMD ["--a-flag", "dist/main.mjs"]',
     ].join('\n'),
   );
   assert.deepEqual(stage.env, { A: '3', B: 'two words', C: 'x y', OLD: 'the old form' });
   assert.deepEqual(stage.copiedTo, ['/usr/local/lib/lib.so']);
+  assert.deepEqual(stage.cmd, ['--a-flag', 'dist/main.mjs']);
 });
 
 test('imageStage says what is wrong with a Dockerfile it cannot read', () => {
@@ -31,6 +32,8 @@ test('imageStage says what is wrong with a Dockerfile it cannot read', () => {
   assert.throws(() => imageStage('FROM x\nENV A=1 B'), /B is not KEY=VALUE/);
   assert.throws(() => imageStage('FROM x\nENV A="1'), /unterminated quote/);
   assert.throws(() => imageStage('# only a comment'), /no FROM/);
+  assert.throws(() => imageStage('FROM x\nCMD node main.mjs'), /not the exec form/);
+  assert.throws(() => imageStage('FROM x\nCMD [1]'), /not the exec form/);
 });
 
 test("the image's LD_PRELOAD names a file the image's own COPY puts there (ld.so ignores a wrong path, silently)", () => {
