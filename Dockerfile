@@ -34,4 +34,6 @@ ENV NODE_ENV=production \
 COPY --from=build /app/dist/main.mjs /app/dist/main.mjs.LEGAL.txt ./dist/
 USER 65532:65532
 EXPOSE 8080
-CMD ["dist/main.mjs"]
+# --optimize-for-size: V8 keeps its heap closer to the live data (10 MB less RSS at 3,000 objects,
+# for about 10 % more CPU; docs/benchmarks.md).
+CMD ["--optimize-for-size", "dist/main.mjs"]
