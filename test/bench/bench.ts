@@ -81,13 +81,15 @@ function percentile(sorted: number[], p: number): number {
 
 const kubeWrites = (auditLog: string): number => operatorKubeWrites(auditLog).length;
 
-function procSample(pid: number): { rssMb: number; cpuS: number } {
+/** RSS now, the kernel's high-water mark of it (peaks between samples), and CPU used so far. */
+function procSample(pid: number): { rssMb: number; hwmMb: number; cpuS: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssMb: rssKb / 1024, cpuS: ticks / 100 };
+  return { rssMb: rssKb / 1024, hwmMb: hwmKb / 1024, cpuS: ticks / 100 };
 }
 
 const byOp = (calls: AwsCall[]) => calls.reduce<Record<string, number>>((m, c) => ({ ...m, [c.operation]: (m[c.operation] ?? 0) + 1 }), {});
@@ -250,7 +252,8 @@ try {
   clearInterval(sampler);
   watching = false;
   current?.abort();
-  const cpuS = procSample(pid).cpuS - cpuAtStart;
+  const last = procSample(pid);
+  const cpuS = last.cpuS - cpuAtStart;
   stopping = true;
   await operator.stop();
   if (typeof cgroup !== 'string') {
@@ -280,7 +283,8 @@ try {
     atRest: { writes: writesAtRest, readsPerObjectPerPeriod, byOperation: byOp(restCalls) },
     update: { count: toUpdate.length, p50: percentile(updateMs, 50), p99: percentile(updateMs, 99) },
     delete: { count: toDelete.length, p50: percentile(deleteMs, 50), p99: percentile(deleteMs, 99) },
-    rssMbMax: Math.max(...samples.map((s) => s.mb)),
+    // The kernel's high-water mark also counts the peaks between two samples.
+    rssMbMax: Math.max(last.hwmMb, ...samples.map((s) => s.mb)),
     memoryAtEnd: memory,
     cpuSeconds: cpuS,
   };
