@@ -33,7 +33,7 @@ const { values: args } = parseArgs({
     // Default: limits.memory of the Deployment the project ships.
     'memory-limit': { type: 'string', default: PRODUCTION.memoryLimit },
     // KEY=VALUE, repeatable: added to (or overriding) the operator's production environment, to
-    // measure a setting before it goes into the Deployment.
+    // measure a setting before it goes into the image or the Deployment.
     'operator-env': { type: 'string', multiple: true, default: [] },
   },
 });
