@@ -141,6 +141,8 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
       `--hostname=${HOSTNAME}`,
       `--label=${RUN_LABEL}`,
       `--label=dev.irsa.test-pid=${process.pid}`,
+      // .ci/run looks for containers of its own run by this label.
+      `--label=dev.irsa.ci-run=${process.env.IRSA_CI_RUN ?? 'none'}`,
       // The apiserver and moto listen on the host's loopback.
       '--network=host',
       ...ULIMITS,
