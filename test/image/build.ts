@@ -66,6 +66,7 @@ export async function buildImage(tag: string, base: Base, log: (line: string) =>
     if (ca.note) log(ca.note);
     const iidfile = join(side, 'iid');
     const before = await imageIds();
+    const leftovers = async (keep: string) => [...(await imageIds())].filter((i) => !before.has(i) && !keep.endsWith(i.replace(/^sha256:/, '')));
     const out = await podmanOk(
       [
         'build',
@@ -87,9 +88,13 @@ export async function buildImage(tag: string, base: Base, log: (line: string) =>
         ctx.dir,
       ],
       1_200_000,
-    );
+    ).catch(async (e: unknown) => {
+      // A failed build leaves its stages' layers: remove them, then report.
+      for (const i of await leftovers('')) await podman(['rmi', '--force', i]);
+      throw e;
+    });
     const id = readFileSync(iidfile, 'utf8').trim();
-    const made = [...(await imageIds())].filter((i) => !before.has(i) && !id.endsWith(i.replace(/^sha256:/, '')));
+    const made = await leftovers(id);
     const remove = async () => {
       // The image first: its untagged parents go with it; then the other stages' leftovers.
       await podman(['rmi', '--force', id]);

@@ -2,7 +2,8 @@
 // environment: the ConfigMap of config/manager mounted where the Deployment mounts it, the
 // ServiceAccount's token, CA and namespace where every pod has them, and the KUBERNETES_SERVICE_*
 // variables, so that the operator finds the apiserver the in-cluster way, as in a cluster.
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config.ts';
@@ -41,7 +42,7 @@ export interface Pod {
  * host's network, so the operator listens on a free port rather than the Deployment's 8080.
  */
 export function makePod(env: EnvInfo, deployment: OperatorDeployment, configMapFile: string, namespace: string, httpPort: number): Pod {
-  const dir = mkdtempSync(join('/dev/shm', 'irsa-image-pod-'));
+  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'irsa-image-pod-'));
   const remove = removeOnExit(dir);
   // The ConfigMap as install.md says to set it (clusterName, region), plus what only the test
   // environment needs: its issuer (no EKS to ask) and IAM endpoint (moto, behind the proxy).
