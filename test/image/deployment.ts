@@ -30,7 +30,7 @@ interface PodSpec {
 }
 
 export interface OperatorDeployment {
-  /** `podman run` flags for the security context, the resources and the literal env. */
+  /** `podman run` flags for the security context, the resources and the env. */
   runFlags: string[];
   uid: number;
   gid: number;
@@ -66,7 +66,9 @@ export function operatorDeployment(file: string): OperatorDeployment {
   const memory = c.resources?.limits?.memory;
   if (!memory) throw new Error(`${file}: the container has no limits.memory`);
   const memoryLimitBytes = quantityBytes(memory);
-  const env = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value ?? '']));
+  const fromElsewhere = (c.env ?? []).filter((e) => e.value === undefined).map((e) => e.name);
+  if (fromElsewhere.length > 0) throw new Error(`${file}: env ${fromElsewhere.join(', ')} without a literal value: not translated`);
+  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
   const configMount = c.volumeMounts?.find((m) => m.mountPath === '/etc/irsa' || env.IRSA_CONFIG?.startsWith(`${m.mountPath}/`));
   if (!configMount) throw new Error(`${file}: no volume mount holds IRSA_CONFIG (${env.IRSA_CONFIG ?? 'unset'})`);
 
