@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import type { RoleDefaults } from './policy/desired.ts';
 import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS, type OperatorPolicy } from './policy/guard.ts';
 
 /** The operator's configuration; the platform team's rules for tenants are its OperatorPolicy part. */
@@ -147,4 +148,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     base[field] = isList ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
   }
   return parseConfig(base);
+}
+
+/** What the configuration forces on every role the operator manages. */
+export function roleDefaults(config: OperatorConfig): RoleDefaults {
+  return {
+    rolePrefix: config.rolePrefix,
+    rolePathPrefix: config.rolePath,
+    permissionsBoundary: config.permissionsBoundary,
+    trustPolicyLimit: config.trustPolicyLimit,
+    maxManagedPolicies: config.maxManagedPolicies,
+  };
 }

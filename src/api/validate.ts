@@ -1,11 +1,12 @@
 // The operator's own check of an object before any AWS call: the CRD schema (ajv, unknown fields
 // refused), the CEL rules of the CRD, and the checks too costly for CEL. Pure.
 import { Ajv, type ErrorObject } from 'ajv';
+import type { Reason } from './reasons.ts';
 import { specSchema } from './schema.ts';
 import { MANAGED_BY_LABEL, type IamServiceAccountSpec } from './types.ts';
 
 export interface SpecProblem {
-  reason: string;
+  reason: Reason;
   message: string;
 }
 

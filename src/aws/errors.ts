@@ -1,4 +1,5 @@
 // AWS errors, classified once: not found, terminal (a person must change something) or retryable.
+import type { AwsReason } from '../api/reasons.ts';
 import { errorMessage } from '../errors.ts';
 
 export type AwsErrorKind = 'notFound' | 'terminal' | 'retryable';
@@ -32,7 +33,7 @@ export function isNotFound(e: unknown): boolean {
 }
 
 /** A condition reason for an AWS failure: the error code in CamelCase, prefixed by the service. */
-export function awsReason(e: unknown): string {
+export function awsReason(e: unknown): AwsReason {
   const code = awsErrorCode(e)?.replace(/Exception$/, '').replace(/[^A-Za-z0-9]/g, '');
   return code ? `Aws${code}` : 'AwsUnavailable';
 }

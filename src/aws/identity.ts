@@ -40,10 +40,5 @@ export async function resolveIdentity(
     account,
     issuerHostPath: hostPath,
     oidcProviderArn: oidcProviderArn(partition, account, hostPath),
-    rolePrefix: config.rolePrefix,
-    rolePathPrefix: config.rolePath,
-    permissionsBoundary: config.permissionsBoundary,
-    trustPolicyLimit: config.trustPolicyLimit,
-    maxManagedPolicies: config.maxManagedPolicies,
   };
 }

@@ -1,6 +1,7 @@
 // The platform team's rules for what tenants may ask for: namespaces, managed policies, inline
 // actions, role names, and how many roles a namespace may hold. Pure; every refusal is a
 // SpecProblem with a CamelCase reason and a message that says what is allowed.
+import type { Reason } from '../api/reasons.ts';
 import type { SpecProblem } from '../api/validate.ts';
 import { asArray, type PolicyDocument } from './document.ts';
 import { wellKnownPolicyName, type DesiredRole } from './desired.ts';
@@ -122,7 +123,7 @@ export interface GuardInput {
   roleIndexInNamespace: () => number;
 }
 
-const refuse = (reason: string, message: string): SpecProblem => ({ reason, message });
+const refuse = (reason: Reason, message: string): SpecProblem => ({ reason, message });
 
 export function checkOperatorPolicy(p: OperatorPolicy, g: GuardInput): SpecProblem | undefined {
   if (p.allowedNamespaces.length > 0 && !matchesAny(g.namespace, p.allowedNamespaces)) {

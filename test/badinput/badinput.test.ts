@@ -73,7 +73,7 @@ const cases: Case[] = [
   // Accepted by the API server, refused by the operator before any AWS write.
   { name: 'AdministratorAccess', spec: { attachPolicyARNs: [admin] }, want: { reason: 'PolicyDenied' } },
   { name: 'IAMFullAccess', spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/IAMFullAccess'] }, want: { reason: 'PolicyDenied' } },
-  { name: 'a customer policy granting iam:*', spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/escalate'] }, want: { reason: 'PolicyDenied' } },
+  { name: 'a customer policy granting iam:*', spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/escalate'] }, want: { reason: 'PolicyGrantsDeniedAction' } },
   { name: 'an inline policy granting iam:*', spec: stmt({ Action: 'iam:*' }), want: { reason: 'InlinePolicyDenied' } },
   { name: 'an inline policy granting *', spec: stmt({ Action: '*' }), want: { reason: 'InlinePolicyDenied' } },
   { name: 'an inline policy granting IAM:PassRole in odd case', spec: stmt({ Action: ['s3:GetObject', 'IAM:PassRole'] }), want: { reason: 'InlinePolicyDenied' } },

@@ -11,6 +11,7 @@ import {
   ownerTags,
   wellKnownPolicyName,
   type ClusterIdentity,
+  type RoleDefaults,
   type Desired,
   type DesiredRole,
 } from '../../../src/policy/desired.ts';
@@ -20,7 +21,10 @@ import type { Partition } from '../../../src/policy/arn.ts';
 
 const ACCOUNT = '123456789012';
 
-function identity(over: Partial<ClusterIdentity> = {}): ClusterIdentity {
+/** The cluster's identity and the configuration's role defaults, in one object for brevity. */
+type World = ClusterIdentity & RoleDefaults;
+
+function identity(over: Partial<World> = {}): World {
   const partition = over.partition ?? 'aws';
   const issuer = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
   return {
@@ -47,21 +51,21 @@ function obj(spec: IamServiceAccountSpec, meta: { name?: string; namespace?: str
   };
 }
 
-function ok(o: IamServiceAccount, id: ClusterIdentity = identity()): Desired {
-  const r = desiredState(o, id);
+function ok(o: IamServiceAccount, id: World = identity()): Desired {
+  const r = desiredState(o, id, id);
   assert.ok(r.ok, r.ok ? '' : `${r.problem.reason}: ${r.problem.message}`);
   return r.desired;
 }
 
-function managedRole(o: IamServiceAccount, id: ClusterIdentity = identity()): DesiredRole {
+function managedRole(o: IamServiceAccount, id: World = identity()): DesiredRole {
   const d = ok(o, id);
   assert.equal(d.mode, 'managed');
   assert.ok(d.role);
   return d.role;
 }
 
-function fails(o: IamServiceAccount, id: ClusterIdentity = identity()): { reason: string; message: string } {
-  const r = desiredState(o, id);
+function fails(o: IamServiceAccount, id: World = identity()): { reason: string; message: string } {
+  const r = desiredState(o, id, id);
   assert.ok(!r.ok, 'expected a problem');
   return r.problem;
 }

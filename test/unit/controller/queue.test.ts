@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
-import { backoffDelay, WorkQueue, type QueueVerdict } from '../../../src/kube/queue.ts';
+import type { QueueVerdict } from '../../../src/controller/outcome.ts';
+import { backoffDelay, WorkQueue } from '../../../src/controller/queue.ts';
 
 const DONE: QueueVerdict = { kind: 'done' };
 const ALMOST_ONE = 0.9999999999;
