@@ -1,6 +1,6 @@
 // Renders docs/configuration.md (from configSchema and CONFIG_ENV in src/config.ts) and docs/api.md
 // (from specSchema and statusSchema in src/api/schema.ts). Pure: `npm run gen:docs` writes the
-// files (scripts/gen-docs.ts) and test/unit/docs.test.ts checks that the committed ones agree.
+// files (scripts/gen-docs.ts) and test/tooling/docs.test.ts checks that the committed ones agree.
 import { stringify } from 'yaml';
 import { buildCrd } from '../src/api/crd.ts';
 import { specSchema, statusSchema } from '../src/api/schema.ts';

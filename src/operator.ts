@@ -66,58 +66,14 @@ export class Operator {
   async start(): Promise<void> {
     const { config, log, metrics } = this;
     this.server = await this.serveHttp();
-    const aws = (this.aws = makeAwsClients(config));
-    const callOpts = {
-      ...DEFAULT_CALL_OPTIONS,
-      observer: (service: string, operation: string, outcome: string) => metrics.awsCalls.inc({ service, operation, outcome }),
-      throttleObserver: (service: string, operation: string) => metrics.awsThrottles.inc({ service, operation }),
-    };
-    const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
-    const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
-
-    let identity: Promise<ClusterIdentity> | undefined;
-    const getIdentity = (): Promise<ClusterIdentity> => {
-      identity ??= resolveIdentity(config, aws, callOpts).catch((e: unknown) => {
-        identity = undefined;
-        throw e;
-      });
-      return identity;
-    };
-
     const informers = (this.informers = new InformerFactory(this.kc, config.watchNamespaces, (informer, err, delayMs) => {
       metrics.informerRestarts.inc({ informer });
       log.warn('informer stopped; restarting', { informer, delayMs, error: errorMessage(err) });
     }));
     // The handlers run only once the informers start, after the queue exists.
     const cache = (this.cache = setupWatches(informers, (key) => queue.add(key)));
-    const reconciler = (this.reconciler = new Reconciler(
-      { roles, kube, cache, identity: getIdentity, log },
-      {
-        policy: config,
-        roleDefaults: roleDefaults(config),
-        adoptExistingRoles: config.adoptExistingRoles,
-        driftPeriodMs: config.driftPeriodSeconds * 1000,
-        waitMs: RETRY.waitMs,
-      },
-    ));
-    const queue = (this.queue = new WorkQueue(
-      async (key) => {
-        const end = metrics.reconcileSeconds.startTimer();
-        const verdict = await reconciler.reconcile(key);
-        end();
-        metrics.reconciles.inc({ result: verdict.kind });
-        metrics.queueDepth.set(queue.depth);
-        return verdict;
-      },
-      {
-        concurrency: config.concurrency,
-        ...RETRY.queue,
-        onPickup: (_key, waitedMs) => {
-          metrics.queueWaitSeconds.observe(waitedMs / 1000);
-          metrics.queueDepth.set(queue.depth);
-        },
-      },
-    ));
+    const reconciler = (this.reconciler = this.makeReconciler(cache));
+    const queue = (this.queue = this.makeQueue(reconciler));
     // Workers start only once every cache has listed: decisions are never made on a partial view.
     await informers.start();
     this.ready = true;
@@ -127,16 +83,79 @@ export class Operator {
       queue.start();
       return;
     }
-    // Followers keep their caches warm and serve probes; only the leader's workers run.
-    const elector = (this.elector = new LeaderElector(this.kc, config.leaderElectionNamespace, 'irsa-operator', `${hostname()}-${randomUUID().slice(0, 8)}`, log, this.hooks.leaseTimings));
-    this.leadingPromise = elector.run(() => {
-      metrics.leader.set(0);
-      void this.stop().then(() => this.hooks.onLeadershipLost?.());
-    }).then(() => {
-      if (!elector.isLeader) return;
-      metrics.leader.set(1);
-      queue.start();
-    });
+    this.lead(queue);
+  }
+
+  /** The reconciler over the AWS clients and the Kubernetes API, with the metrics observing both. */
+  private makeReconciler(cache: WatchedCache): Reconciler {
+    const { config, metrics } = this;
+    const aws = (this.aws = makeAwsClients(config));
+    const callOpts = {
+      ...DEFAULT_CALL_OPTIONS,
+      observer: (service: string, operation: string, outcome: string) => metrics.awsCalls.inc({ service, operation, outcome }),
+      throttleObserver: (service: string, operation: string) => metrics.awsThrottles.inc({ service, operation }),
+    };
+    const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
+    const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
+    // Resolved once and kept; a failure is not kept, so the next pass asks again.
+    let identity: Promise<ClusterIdentity> | undefined;
+    const getIdentity = (): Promise<ClusterIdentity> => {
+      identity ??= resolveIdentity(config, aws, callOpts).catch((e: unknown) => {
+        identity = undefined;
+        throw e;
+      });
+      return identity;
+    };
+    return new Reconciler(
+      { roles, kube, cache, identity: getIdentity, log: this.log },
+      {
+        policy: config,
+        roleDefaults: roleDefaults(config),
+        adoptExistingRoles: config.adoptExistingRoles,
+        driftPeriodMs: config.driftPeriodSeconds * 1000,
+        waitMs: RETRY.waitMs,
+      },
+    );
+  }
+
+  private makeQueue(reconciler: Reconciler): WorkQueue {
+    const { metrics } = this;
+    const queue: WorkQueue = new WorkQueue(
+      async (key) => {
+        const end = metrics.reconcileSeconds.startTimer();
+        const verdict = await reconciler.reconcile(key);
+        end();
+        metrics.reconciles.inc({ result: verdict.kind });
+        metrics.queueDepth.set(queue.depth);
+        return verdict;
+      },
+      {
+        concurrency: this.config.concurrency,
+        ...RETRY.queue,
+        onPickup: (_key, waitedMs) => {
+          metrics.queueWaitSeconds.observe(waitedMs / 1000);
+          metrics.queueDepth.set(queue.depth);
+        },
+      },
+    );
+    return queue;
+  }
+
+  /** Followers keep their caches warm and serve probes; only the leader's workers run. */
+  private lead(queue: WorkQueue): void {
+    const { config, metrics } = this;
+    const identity = `${hostname()}-${randomUUID().slice(0, 8)}`;
+    const elector = (this.elector = new LeaderElector(this.kc, config.leaderElectionNamespace, 'irsa-operator', identity, this.log, this.hooks.leaseTimings));
+    this.leadingPromise = elector
+      .run(() => {
+        metrics.leader.set(0);
+        void this.stop().then(() => this.hooks.onLeadershipLost?.());
+      })
+      .then(() => {
+        if (!elector.isLeader) return;
+        metrics.leader.set(1);
+        queue.start();
+      });
   }
 
   private async serveHttp(): Promise<Server> {

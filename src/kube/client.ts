@@ -46,16 +46,6 @@ export class KubeApi {
     }
   }
 
-  /** A fresh read, bypassing the informer cache; undefined when it is gone. */
-  async getIamServiceAccount(namespace: string, name: string): Promise<IamServiceAccount | undefined> {
-    try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as IamServiceAccount;
-    } catch (e) {
-      if (isKubeStatus(e, 404)) return undefined;
-      throw e;
-    }
-  }
-
   /** Merge-patches only `status`. */
   async patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<IamServiceAccount> {
     return this.write('patchStatus', async () =>

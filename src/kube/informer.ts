@@ -82,10 +82,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.informer.on('error', (err: unknown) => this.restartLater(err));
   }
 
-  get synced(): boolean {
-    return this.syncedOnce;
-  }
-
   /** Starts watching; resolves once the first list has succeeded. */
   async start(): Promise<void> {
     this.stopped = false;

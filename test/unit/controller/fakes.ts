@@ -23,10 +23,10 @@ export class FakeIam implements RoleStore {
   readonly policies = new Map<string, string>();
   /** Every call, in order: `Read role`, `CreateRole role`, ... */
   readonly calls: string[] = [];
-  private readonly failures = new Map<string, unknown[]>();
+  private readonly failures = new Map<string, Error[]>();
 
   /** The next call of this kind ('read', 'readTrust', 'apply', 'delete', 'oidcProviderExists', 'policyDocument') throws e. */
-  failNext(kind: string, e: unknown): void {
+  failNext(kind: string, e: Error): void {
     this.failures.set(kind, [...(this.failures.get(kind) ?? []), e]);
   }
 
@@ -36,7 +36,7 @@ export class FakeIam implements RoleStore {
 
   private enter(kind: string, detail: string): void {
     const queued = this.failures.get(kind);
-    const e: unknown = queued?.shift();
+    const e = queued?.shift();
     if (e !== undefined) throw e;
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
   }
@@ -147,14 +147,14 @@ export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
   readonly writes: string[] = [];
   private rv = 1;
   private uid = 1;
-  private readonly failures = new Map<string, unknown[]>();
+  private readonly failures = new Map<string, Error[]>();
 
-  failNext(kind: string, e: unknown): void {
+  failNext(kind: string, e: Error): void {
     this.failures.set(kind, [...(this.failures.get(kind) ?? []), e]);
   }
 
   private enter(kind: string, detail: string): void {
-    const e: unknown = this.failures.get(kind)?.shift();
+    const e = this.failures.get(kind)?.shift();
     if (e !== undefined) throw e;
     if (kind !== 'getServiceAccount' && kind !== 'getNamespaceAnnotations') this.writes.push(`${kind} ${detail}`);
   }
