@@ -103,7 +103,9 @@ function fields(n: Node, path: string): Row[] {
 function fieldTable(root: Node, path: string): string[] {
   const lines = ['| field | type | constraints | description |', '|---|---|---|---|'];
   for (const { path: p, node, required } of fields(root, path)) {
-    lines.push(`| ${code(p)} | ${cell(typeName(node))} | ${cell(constraints(node, required).join('; ') || '—')} | ${cell(node.description ?? '')} |`);
+    lines.push(
+      `| ${code(p)} | ${cell(typeName(node))} | ${cell(constraints(node, required).join('; ') || '—')} | ${cell(node.description ?? '')} |`,
+    );
   }
   return lines;
 }
@@ -193,7 +195,10 @@ export function renderConfigurationMd(): string {
     '',
     '| field | env | type | default | description |',
     '|---|---|---|---|---|',
-    ...props.map(([name, n]) => `| ${code(name)} | ${envCell(name)} | ${cell(configType(n))} | ${cell(defaultCell(name, n, required.has(name)))} | ${cell(n.description ?? '')} |`),
+    ...props.map(
+      ([name, n]) =>
+        `| ${code(name)} | ${envCell(name)} | ${cell(configType(n))} | ${cell(defaultCell(name, n, required.has(name)))} | ${cell(n.description ?? '')} |`,
+    ),
     '',
     ...longDefaults.flatMap(([name, n]) => [
       `### Default ${name}`,

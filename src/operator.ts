@@ -77,7 +77,12 @@ export class Operator {
     // Workers start only once every cache has listed: decisions are never made on a partial view.
     await informers.start();
     this.ready = true;
-    log.info('operator started', { namespaces: config.watchNamespaces, concurrency: config.concurrency, httpPort: this.httpPort, leaderElection: config.leaderElection });
+    log.info('operator started', {
+      namespaces: config.watchNamespaces,
+      concurrency: config.concurrency,
+      httpPort: this.httpPort,
+      leaderElection: config.leaderElection,
+    });
     if (!config.leaderElection) {
       metrics.leader.set(1);
       queue.start();
@@ -145,7 +150,14 @@ export class Operator {
   private lead(queue: WorkQueue): void {
     const { config, metrics } = this;
     const identity = `${hostname()}-${randomUUID().slice(0, 8)}`;
-    const elector = (this.elector = new LeaderElector(this.kc, config.leaderElectionNamespace, 'irsa-operator', identity, this.log, this.hooks.leaseTimings));
+    const elector = (this.elector = new LeaderElector(
+      this.kc,
+      config.leaderElectionNamespace,
+      'irsa-operator',
+      identity,
+      this.log,
+      this.hooks.leaseTimings,
+    ));
     this.leadingPromise = elector
       .run(() => {
         metrics.leader.set(0);

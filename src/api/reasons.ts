@@ -31,12 +31,12 @@ export const REASONS = {
   InlinePolicyDenied: 'the inline policy grants a denied action or one outside the allowed prefixes',
   // IAM.
   RoleNotOwned: "a role of that name exists and is not the operator's",
-  RoleConflict: "a role of that name belongs to another IamServiceAccount",
+  RoleConflict: 'a role of that name belongs to another IamServiceAccount',
   RolePathMismatch: 'the role exists under another path',
   RoleArnMismatch: 'the attachRoleARN names a role IAM has under another ARN',
   // The ServiceAccount.
   ServiceAccountExists: 'the ServiceAccount exists and was not made by the operator',
-  ServiceAccountConflict: "the ServiceAccount belongs to another IamServiceAccount",
+  ServiceAccountConflict: 'the ServiceAccount belongs to another IamServiceAccount',
   // The operator's configuration.
   ClusterNotFound: 'EKS has no cluster of the configured name',
   IssuerUnknown: 'the EKS cluster has no OIDC issuer',

@@ -5,7 +5,16 @@ import { errorMessage } from '../errors.ts';
 export type AwsErrorKind = 'notFound' | 'terminal' | 'retryable';
 
 const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException']);
-const TERMINAL = new Set(['MalformedPolicyDocument', 'MalformedPolicyDocumentException', 'InvalidInput', 'InvalidInputException', 'ValidationError', 'ValidationException', 'UnmodifiableEntity', 'UnmodifiableEntityException']);
+const TERMINAL = new Set([
+  'MalformedPolicyDocument',
+  'MalformedPolicyDocumentException',
+  'InvalidInput',
+  'InvalidInputException',
+  'ValidationError',
+  'ValidationException',
+  'UnmodifiableEntity',
+  'UnmodifiableEntityException',
+]);
 
 export function awsErrorCode(e: unknown): string | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
@@ -34,7 +43,9 @@ export function isNotFound(e: unknown): boolean {
 
 /** A condition reason for an AWS failure: the error code in CamelCase, prefixed by the service. */
 export function awsReason(e: unknown): AwsReason {
-  const code = awsErrorCode(e)?.replace(/Exception$/, '').replace(/[^A-Za-z0-9]/g, '');
+  const code = awsErrorCode(e)
+    ?.replace(/Exception$/, '')
+    .replace(/[^A-Za-z0-9]/g, '');
   return code ? `Aws${code}` : 'AwsUnavailable';
 }
 

@@ -43,10 +43,17 @@ export class IamRoles {
   /** Every attempt of a write takes a token from the shared budget; reads do not. */
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     const isRead = /^(Get|List)/.test(operation);
-    return callAws('iam', operation, isRead ? fn : async () => {
-      await this.budget.take();
-      return fn();
-    }, this.opts);
+    return callAws(
+      'iam',
+      operation,
+      isRead
+        ? fn
+        : async () => {
+            await this.budget.take();
+            return fn();
+          },
+      this.opts,
+    );
   }
 
   /** The role, its policies and tags; undefined when IAM has no role of that name. */
@@ -91,7 +98,9 @@ export class IamRoles {
 
   async oidcProviderExists(arn: string): Promise<boolean> {
     try {
-      await this.call('GetOpenIDConnectProvider', () => this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+      await this.call('GetOpenIDConnectProvider', () =>
+        this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
+      );
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -105,7 +114,9 @@ export class IamRoles {
       const policy = (await this.call('GetPolicy', () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy;
       const version = policy?.DefaultVersionId;
       if (!version) return undefined;
-      const out = await this.call('GetPolicyVersion', () => this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })));
+      const out = await this.call('GetPolicyVersion', () =>
+        this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })),
+      );
       return out.PolicyVersion?.Document;
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -130,13 +141,17 @@ export class IamRoles {
     const names: string[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.call('ListRolePolicies', () => this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker: marker })));
+      const page = await this.call('ListRolePolicies', () =>
+        this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker: marker })),
+      );
       names.push(...(page.PolicyNames ?? []));
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
     const docs = await Promise.all(
       names.map(async (policyName) => {
-        const out = await this.call('GetRolePolicy', () => this.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })));
+        const out = await this.call('GetRolePolicy', () =>
+          this.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
+        );
         return [policyName, out.PolicyDocument ?? ''] as const;
       }),
     );
@@ -180,7 +195,9 @@ export class IamRoles {
         return;
       }
       case 'UpdateAssumeRolePolicy':
-        await this.call(o.op, () => this.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(o.document) })));
+        await this.call(o.op, () =>
+          this.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(o.document) })),
+        );
         return;
       case 'UpdateRole':
         // Both fields always: UpdateRole resets what it is not given on some implementations.

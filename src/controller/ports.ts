@@ -34,7 +34,12 @@ export interface KubeWrites {
   /** Guarded by resourceVersion: a conflict (409) when someone wrote first. */
   patchFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<IamServiceAccount>;
   /** Server-side apply of exactly these labels and annotations (the fields it stops sending are removed). */
-  applyServiceAccount(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<unknown>;
+  applyServiceAccount(
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+  ): Promise<unknown>;
   /** Deletes the ServiceAccount with this uid; false when it was gone or replaced. */
   deleteServiceAccount(namespace: string, name: string, uid: string): Promise<boolean>;
   createEvent(e: EventInput, now: Date): Promise<void>;

@@ -112,7 +112,11 @@ export class Reconciler {
     return verdictFor([role, ...(serviceAccount ? [serviceAccount] : [])], { driftMs: this.driftDelay(), waitMs: this.opts.waitMs });
   }
 
-  private async syncParts(pass: Pass, desired: Desired, identity: ClusterIdentity): Promise<{ role: PartResult; serviceAccount?: PartResult }> {
+  private async syncParts(
+    pass: Pass,
+    desired: Desired,
+    identity: ClusterIdentity,
+  ): Promise<{ role: PartResult; serviceAccount?: PartResult }> {
     const sa = desired.serviceAccount;
     let role: PartResult;
     try {

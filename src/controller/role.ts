@@ -79,7 +79,13 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       pass.log.info(plan.exists ? 'updating IAM role' : 'creating IAM role', { role: desired.roleName, operations: names });
       await this.deps.roles.apply(desired.roleName, plan.ops);
       const verb = plan.exists ? 'updated' : 'created';
-      this.deps.events.record(pass.obj, pass.log, 'Normal', plan.exists ? 'RoleUpdated' : 'RoleCreated', `${verb} IAM role ${desired.roleArn}: ${[...new Set(names)].join(', ')}`);
+      this.deps.events.record(
+        pass.obj,
+        pass.log,
+        'Normal',
+        plan.exists ? 'RoleUpdated' : 'RoleCreated',
+        `${verb} IAM role ${desired.roleArn}: ${[...new Set(names)].join(', ')}`,
+      );
     }
     if (plan.observed) this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message });
     return { state: 'synced', reason: 'Synced', message: plan.message };
@@ -129,14 +135,22 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
 }
 
 /** What to do about the role, from what was seen. Pure; throws when the role cannot be used. */
-export function decideRole(desired: Desired, seen: RoleSeen, owner: { cluster: string; namespace: string; name: string }, adoptExistingRoles: boolean): RolePlan {
+export function decideRole(
+  desired: Desired,
+  seen: RoleSeen,
+  owner: { cluster: string; namespace: string; name: string },
+  adoptExistingRoles: boolean,
+): RolePlan {
   const plan = { ops: [], exists: true, adopting: false, observed: true };
   if (seen.kind === 'fresh') return { ...plan, message: seen.message, observed: false };
   if (desired.mode === 'attached') {
     const found = seen.kind === 'attached' ? seen.found : undefined;
     if (!found) throw new WaitError('RoleNotFound', `IAM has no role ${desired.roleArn}: create it or fix attachRoleARN`);
     if (found.arn !== desired.roleArn) {
-      throw new TerminalError('RoleArnMismatch', `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`);
+      throw new TerminalError(
+        'RoleArnMismatch',
+        `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`,
+      );
     }
     const t = desired.trust;
     if (!trustAllows(parsePolicyDocumentOrEmpty(found.trustPolicy), t)) {
@@ -166,9 +180,18 @@ export function decideRole(desired: Desired, seen: RoleSeen, owner: { cluster: s
     }
   }
   if (actual && actual.path !== want.path) {
-    throw new TerminalError('RolePathMismatch', `IAM role ${want.name} has path ${actual.path}, not ${want.path}; IAM cannot move a role: delete it or restore the path`);
+    throw new TerminalError(
+      'RolePathMismatch',
+      `IAM role ${want.name} has path ${actual.path}, not ${want.path}; IAM cannot move a role: delete it or restore the path`,
+    );
   }
   // Condition reasons say how things are, not what this pass did: a pass that writes nothing
   // must leave the status as it was. What was done goes into Events.
-  return { ops: diffRole(want, actual), exists: actual !== undefined, adopting, observed: true, message: `role ${want.arn} matches the spec` };
+  return {
+    ops: diffRole(want, actual),
+    exists: actual !== undefined,
+    adopting,
+    observed: true,
+    message: `role ${want.arn} matches the spec`,
+  };
 }

@@ -56,7 +56,9 @@ export class ServiceAccountPart implements Part<DesiredServiceAccount, ServiceAc
     if (plan.write) {
       pass.log.info(plan.exists ? 'annotating ServiceAccount' : 'creating ServiceAccount', { serviceAccount: want.name });
       await this.deps.kube.applyServiceAccount(pass.obj.metadata.namespace, want.name, plan.write.labels, plan.write.annotations);
-      const [reason, verb] = plan.exists ? (['ServiceAccountAnnotated', 'annotated'] as const) : (['ServiceAccountCreated', 'created'] as const);
+      const [reason, verb] = plan.exists
+        ? (['ServiceAccountAnnotated', 'annotated'] as const)
+        : (['ServiceAccountCreated', 'created'] as const);
       this.deps.events.record(pass.obj, pass.log, 'Normal', reason, `${verb} ServiceAccount ${want.name}`);
     }
     return { state: 'synced', reason: 'Synced', message: `ServiceAccount ${want.name} carries the role annotations` };
@@ -134,7 +136,10 @@ export function assertMayWrite(obj: IamServiceAccount, want: DesiredServiceAccou
   const ns = obj.metadata.namespace;
   const owner = current?.metadata?.annotations?.[OWNER_ANNOTATION];
   if (current && owner !== undefined && owner !== obj.metadata.name) {
-    throw new TerminalError('ServiceAccountConflict', `ServiceAccount ${ns}/${want.name} belongs to IamServiceAccount ${owner}: choose another serviceAccount.name`);
+    throw new TerminalError(
+      'ServiceAccountConflict',
+      `ServiceAccount ${ns}/${want.name} belongs to IamServiceAccount ${owner}: choose another serviceAccount.name`,
+    );
   }
   if (current && owner === undefined && want.create && !want.overrideExisting) {
     throw new TerminalError(

@@ -23,7 +23,12 @@ export interface Outcome {
  * ServiceAccount that carries the annotations: until a renamed one does, it keeps the old name,
  * so that the next pass (or the finalizer) still releases the old one.
  */
-export function statusFields(desired: Desired, oidcProviderArn: string, previousServiceAccount: string | undefined, serviceAccountSynced: boolean): Outcome['fields'] {
+export function statusFields(
+  desired: Desired,
+  oidcProviderArn: string,
+  previousServiceAccount: string | undefined,
+  serviceAccountSynced: boolean,
+): Outcome['fields'] {
   const keepPrevious = desired.serviceAccount !== undefined && !serviceAccountSynced && previousServiceAccount !== undefined;
   return {
     roleARN: desired.roleArn,
@@ -61,17 +66,37 @@ export function buildStatus(
     apply(removeCondition(conditions, 'ServiceAccountSynced'));
   }
   const ready = readyOf(outcome);
-  apply(setCondition(conditions, { type: 'Ready', status: ready.ok ? 'True' : 'False', reason: ready.reason, message: ready.message, observedGeneration: generation }, now));
-  apply(worst.state === 'progressing'
-    ? setCondition(conditions, { type: 'Reconciling', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation }, now)
-    : removeCondition(conditions, 'Reconciling'));
-  apply(worst.state === 'stalled'
-    ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation }, now)
-    : removeCondition(conditions, 'Stalled'));
+  apply(
+    setCondition(
+      conditions,
+      { type: 'Ready', status: ready.ok ? 'True' : 'False', reason: ready.reason, message: ready.message, observedGeneration: generation },
+      now,
+    ),
+  );
+  apply(
+    worst.state === 'progressing'
+      ? setCondition(
+          conditions,
+          { type: 'Reconciling', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation },
+          now,
+        )
+      : removeCondition(conditions, 'Reconciling'),
+  );
+  apply(
+    worst.state === 'stalled'
+      ? setCondition(
+          conditions,
+          { type: 'Stalled', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation },
+          now,
+        )
+      : removeCondition(conditions, 'Stalled'),
+  );
 
   // A field the outcome leaves undefined is dropped (roleOnly has no serviceAccountName, say).
   const merged = { ...prev, ...outcome.fields, observedGeneration: generation, conditions };
-  const status = Object.fromEntries(Object.entries(merged as Record<string, unknown>).filter(([, v]) => v !== undefined)) as IamServiceAccountStatus;
+  const status = Object.fromEntries(
+    Object.entries(merged as Record<string, unknown>).filter(([, v]) => v !== undefined),
+  ) as IamServiceAccountStatus;
   changed ||= JSON.stringify(stripConditions(prev)) !== JSON.stringify(stripConditions(status));
   return { status, changed };
 }
@@ -86,7 +111,11 @@ export function readyOf(o: Outcome): { ok: boolean; reason: Reason; message: str
   const worst = worstPart(o);
   if (worst.state !== 'synced') return { ok: false, reason: worst.reason, message: worst.message };
   const sa = o.fields.serviceAccountName;
-  return { ok: true, reason: 'Synced', message: sa ? `ServiceAccount ${sa} can assume ${o.fields.roleARN ?? 'the role'}` : `role ${o.fields.roleARN ?? ''} is in sync` };
+  return {
+    ok: true,
+    reason: 'Synced',
+    message: sa ? `ServiceAccount ${sa} can assume ${o.fields.roleARN ?? 'the role'}` : `role ${o.fields.roleARN ?? ''} is in sync`,
+  };
 }
 
 function stripConditions(s: IamServiceAccountStatus | undefined): unknown {

@@ -38,7 +38,13 @@ export class InformerFactory {
     const byNamespace = new Map<string, ResilientInformer<T>>();
     for (const ns of this.namespaces) {
       const onRestart = (err: unknown, delayMs: number) => this.onRestart(source.resource, err, delayMs);
-      const informer = new ResilientInformer<T>(this.kc, source.path(ns), source.list(this.kc, ns), { ...handlers, onRestart }, source.labelSelector);
+      const informer = new ResilientInformer<T>(
+        this.kc,
+        source.path(ns),
+        source.list(this.kc, ns),
+        { ...handlers, onRestart },
+        source.labelSelector,
+      );
       byNamespace.set(ns, informer);
       this.informers.push(informer);
     }

@@ -6,7 +6,10 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type Kube
 import { withoutBookkeeping } from './slim.ts';
 
 /** One page of a list call: at most `limit` items, from where `continueToken` says. */
-export type ListPage<T extends KubernetesObject> = (page: { limit: number; continueToken: string | undefined }) => Promise<KubernetesListObject<T>>;
+export type ListPage<T extends KubernetesObject> = (page: {
+  limit: number;
+  continueToken: string | undefined;
+}) => Promise<KubernetesListObject<T>>;
 
 export const LIST_PAGE_SIZE = 500;
 

@@ -102,7 +102,10 @@ export function desiredState(obj: IamServiceAccount, id: ClusterIdentity, defaul
   const audience = spec.audience ?? defaultAudience(id.partition);
   const otherStsAudience = id.partition === 'aws-cn' ? 'sts.amazonaws.com' : 'sts.amazonaws.com.cn';
   if (audience === otherStsAudience) {
-    return problem('AudienceMismatch', `audience ${audience} is the STS audience of another partition; this cluster is in ${id.partition}: use ${defaultAudience(id.partition)} or leave audience unset`);
+    return problem(
+      'AudienceMismatch',
+      `audience ${audience} is the STS audience of another partition; this cluster is in ${id.partition}: use ${defaultAudience(id.partition)} or leave audience unset`,
+    );
   }
   const trust: TrustSubject = {
     oidcProviderArn: id.oidcProviderArn,
@@ -120,12 +123,21 @@ export function desiredState(obj: IamServiceAccount, id: ClusterIdentity, defaul
     if (!arn.startsWith(`arn:${id.partition}:`)) {
       return problem('PartitionMismatch', `attachRoleARN is in another partition than this cluster (${id.partition})`);
     }
-    const desired: Desired = { mode: 'attached', roleArn: arn, roleName: roleNameFromArn(arn) ?? '', serviceAccount: serviceAccountFor(arn), ...common };
+    const desired: Desired = {
+      mode: 'attached',
+      roleArn: arn,
+      roleName: roleNameFromArn(arn) ?? '',
+      serviceAccount: serviceAccountFor(arn),
+      ...common,
+    };
     return { ok: true, desired };
   }
   const role = buildRole(obj, id, defaults, trust);
   if ('reason' in role) return { ok: false, problem: role };
-  return { ok: true, desired: { mode: 'managed', role, roleArn: role.arn, roleName: role.name, serviceAccount: serviceAccountFor(role.arn), ...common } };
+  return {
+    ok: true,
+    desired: { mode: 'managed', role, roleArn: role.arn, roleName: role.name, serviceAccount: serviceAccountFor(role.arn), ...common },
+  };
 }
 
 function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDefaults, trust: TrustSubject): DesiredRole | SpecProblem {
@@ -138,27 +150,18 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDe
   const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit);
   if (tooLarge) return { reason: 'TrustPolicyTooLarge', message: tooLarge };
 
-  if (spec.permissionsBoundary !== undefined && defaults.permissionsBoundary !== undefined && spec.permissionsBoundary !== defaults.permissionsBoundary) {
+  if (
+    spec.permissionsBoundary !== undefined &&
+    defaults.permissionsBoundary !== undefined &&
+    spec.permissionsBoundary !== defaults.permissionsBoundary
+  ) {
     return {
       reason: 'PermissionsBoundaryForced',
       message: `the operator forces the permissions boundary ${defaults.permissionsBoundary}: remove spec.permissionsBoundary or set it to that ARN`,
     };
   }
 
-  const managed = new Set(spec.attachPolicyARNs ?? []);
-  const inlinePolicies: Record<string, PolicyDocument> = {};
-  if (spec.attachPolicy !== undefined) inlinePolicies[ATTACH_POLICY_NAME] = spec.attachPolicy;
-  for (const wk of WELL_KNOWN_POLICY_NAMES) {
-    if (spec.wellKnownPolicies?.[wk] !== true) continue;
-    const def = WELL_KNOWN_POLICIES[wk];
-    for (const m of def.managedPolicies) managed.add(managedPolicyArn(id.partition, 'aws', m));
-    if (def.statements.length > 0) {
-      inlinePolicies[wellKnownPolicyName(wk)] = {
-        Version: '2012-10-17',
-        Statement: fillPlaceholders(def.statements, id),
-      };
-    }
-  }
+  const { managed, inlinePolicies } = rolePolicies(obj, id);
   const boundary = defaults.permissionsBoundary ?? spec.permissionsBoundary;
   for (const a of [...managed, ...(boundary === undefined ? [] : [boundary])]) {
     if (!a.startsWith(`arn:${id.partition}:`)) {
@@ -183,7 +186,8 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDe
     name,
     path,
     arn: roleArn(id.partition, id.account, path, name),
-    description: spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
+    description:
+      spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
     permissionsBoundary: boundary,
     trustPolicy,
@@ -191,6 +195,26 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDe
     managedPolicyArns: [...managed].sort(),
     inlinePolicies,
   };
+}
+
+/** The managed and inline policies a spec asks for: its own, and those of its well-known policies. */
+function rolePolicies(
+  obj: IamServiceAccount,
+  id: ClusterIdentity,
+): { managed: Set<string>; inlinePolicies: Record<string, PolicyDocument> } {
+  const { spec } = obj;
+  const managed = new Set(spec.attachPolicyARNs ?? []);
+  const inlinePolicies: Record<string, PolicyDocument> = {};
+  if (spec.attachPolicy !== undefined) inlinePolicies[ATTACH_POLICY_NAME] = spec.attachPolicy;
+  for (const wk of WELL_KNOWN_POLICY_NAMES) {
+    if (spec.wellKnownPolicies?.[wk] !== true) continue;
+    const def = WELL_KNOWN_POLICIES[wk];
+    for (const m of def.managedPolicies) managed.add(managedPolicyArn(id.partition, 'aws', m));
+    if (def.statements.length > 0) {
+      inlinePolicies[wellKnownPolicyName(wk)] = { Version: '2012-10-17', Statement: fillPlaceholders(def.statements, id) };
+    }
+  }
+  return { managed, inlinePolicies };
 }
 
 export function ownerTags(cluster: string, namespace: string, name: string): Record<string, string> {
@@ -209,9 +233,7 @@ export function ownedBy(tags: Record<string, string>, cluster: string, namespace
 }
 
 function fillPlaceholders(statements: readonly Record<string, unknown>[], id: ClusterIdentity): Record<string, unknown>[] {
-  const text = JSON.stringify(statements)
-    .replaceAll('${Partition}', id.partition)
-    .replaceAll('${ClusterName}', id.clusterName);
+  const text = JSON.stringify(statements).replaceAll('${Partition}', id.partition).replaceAll('${ClusterName}', id.clusterName);
   return JSON.parse(text) as Record<string, unknown>[];
 }
 

@@ -55,13 +55,19 @@ const ROLE_ARN = 'arn:aws:iam::123456789012:role/irsa-operator';
 /** HELM from .cache/testenv.env, written by test/env/setup.sh. */
 function helmPath(): string {
   const file = join(REPO, '.cache/testenv.env');
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('HELM='));
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('HELM='));
   const path = line?.slice('HELM='.length);
   if (!path || !existsSync(path)) throw new Error(`HELM (${path ?? 'unset'}) in ${file} is missing: run \`npm run env:setup\``);
   return path;
 }
 
-function run(file: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { cwd: REPO, maxBuffer: 64 << 20, env: { ...process.env, ...extraEnv } }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -91,7 +97,11 @@ function objects(text: string): K8sObject[] {
 
 function find(objs: K8sObject[], kind: string, name?: string): K8sObject {
   const hits = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-  assert.equal(hits.length, 1, `exactly one ${kind}${name ? ` ${name}` : ''} in ${objs.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  assert.equal(
+    hits.length,
+    1,
+    `exactly one ${kind}${name ? ` ${name}` : ''} in ${objs.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+  );
   return hits[0] as K8sObject;
 }
 
@@ -113,7 +123,12 @@ function assertDeployment(dep: Deployment, configMapName: string, serviceAccount
   assert.equal(dep.spec.replicas, 2);
   const pod = dep.spec.template.spec;
   assert.equal(pod.serviceAccountName, serviceAccountName);
-  assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+  assert.deepEqual(pod.securityContext, {
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
   assert.equal(pod.containers.length, 1);
   const c = pod.containers[0] as Container;
   assert.equal(c.image, 'ghcr.io/irsa-dev/irsa-operator:0.1.0');
@@ -126,7 +141,10 @@ function assertDeployment(dep: Deployment, configMapName: string, serviceAccount
     seccompProfile: { type: 'RuntimeDefault' },
   });
   assert.deepEqual(c.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
-  assert.deepEqual(c.ports?.map((p) => [p.name, p.containerPort]), [['http', 8080]]);
+  assert.deepEqual(
+    c.ports?.map((p) => [p.name, p.containerPort]),
+    [['http', 8080]],
+  );
   assert.deepEqual(c.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
   assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
   assert.equal(c.env?.find((e) => e.name === 'IRSA_CONFIG')?.value, '/etc/irsa/config.yaml');
@@ -146,7 +164,10 @@ function assertMetricsService(objs: K8sObject[], dep: Deployment): void {
   const svc = objs.find((o) => o.kind === 'Service');
   assert.ok(svc, 'a metrics Service');
   const spec = svc.spec as { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
-  assert.deepEqual(spec.ports.map((p) => [p.name, p.port, p.targetPort]), [['http-metrics', 8080, 'http']]);
+  assert.deepEqual(
+    spec.ports.map((p) => [p.name, p.port, p.targetPort]),
+    [['http-metrics', 8080, 'http']],
+  );
   const podLabels = (dep.spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels;
   for (const [k, v] of Object.entries(spec.selector)) assert.equal(podLabels[k], v, `the Service selects the operator's pods (${k})`);
 }
@@ -178,23 +199,21 @@ describe('config/default (kustomize)', () => {
   it('renders, and the apiserver accepts every object (server-side dry run)', async () => {
     const render = await kubectl(['kustomize', join(REPO, 'config/default')]);
     const objs = objects(render);
-    assert.deepEqual(
-      objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
-      [
-        'ClusterRole/irsa-operator',
-        'ClusterRoleBinding/irsa-operator',
-        'ConfigMap/irsa-operator-config',
-        'CustomResourceDefinition/iamserviceaccounts.irsa.dev',
-        'Deployment/irsa-operator',
-        'Namespace/irsa-system',
-        'Role/irsa-operator-leader-election',
-        'RoleBinding/irsa-operator-leader-election',
-        'Service/irsa-operator-metrics',
-        'ServiceAccount/irsa-operator',
-      ],
-    );
+    assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      'ClusterRole/irsa-operator',
+      'ClusterRoleBinding/irsa-operator',
+      'ConfigMap/irsa-operator-config',
+      'CustomResourceDefinition/iamserviceaccounts.irsa.dev',
+      'Deployment/irsa-operator',
+      'Namespace/irsa-system',
+      'Role/irsa-operator-leader-election',
+      'RoleBinding/irsa-operator-leader-election',
+      'Service/irsa-operator-metrics',
+      'ServiceAccount/irsa-operator',
+    ]);
     for (const o of objs) {
-      if (!['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name}`);
+      if (!['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))
+        assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name}`);
     }
     const out = await dryRun(render);
     assert.match(out, /deployment\.apps\/irsa-operator serverside-applied \(server dry run\)/);
@@ -207,7 +226,12 @@ describe('config/default (kustomize)', () => {
     assertMetricsService(objs, dep);
     assertLeaderElection(objs, 'irsa-operator');
     const config = configYaml(find(objs, 'ConfigMap', 'irsa-operator-config'));
-    assert.deepEqual(config, { clusterName: 'my-cluster', region: 'us-east-1', leaderElection: true, leaderElectionNamespace: 'irsa-system' });
+    assert.deepEqual(config, {
+      clusterName: 'my-cluster',
+      region: 'us-east-1',
+      leaderElection: true,
+      leaderElectionNamespace: 'irsa-system',
+    });
     assert.equal(parseConfig(config).httpPort, 8080, 'the operator accepts the configuration');
     assert.equal(find(objs, 'ServiceAccount', 'irsa-operator').metadata.annotations?.['eks.amazonaws.com/role-arn'], ROLE_ARN);
     assert.deepEqual((find(objs, 'ClusterRole', 'irsa-operator') as unknown as Rules).rules, roleRules());
@@ -231,10 +255,15 @@ describe('charts/irsa-operator (Helm)', () => {
     assert.match(out, /deployment\.apps\/irsa-irsa-operator serverside-applied \(server dry run\)/);
 
     for (const o of objs) {
-      if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name} is in the release's namespace`);
+      if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind))
+        assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name} is in the release's namespace`);
       assert.equal(o.metadata.labels?.['app.kubernetes.io/instance'], 'irsa', `${o.kind}/${o.metadata.name} has the release's labels`);
     }
-    assert.equal(objs.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition').length, 0, 'no Namespace, and the CRD only from crds/');
+    assert.equal(
+      objs.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition').length,
+      0,
+      'no Namespace, and the CRD only from crds/',
+    );
 
     const dep = find(objs, 'Deployment') as Deployment;
     const sa = find(objs, 'ServiceAccount');
@@ -257,7 +286,16 @@ describe('charts/irsa-operator (Helm)', () => {
   });
 
   it('a Pod Security "restricted" violation shows in the dry run (so the check above is live)', async () => {
-    const r = await helm(['template', 'irsa', CHART, '--namespace', NAMESPACE, ...setArgs, '--set', 'securityContext.allowPrivilegeEscalation=true']);
+    const r = await helm([
+      'template',
+      'irsa',
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      ...setArgs,
+      '--set',
+      'securityContext.allowPrivilegeEscalation=true',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const dry = await kubectlResult(['apply', '--server-side', '--field-manager=install-test', '--dry-run=server', '-f', '-'], r.stdout);
     assert.match(dry.stderr, /would violate PodSecurity "restricted:[^"]*": allowPrivilegeEscalation != false/);
@@ -270,14 +308,30 @@ describe('charts/irsa-operator (Helm)', () => {
   });
 
   it('leaves the ServiceAccount unannotated without roleArn, and passes further config fields through', async () => {
-    const r = await helm(['template', 'irsa', CHART, '--namespace', NAMESPACE, '--set', 'config.clusterName=prod', '--set', 'config.region=eu-west-1', '--set', 'config.rolePrefix=k8s-', '--set', 'config.httpPort=9090']);
+    const r = await helm([
+      'template',
+      'irsa',
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      '--set',
+      'config.clusterName=prod',
+      '--set',
+      'config.region=eu-west-1',
+      '--set',
+      'config.rolePrefix=k8s-',
+      '--set',
+      'config.httpPort=9090',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const objs = objects(r.stdout);
     assert.equal(find(objs, 'ServiceAccount').metadata.annotations, undefined);
     const config = parseConfig(configYaml(find(objs, 'ConfigMap')));
     assert.equal(config.rolePrefix, 'k8s-');
     assert.equal(config.httpPort, 9090);
-    assert.deepEqual((find(objs, 'Deployment') as Deployment).spec.template.spec.containers[0]?.ports, [{ name: 'http', containerPort: 9090, protocol: 'TCP' }]);
+    assert.deepEqual((find(objs, 'Deployment') as Deployment).spec.template.spec.containers[0]?.ports, [
+      { name: 'http', containerPort: 9090, protocol: 'TCP' },
+    ]);
   });
 });
 
@@ -285,13 +339,25 @@ describe('copies that must not drift', () => {
   it('the CRD the harness applied from crds/ with kubectl keeps the policy Versions as strings', async () => {
     // What config/crd's patch restores after kustomize (see config/crd/kustomization.yaml).
     const crd = JSON.parse(await kubectl(['get', 'crd', 'iamserviceaccounts.irsa.dev', '-o', 'json'])) as K8sObject;
-    const spec = crd.spec as { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { attachPolicy: { properties: { Version: { enum: string[] } } } } } } } } }[] };
-    assert.deepEqual(spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties.attachPolicy.properties.Version.enum, ['2012-10-17', '2008-10-17']);
+    const spec = crd.spec as {
+      versions: {
+        schema: {
+          openAPIV3Schema: { properties: { spec: { properties: { attachPolicy: { properties: { Version: { enum: string[] } } } } } } };
+        };
+      }[];
+    };
+    assert.deepEqual(spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties.attachPolicy.properties.Version.enum, [
+      '2012-10-17',
+      '2008-10-17',
+    ]);
   });
 
   for (const copy of ['charts/irsa-operator/crds/irsa.dev_iamserviceaccounts.yaml', 'config/crd/bases/irsa.dev_iamserviceaccounts.yaml']) {
     it(`${copy} is byte-identical to ${CRD}`, () => {
-      assert.ok(readFileSync(join(REPO, copy)).equals(readFileSync(join(REPO, CRD))), `${copy} differs from ${CRD}: after \`npm run gen:crd\`, cp ${CRD} ${copy}`);
+      assert.ok(
+        readFileSync(join(REPO, copy)).equals(readFileSync(join(REPO, CRD))),
+        `${copy} differs from ${CRD}: after \`npm run gen:crd\`, cp ${CRD} ${copy}`,
+      );
     });
   }
 });

@@ -6,7 +6,12 @@
 // ServiceAccount cache that sees only the operator's labelled ServiceAccounts (as the informer's
 // label selector does). They complement the real-server e2e tests, never replace them.
 import { ApiException, type V1ServiceAccount } from '@kubernetes/client-node';
-import { MANAGED_BY_LABEL, type IamServiceAccount, type IamServiceAccountSpec, type IamServiceAccountStatus } from '../../../src/api/types.ts';
+import {
+  MANAGED_BY_LABEL,
+  type IamServiceAccount,
+  type IamServiceAccountSpec,
+  type IamServiceAccountStatus,
+} from '../../../src/api/types.ts';
 import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from '../../../src/controller/ports.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
@@ -102,7 +107,8 @@ export class FakeIam implements RoleStore {
         for (const k of o.keys) Reflect.deleteProperty(role.tags, k);
         return;
       case 'AttachRolePolicy':
-        if (!/^arn:[^:]+:iam::aws:/.test(o.arn) && !this.policies.has(o.arn)) throw awsError('NoSuchEntity', `Policy ${o.arn} does not exist`);
+        if (!/^arn:[^:]+:iam::aws:/.test(o.arn) && !this.policies.has(o.arn))
+          throw awsError('NoSuchEntity', `Policy ${o.arn} does not exist`);
         role.managedPolicyArns = [...new Set([...role.managedPolicyArns, o.arn])].sort();
         return;
       case 'DetachRolePolicy':
@@ -165,7 +171,14 @@ export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
     const obj: IamServiceAccount = {
       apiVersion: 'irsa.dev/v1alpha1',
       kind: 'IamServiceAccount',
-      metadata: { name, namespace, uid: `uid-${this.uid++}`, generation: 1, resourceVersion: String(this.rv++), creationTimestamp: createdAt },
+      metadata: {
+        name,
+        namespace,
+        uid: `uid-${this.uid++}`,
+        generation: 1,
+        resourceVersion: String(this.rv++),
+        creationTimestamp: createdAt,
+      },
       spec,
     };
     this.objects.set(`${namespace}/${name}`, obj);
@@ -269,7 +282,12 @@ export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
     return Promise.resolve(structuredClone(obj));
   }
 
-  applyServiceAccount(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<unknown> {
+  applyServiceAccount(
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+  ): Promise<unknown> {
     this.enter('applyServiceAccount', `${namespace}/${name}`);
     const key = `${namespace}/${name}`;
     if (!this.serviceAccountStore.has(key)) this.putServiceAccount(namespace, name);
@@ -293,7 +311,12 @@ export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
 
   createEvent(e: EventInput): Promise<void> {
     this.enter('createEvent', `${e.regarding.metadata.namespace}/${e.regarding.metadata.name}`);
-    this.events.push({ object: `${e.regarding.metadata.namespace}/${e.regarding.metadata.name}`, type: e.type, reason: e.reason, message: e.message });
+    this.events.push({
+      object: `${e.regarding.metadata.namespace}/${e.regarding.metadata.name}`,
+      type: e.type,
+      reason: e.reason,
+      message: e.message,
+    });
     return Promise.resolve();
   }
 }

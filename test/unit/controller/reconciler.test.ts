@@ -3,7 +3,13 @@
 // status and verdict) in milliseconds. The e2e suites run the same code against the real servers.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MANAGED_BY_LABEL, OWNER_ANNOTATION, SA_ANNOTATIONS, type ConditionType, type IamServiceAccountSpec } from '../../../src/api/types.ts';
+import {
+  MANAGED_BY_LABEL,
+  OWNER_ANNOTATION,
+  SA_ANNOTATIONS,
+  type ConditionType,
+  type IamServiceAccountSpec,
+} from '../../../src/api/types.ts';
 import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/config.ts';
 import { TerminalError } from '../../../src/errors.ts';
 import type { QueueVerdict } from '../../../src/controller/outcome.ts';
@@ -264,7 +270,13 @@ describe('Reconciler: attachRoleARN', () => {
     role.trustPolicy = encode(trust);
   };
   const trustFor = (sa: string) =>
-    buildTrustPolicy({ oidcProviderArn: IDENTITY.oidcProviderArn, issuerHostPath: ISSUER, namespace: 'team', serviceAccountName: sa, audience: 'sts.amazonaws.com' });
+    buildTrustPolicy({
+      oidcProviderArn: IDENTITY.oidcProviderArn,
+      issuerHostPath: ISSUER,
+      namespace: 'team',
+      serviceAccountName: sa,
+      audience: 'sts.amazonaws.com',
+    });
   const ARN = `arn:aws:iam::${ACCOUNT}:role/existing`;
 
   it('a role that trusts the ServiceAccount: Ready, the ServiceAccount annotated, no IAM write', async () => {
@@ -369,7 +381,12 @@ describe('Reconciler: the ServiceAccount', () => {
     const w = world();
     w.kube.create('app', 'team', {});
     await w.run();
-    w.kube.putServiceAccount('team', 'app', { [MANAGED_BY_LABEL]: 'irsa-operator' }, { [OWNER_ANNOTATION]: 'app', [CREATED_ANNOTATION]: 'true' });
+    w.kube.putServiceAccount(
+      'team',
+      'app',
+      { [MANAGED_BY_LABEL]: 'irsa-operator' },
+      { [OWNER_ANNOTATION]: 'app', [CREATED_ANNOTATION]: 'true' },
+    );
     const { kubeWrites } = await w.quiet();
     assert.ok(kubeWrites.includes('applyServiceAccount team/app'));
     assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], ROLE_ARN);

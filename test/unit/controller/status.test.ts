@@ -12,7 +12,12 @@ const synced = (reason: Reason = 'Synced', message = 'in sync'): PartOutcome => 
 const progressing = (reason: Reason, message: string): PartOutcome => ({ state: 'progressing', reason, message });
 const stalled = (reason: Reason, message: string): PartOutcome => ({ state: 'stalled', reason, message });
 
-const fields: Outcome['fields'] = { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: 'sa', attachedPolicyARNs: ['arn:aws:iam::aws:policy/A'] };
+const fields: Outcome['fields'] = {
+  roleARN: ROLE_ARN,
+  roleName: 'r',
+  serviceAccountName: 'sa',
+  attachedPolicyARNs: ['arn:aws:iam::aws:policy/A'],
+};
 
 /** The conditions as a map from type to [status, reason, message], for compact comparisons. */
 function summary(conditions: Condition[] | undefined): Partial<Record<ConditionType, [ConditionStatus, string, string]>> {
@@ -135,7 +140,12 @@ describe('buildStatus', () => {
 
   it('roleOnly removes an earlier ServiceAccountSynced', () => {
     const first = buildStatus(undefined, { role: synced(), serviceAccount: synced(), fields }, 1, T0);
-    const second = buildStatus(first.status, { role: synced(), serviceAccount: undefined, fields: { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: undefined } }, 2, T1);
+    const second = buildStatus(
+      first.status,
+      { role: synced(), serviceAccount: undefined, fields: { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: undefined } },
+      2,
+      T1,
+    );
     assert.equal(second.changed, true);
     assert.ok(!(second.status.conditions ?? []).some((c) => c.type === 'ServiceAccountSynced'));
     assert.ok(!('serviceAccountName' in second.status), 'an undefined field is deleted');
