@@ -2,8 +2,9 @@
 // operator or annotated when it exists (by server-side apply of exactly the operator's fields),
 // released when the object goes or names another one.
 import type { V1ServiceAccount } from '@kubernetes/client-node';
-import { OWNER_ANNOTATION, type IamServiceAccount } from '../api/types.ts';
+import { FIELD_MANAGER, OWNER_ANNOTATION, type IamServiceAccount } from '../api/types.ts';
 import { TerminalError, WaitError } from '../errors.ts';
+import { appliedMetadataKeys } from '../kube/applied.ts';
 import type { DesiredServiceAccount } from '../policy/desired.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
@@ -121,8 +122,15 @@ export function decideServiceAccount(obj: IamServiceAccount, want: DesiredServic
   assertMayWrite(obj, want, current);
   const createdByUs = !current || current.metadata?.annotations?.[CREATED_ANNOTATION] === 'true';
   const annotations = createdByUs ? { ...want.annotations, [CREATED_ANNOTATION]: 'true' } : want.annotations;
+  // Up to date: every wanted key has its value, and no key the operator applied before is unwanted
+  // now (a key removed from the spec; applying the wanted set removes it, and only it: keys other
+  // managers own stay).
+  const applied = appliedMetadataKeys(current?.metadata, FIELD_MANAGER);
+  const unwanted =
+    applied !== undefined && (applied.labels.some((k) => !(k in want.labels)) || applied.annotations.some((k) => !(k in annotations)));
   const upToDate =
     current !== undefined &&
+    !unwanted &&
     Object.entries(want.labels).every(([k, v]) => current.metadata?.labels?.[k] === v) &&
     Object.entries(annotations).every(([k, v]) => current.metadata?.annotations?.[k] === v);
   return { stale: seen.stale, write: upToDate ? undefined : { labels: want.labels, annotations }, exists: current !== undefined };

@@ -309,6 +309,41 @@ describe('reconcile against kube-apiserver and moto', () => {
     assert.equal(released.metadata.labels?.chart, 'app-1.0', "Helm's label kept");
   });
 
+  it('removes a label or annotation dropped from the spec from the ServiceAccount, and keeps the keys Helm owns', async () => {
+    const helmSa = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: 'app',
+        namespace: ns,
+        labels: { chart: 'app-1.0', shared: 'helm' },
+        annotations: { 'meta.helm.sh/release-name': 'app' },
+      },
+    };
+    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], JSON.stringify(helmSa));
+    const object = (serviceAccount: object) =>
+      JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'app' }, spec: { serviceAccount } });
+    await kubectl(
+      ['apply', '-n', ns, '-f', '-'],
+      object({ overrideExisting: true, labels: { tier: 'web', shared: 'helm' }, annotations: { note: 'from-spec' } }),
+    );
+    await waitForCondition(ns, 'app', 'Ready', 'True');
+    const before = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
+    assert.equal(before.metadata.labels?.tier, 'web');
+    assert.equal(before.metadata.annotations?.note, 'from-spec');
+
+    await kubectl(['apply', '-n', ns, '-f', '-'], object({ overrideExisting: true }));
+    await waitFor('the dropped label and annotation to go', async () => {
+      const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
+      return sa.metadata.labels?.tier === undefined && sa.metadata.annotations?.note === undefined;
+    });
+    const after = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
+    assert.equal(after.metadata.labels?.chart, 'app-1.0', "Helm's label kept");
+    assert.equal(after.metadata.labels?.shared, 'helm', 'a key both managers applied stays: Helm still owns it');
+    assert.equal(after.metadata.annotations?.['meta.helm.sh/release-name'], 'app', "Helm's annotation kept");
+    assert.ok(after.metadata.annotations?.['eks.amazonaws.com/role-arn'], 'the role annotation stays');
+  });
+
   it('does not take over a ServiceAccount that is not its own without overrideExisting', async () => {
     await kubectl(['create', '-n', ns, 'serviceaccount', 's3-reader']);
     await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/s3-reader.yaml')]);

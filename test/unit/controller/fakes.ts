@@ -7,6 +7,7 @@
 // label selector does). They complement the real-server e2e tests, never replace them.
 import { ApiException, type V1ServiceAccount } from '@kubernetes/client-node';
 import {
+  FIELD_MANAGER,
   MANAGED_BY_LABEL,
   type IamServiceAccount,
   type IamServiceAccountSpec,
@@ -297,6 +298,7 @@ export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
     md.labels = ssa(md.labels ?? {}, stored.ours.labels, labels);
     md.annotations = ssa(md.annotations ?? {}, stored.ours.annotations, annotations);
     stored.ours = { labels: new Set(Object.keys(labels)), annotations: new Set(Object.keys(annotations)) };
+    md.managedFields = [{ manager: FIELD_MANAGER, operation: 'Apply', fieldsV1: fieldsV1(stored.ours) }];
     return Promise.resolve(structuredClone(stored.sa));
   }
 
@@ -325,4 +327,10 @@ export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
 function ssa(current: Record<string, string>, owned: ReadonlySet<string>, sent: Record<string, string>): Record<string, string> {
   const out = Object.fromEntries(Object.entries(current).filter(([k]) => !owned.has(k) || k in sent));
   return { ...out, ...sent };
+}
+
+/** The operator's apply entry as the apiserver records it. */
+function fieldsV1(ours: { labels: Set<string>; annotations: Set<string> }): object {
+  const keys = (set: Set<string>) => Object.fromEntries([...set].map((k) => [`f:${k}`, {}]));
+  return { 'f:metadata': { 'f:labels': keys(ours.labels), 'f:annotations': keys(ours.annotations) } };
 }

@@ -377,6 +377,26 @@ describe('Reconciler: the ServiceAccount', () => {
     assert.match(trust, /system:serviceaccount:team:renamed/);
   });
 
+  it("a label or annotation removed from the spec is removed from the ServiceAccount; other managers' keys stay", async () => {
+    const w = world();
+    w.kube.putServiceAccount('team', 'app', { chart: 'app-1.0' }, { 'meta.helm.sh/release-name': 'r' });
+    w.kube.create('app', 'team', {
+      serviceAccount: { overrideExisting: true, labels: { tier: 'web', team: 'a' }, annotations: { note: 'x' } },
+    });
+    await w.run();
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.labels?.tier, 'web');
+    w.kube.updateSpec(KEY, { serviceAccount: { overrideExisting: true, labels: { team: 'a' } } });
+    const { kubeWrites } = await w.quiet();
+    assert.ok(kubeWrites.includes('applyServiceAccount team/app'));
+    const sa = w.kube.sa('team', 'app');
+    assert.equal(sa?.metadata?.labels?.tier, undefined);
+    assert.equal(sa?.metadata?.annotations?.note, undefined);
+    assert.equal(sa?.metadata?.labels?.team, 'a');
+    assert.equal(sa?.metadata?.labels?.chart, 'app-1.0');
+    assert.equal(sa?.metadata?.annotations?.['meta.helm.sh/release-name'], 'r');
+    assert.deepEqual((await w.quiet()).kubeWrites, [], 'then quiet again');
+  });
+
   it('an annotation removed behind its back is put back on the next pass', async () => {
     const w = world();
     w.kube.create('app', 'team', {});
