@@ -15,7 +15,9 @@ await build({
   sourcemap: true,
   legalComments: 'linked',
   // Some bundled CommonJS packages call require(); give the ES module one.
-  banner: { js: "import { createRequire as __irsaCreateRequire } from 'node:module'; const require = __irsaCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __irsaCreateRequire } from 'node:module'; const require = __irsaCreateRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
 console.log('wrote dist/main.mjs');

@@ -1,6 +1,6 @@
 // Renders docs/configuration.md (from configSchema and CONFIG_ENV in src/config.ts) and docs/api.md
 // (from specSchema and statusSchema in src/api/schema.ts). Pure: `npm run gen:docs` writes the
-// files (scripts/gen-docs.ts) and test/unit/docs.test.ts checks that the committed ones agree.
+// files (scripts/gen-docs.ts) and test/tooling/docs.test.ts checks that the committed ones agree.
 import { stringify } from 'yaml';
 import { buildCrd } from '../src/api/crd.ts';
 import { specSchema, statusSchema } from '../src/api/schema.ts';
@@ -103,7 +103,9 @@ function fields(n: Node, path: string): Row[] {
 function fieldTable(root: Node, path: string): string[] {
   const lines = ['| field | type | constraints | description |', '|---|---|---|---|'];
   for (const { path: p, node, required } of fields(root, path)) {
-    lines.push(`| ${code(p)} | ${cell(typeName(node))} | ${cell(constraints(node, required).join('; ') || '—')} | ${cell(node.description ?? '')} |`);
+    lines.push(
+      `| ${code(p)} | ${cell(typeName(node))} | ${cell(constraints(node, required).join('; ') || '—')} | ${cell(node.description ?? '')} |`,
+    );
   }
   return lines;
 }
@@ -193,7 +195,10 @@ export function renderConfigurationMd(): string {
     '',
     '| field | env | type | default | description |',
     '|---|---|---|---|---|',
-    ...props.map(([name, n]) => `| ${code(name)} | ${envCell(name)} | ${cell(configType(n))} | ${cell(defaultCell(name, n, required.has(name)))} | ${cell(n.description ?? '')} |`),
+    ...props.map(
+      ([name, n]) =>
+        `| ${code(name)} | ${envCell(name)} | ${cell(configType(n))} | ${cell(defaultCell(name, n, required.has(name)))} | ${cell(n.description ?? '')} |`,
+    ),
     '',
     ...longDefaults.flatMap(([name, n]) => [
       `### Default ${name}`,

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import type { RoleDefaults } from './policy/desired.ts';
 import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS, type OperatorPolicy } from './policy/guard.ts';
 
 /** The operator's configuration; the platform team's rules for tenants are its OperatorPolicy part. */
@@ -42,31 +43,122 @@ export const configSchema = {
   additionalProperties: false,
   required: ['clusterName', 'region'],
   properties: {
-    clusterName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$', description: 'EKS cluster name (or any stable name of a self-managed cluster); part of derived role names and ownership tags.' },
+    clusterName: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$',
+      description: 'EKS cluster name (or any stable name of a self-managed cluster); part of derived role names and ownership tags.',
+    },
     region: { type: 'string', pattern: '^[a-z]{2}(-gov)?-[a-z]+-[0-9]+$', description: 'AWS region of the cluster (AWS_REGION).' },
-    oidcIssuer: { type: 'string', pattern: '^(https://)?[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s]*)?$', description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.' },
+    oidcIssuer: {
+      type: 'string',
+      pattern: '^(https://)?[A-Za-z0-9.-]+(:[0-9]+)?(/[^\\s]*)?$',
+      description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.',
+    },
     accountId: { type: 'string', pattern: '^[0-9]{12}$', description: 'AWS account of the roles; from STS GetCallerIdentity when unset.' },
     rolePrefix: { type: 'string', pattern: '^[\\w+=,.@-]{0,32}$', default: '', description: 'Prefix of derived role names.' },
     rolePath: { type: 'string', pattern: '^/([!-~]*/)?$', maxLength: 256, default: '/', description: 'Path prefix forced on every role.' },
-    permissionsBoundary: { type: 'string', pattern: '^arn:aws(-cn|-us-gov)?:iam::(aws|[0-9]{12}):policy/.+$', description: 'Permissions boundary forced on every role.' },
-    watchNamespaces: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' }, default: [], description: 'Namespaces to watch; empty: all.' },
-    concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'Objects reconciled at once (never the same one twice).' },
-    driftPeriodSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 600, description: 'How often each object is re-read from IAM to repair drift.' },
+    permissionsBoundary: {
+      type: 'string',
+      pattern: '^arn:aws(-cn|-us-gov)?:iam::(aws|[0-9]{12}):policy/.+$',
+      description: 'Permissions boundary forced on every role.',
+    },
+    watchNamespaces: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+      default: [],
+      description: 'Namespaces to watch; empty: all.',
+    },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64,
+      default: 8,
+      description: 'Objects reconciled at once (never the same one twice).',
+    },
+    driftPeriodSeconds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 86400,
+      default: 600,
+      description: 'How often each object is re-read from IAM to repair drift.',
+    },
     logLevel: { type: 'string', enum: ['error', 'warn', 'info', 'debug'], default: 'info', description: 'Log level.' },
     awsEndpoint: { type: 'string', pattern: '^https?://', description: 'Endpoint override for IAM, STS and EKS (local IAM endpoints).' },
-    trustPolicyLimit: { type: 'integer', minimum: 2048, maximum: 4096, default: 2048, description: 'Trust policy size quota of the account.' },
-    maxManagedPolicies: { type: 'integer', minimum: 1, maximum: 25, default: 10, description: 'Managed policies per role quota of the account.' },
-    iamWritesPerSecond: { type: 'number', minimum: 0, maximum: 1000, default: 5, description: 'IAM writes per second across all workers (token bucket); 0: no limit.' },
+    trustPolicyLimit: {
+      type: 'integer',
+      minimum: 2048,
+      maximum: 4096,
+      default: 2048,
+      description: 'Trust policy size quota of the account.',
+    },
+    maxManagedPolicies: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 25,
+      default: 10,
+      description: 'Managed policies per role quota of the account.',
+    },
+    iamWritesPerSecond: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1000,
+      default: 5,
+      description: 'IAM writes per second across all workers (token bucket); 0: no limit.',
+    },
     httpPort: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Port of /healthz, /readyz and /metrics.' },
-    allowedNamespaces: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Glob patterns of namespaces served; empty: all.' },
-    allowedPolicyARNs: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['*'], description: 'Glob patterns of managed policy ARNs that may be attached (a Namespace annotation irsa.dev/allowed-policy-arns adds to it for that namespace).' },
-    deniedPolicyARNs: { type: 'array', items: { type: 'string', minLength: 1 }, default: DEFAULT_DENIED_POLICY_ARNS, description: 'Glob patterns of managed policy ARNs never attached; wins over allowedPolicyARNs.' },
-    deniedActions: { type: 'array', items: { type: 'string', minLength: 1 }, default: DEFAULT_DENIED_ACTIONS, description: 'Actions no inline or customer-managed policy may allow (globs, case-insensitive).' },
-    allowedActionPrefixes: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9-]+:$' }, default: [], description: 'Service prefixes inline policies may use, e.g. "s3:"; empty: any not denied.' },
-    maxRolesPerNamespace: { type: 'integer', minimum: 0, default: 0, description: 'Roles per namespace (oldest objects first); 0: no cap.' },
-    adoptExistingRoles: { type: 'boolean', default: false, description: 'Take over a role of the requested name that has no irsa-operator tags.' },
-    leaderElection: { type: 'boolean', default: false, description: 'Elect one active replica through a Lease (turn on with more than one replica).' },
-    leaderElectionNamespace: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', default: 'irsa-system', description: 'Namespace of the Lease irsa-operator (the operator\'s own namespace).' },
+    allowedNamespaces: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Glob patterns of namespaces served; empty: all.',
+    },
+    allowedPolicyARNs: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: ['*'],
+      description:
+        'Glob patterns of managed policy ARNs that may be attached (a Namespace annotation irsa.dev/allowed-policy-arns adds to it for that namespace).',
+    },
+    deniedPolicyARNs: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: DEFAULT_DENIED_POLICY_ARNS,
+      description: 'Glob patterns of managed policy ARNs never attached; wins over allowedPolicyARNs.',
+    },
+    deniedActions: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: DEFAULT_DENIED_ACTIONS,
+      description: 'Actions no inline or customer-managed policy may allow (globs, case-insensitive).',
+    },
+    allowedActionPrefixes: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-z0-9-]+:$' },
+      default: [],
+      description: 'Service prefixes inline policies may use, e.g. "s3:"; empty: any not denied.',
+    },
+    maxRolesPerNamespace: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'Roles per namespace (oldest objects first); 0: no cap.',
+    },
+    adoptExistingRoles: {
+      type: 'boolean',
+      default: false,
+      description: 'Take over a role of the requested name that has no irsa-operator tags.',
+    },
+    leaderElection: {
+      type: 'boolean',
+      default: false,
+      description: 'Elect one active replica through a Lease (turn on with more than one replica).',
+    },
+    leaderElectionNamespace: {
+      type: 'string',
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+      default: 'irsa-system',
+      description: "Namespace of the Lease irsa-operator (the operator's own namespace).",
+    },
   },
 } as const;
 
@@ -107,7 +199,8 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true });
 const validate = ajv.compile<OperatorConfig>(configSchema);
 
 function describe(err: ErrorObject): string {
-  const field = err.instancePath.replace(/^\//, '').replaceAll('/', '.') || (err.params as { missingProperty?: string }).missingProperty || '(root)';
+  const field =
+    err.instancePath.replace(/^\//, '').replaceAll('/', '.') || (err.params as { missingProperty?: string }).missingProperty || '(root)';
   const key = field.split('.')[0] as keyof OperatorConfig;
   const env = key in CONFIG_ENV ? ` (env ${CONFIG_ENV[key]})` : '';
   if (err.keyword === 'required') return `${field}${env} is required`;
@@ -144,7 +237,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
     const value = env[name] ?? (field === 'region' ? env.AWS_DEFAULT_REGION : undefined);
     if (value === undefined || value === '') continue;
     const isList = (configSchema.properties[field as keyof typeof configSchema.properties] as { type: string }).type === 'array';
-    base[field] = isList ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+    base[field] = isList
+      ? value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : value;
   }
   return parseConfig(base);
+}
+
+/** What the configuration forces on every role the operator manages. */
+export function roleDefaults(config: OperatorConfig): RoleDefaults {
+  return {
+    rolePrefix: config.rolePrefix,
+    rolePathPrefix: config.rolePath,
+    permissionsBoundary: config.permissionsBoundary,
+    trustPolicyLimit: config.trustPolicyLimit,
+    maxManagedPolicies: config.maxManagedPolicies,
+  };
 }

@@ -1,10 +1,12 @@
 // The two kinds of failure a reconcile can end in, shared by the AWS and Kubernetes shells.
 // Terminal: the object (or the operator's policy) must change; no retry until it does.
-// Wait: something expected has not appeared yet; look again after a fixed wait, not a backoff. Everything else is retryable with backoff.
+// Wait: something expected has not appeared yet; look again after a fixed wait, not a backoff.
+// Everything else is retryable with backoff.
+import type { Reason } from './api/reasons.ts';
 
 export class TerminalError extends Error {
-  readonly reason: string;
-  constructor(reason: string, message: string, options?: ErrorOptions) {
+  readonly reason: Reason;
+  constructor(reason: Reason, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'TerminalError';
     this.reason = reason;
@@ -12,8 +14,8 @@ export class TerminalError extends Error {
 }
 
 export class WaitError extends Error {
-  readonly reason: string;
-  constructor(reason: string, message: string) {
+  readonly reason: Reason;
+  constructor(reason: Reason, message: string) {
     super(message);
     this.name = 'WaitError';
     this.reason = reason;

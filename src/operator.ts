@@ -4,26 +4,25 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type KubernetesListObject, type V1ServiceAccount } from '@kubernetes/client-node';
-import { GROUP, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION, PLURAL, VERSION, type IamServiceAccount } from './api/types.ts';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { WriteBudget } from './aws/budget.ts';
 import { DEFAULT_CALL_OPTIONS } from './aws/call.ts';
 import { destroyAwsClients, makeAwsClients, type AwsClients } from './aws/clients.ts';
 import { IamRoles } from './aws/iam.ts';
 import { resolveIdentity } from './aws/identity.ts';
-import type { OperatorConfig } from './config.ts';
+import { roleDefaults, type OperatorConfig } from './config.ts';
+import { WorkQueue } from './controller/queue.ts';
 import { Reconciler } from './controller/reconciler.ts';
+import { setupWatches, type WatchedCache } from './controller/watches.ts';
 import { errorMessage } from './errors.ts';
 import { KubeApi } from './kube/client.ts';
-import { ResilientInformer } from './kube/informer.ts';
+import { InformerFactory } from './kube/informer-factory.ts';
 import { PooledKubeConfig } from './kube/kubeconfig.ts';
 import { LeaderElector, type LeaseTimings } from './kube/leader.ts';
-import { WorkQueue } from './kube/queue.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import type { ClusterIdentity } from './policy/desired.ts';
-
-const SA_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
+import { RETRY } from './retry.ts';
 
 export interface OperatorHooks {
   /** Called when this replica loses the lease after having led: the process should exit. */
@@ -32,7 +31,7 @@ export interface OperatorHooks {
 }
 
 export class Operator {
-  readonly metrics = new Metrics(() => [...this.objectInformers.values()].flatMap((i) => i.list()));
+  readonly metrics = new Metrics(() => this.cache?.allObjects() ?? []);
   private readonly config: OperatorConfig;
   private readonly kc: KubeConfig;
   private readonly log: Logger;
@@ -42,9 +41,8 @@ export class Operator {
   private aws: AwsClients | undefined;
   private queue: WorkQueue | undefined;
   private reconciler: Reconciler | undefined;
-  /** Informers by namespace; '' when all namespaces are watched. */
-  private readonly objectInformers = new Map<string, ResilientInformer<IamServiceAccount>>();
-  private readonly saInformers = new Map<string, ResilientInformer<V1ServiceAccount>>();
+  private informers: InformerFactory | undefined;
+  private cache: WatchedCache | undefined;
   private server: Server | undefined;
   private ready = false;
 
@@ -68,6 +66,34 @@ export class Operator {
   async start(): Promise<void> {
     const { config, log, metrics } = this;
     this.server = await this.serveHttp();
+    const informers = (this.informers = new InformerFactory(this.kc, config.watchNamespaces, (informer, err, delayMs) => {
+      metrics.informerRestarts.inc({ informer });
+      log.warn('informer stopped; restarting', { informer, delayMs, error: errorMessage(err) });
+    }));
+    // The handlers run only once the informers start, after the queue exists.
+    const cache = (this.cache = setupWatches(informers, (key) => queue.add(key)));
+    const reconciler = (this.reconciler = this.makeReconciler(cache));
+    const queue = (this.queue = this.makeQueue(reconciler));
+    // Workers start only once every cache has listed: decisions are never made on a partial view.
+    await informers.start();
+    this.ready = true;
+    log.info('operator started', {
+      namespaces: config.watchNamespaces,
+      concurrency: config.concurrency,
+      httpPort: this.httpPort,
+      leaderElection: config.leaderElection,
+    });
+    if (!config.leaderElection) {
+      metrics.leader.set(1);
+      queue.start();
+      return;
+    }
+    this.lead(queue);
+  }
+
+  /** The reconciler over the AWS clients and the Kubernetes API, with the metrics observing both. */
+  private makeReconciler(cache: WatchedCache): Reconciler {
+    const { config, metrics } = this;
     const aws = (this.aws = makeAwsClients(config));
     const callOpts = {
       ...DEFAULT_CALL_OPTIONS,
@@ -76,7 +102,7 @@ export class Operator {
     };
     const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
     const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
-
+    // Resolved once and kept; a failure is not kept, so the next pass asks again.
     let identity: Promise<ClusterIdentity> | undefined;
     const getIdentity = (): Promise<ClusterIdentity> => {
       identity ??= resolveIdentity(config, aws, callOpts).catch((e: unknown) => {
@@ -85,22 +111,21 @@ export class Operator {
       });
       return identity;
     };
+    return new Reconciler(
+      { roles, kube, cache, identity: getIdentity, log: this.log },
+      {
+        policy: config,
+        roleDefaults: roleDefaults(config),
+        adoptExistingRoles: config.adoptExistingRoles,
+        driftPeriodMs: config.driftPeriodSeconds * 1000,
+        waitMs: RETRY.waitMs,
+      },
+    );
+  }
 
-    const namespaces = config.watchNamespaces.length > 0 ? config.watchNamespaces : [''];
-    const informerKey = (ns: string) => (config.watchNamespaces.length > 0 ? ns : '');
-
-    const reconciler = (this.reconciler = new Reconciler(kube, roles, log, {
-      policy: config,
-      adoptExistingRoles: config.adoptExistingRoles,
-      objectsInNamespace: (ns) => this.objectInformers.get(informerKey(ns))?.list(ns) ?? [],
-      driftPeriodMs: config.driftPeriodSeconds * 1000,
-      waitMs: 15_000,
-      identity: getIdentity,
-      cachedObject: (ns, name) => this.objectInformers.get(informerKey(ns))?.get(name, ns),
-      cachedServiceAccount: (ns, name) => this.saInformers.get(informerKey(ns))?.get(name, ns),
-      cachedServiceAccounts: (ns) => this.saInformers.get(informerKey(ns))?.list(ns) ?? [],
-    }));
-    const queue = (this.queue = new WorkQueue(
+  private makeQueue(reconciler: Reconciler): WorkQueue {
+    const { metrics } = this;
+    const queue: WorkQueue = new WorkQueue(
       async (key) => {
         const end = metrics.reconcileSeconds.startTimer();
         const verdict = await reconciler.reconcile(key);
@@ -110,74 +135,39 @@ export class Operator {
         return verdict;
       },
       {
-        concurrency: config.concurrency,
-        baseDelayMs: 5,
-        maxDelayMs: 300_000,
+        concurrency: this.config.concurrency,
+        ...RETRY.queue,
         onPickup: (_key, waitedMs) => {
           metrics.queueWaitSeconds.observe(waitedMs / 1000);
           metrics.queueDepth.set(queue.depth);
         },
       },
-    ));
+    );
+    return queue;
+  }
 
-    const custom = this.kc.makeApiClient(CustomObjectsApi);
-    const core = this.kc.makeApiClient(CoreV1Api);
-    const enqueue = (o: IamServiceAccount) => queue.add(`${o.metadata.namespace}/${o.metadata.name}`);
-    const enqueueOwner = (sa: V1ServiceAccount) => {
-      const owner = sa.metadata?.annotations?.[OWNER_ANNOTATION];
-      if (owner && sa.metadata?.namespace) queue.add(`${sa.metadata.namespace}/${owner}`);
-    };
-    const restarted = (informer: string) => (err: unknown, delayMs: number) => {
-      metrics.informerRestarts.inc({ informer });
-      log.warn('informer stopped; restarting', { informer, delayMs, error: errorMessage(err) });
-    };
-    for (const ns of namespaces) {
-      const objPath = ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`;
-      this.objectInformers.set(
-        ns,
-        new ResilientInformer<IamServiceAccount>(
-          this.kc,
-          objPath,
-          async ({ limit, continueToken }) =>
-            (ns
-              ? await custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, limit, _continue: continueToken })
-              : await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, limit, _continue: continueToken })) as KubernetesListObject<IamServiceAccount>,
-          { onChange: enqueue, onDelete: enqueue, onRestart: restarted('iamserviceaccounts') },
-        ),
-      );
-      this.saInformers.set(
-        ns,
-        new ResilientInformer<V1ServiceAccount>(
-          this.kc,
-          ns ? `/api/v1/namespaces/${ns}/serviceaccounts` : '/api/v1/serviceaccounts',
-          ({ limit, continueToken }) =>
-            ns
-              ? core.listNamespacedServiceAccount({ namespace: ns, labelSelector: SA_SELECTOR, limit, _continue: continueToken })
-              : core.listServiceAccountForAllNamespaces({ labelSelector: SA_SELECTOR, limit, _continue: continueToken }),
-          { onChange: enqueueOwner, onDelete: enqueueOwner, onRestart: restarted('serviceaccounts') },
-          SA_SELECTOR,
-        ),
-      );
-    }
-    // Workers start only once every cache has listed: decisions are never made on a partial view.
-    await Promise.all([...this.objectInformers.values(), ...this.saInformers.values()].map((i) => i.start()));
-    this.ready = true;
-    log.info('operator started', { namespaces: config.watchNamespaces, concurrency: config.concurrency, httpPort: this.httpPort, leaderElection: config.leaderElection });
-    if (!config.leaderElection) {
-      metrics.leader.set(1);
-      queue.start();
-      return;
-    }
-    // Followers keep their caches warm and serve probes; only the leader's workers run.
-    const elector = (this.elector = new LeaderElector(this.kc, config.leaderElectionNamespace, 'irsa-operator', `${hostname()}-${randomUUID().slice(0, 8)}`, log, this.hooks.leaseTimings));
-    this.leadingPromise = elector.run(() => {
-      metrics.leader.set(0);
-      void this.stop().then(() => this.hooks.onLeadershipLost?.());
-    }).then(() => {
-      if (!elector.isLeader) return;
-      metrics.leader.set(1);
-      queue.start();
-    });
+  /** Followers keep their caches warm and serve probes; only the leader's workers run. */
+  private lead(queue: WorkQueue): void {
+    const { config, metrics } = this;
+    const identity = `${hostname()}-${randomUUID().slice(0, 8)}`;
+    const elector = (this.elector = new LeaderElector(
+      this.kc,
+      config.leaderElectionNamespace,
+      'irsa-operator',
+      identity,
+      this.log,
+      this.hooks.leaseTimings,
+    ));
+    this.leadingPromise = elector
+      .run(() => {
+        metrics.leader.set(0);
+        void this.stop().then(() => this.hooks.onLeadershipLost?.());
+      })
+      .then(() => {
+        if (!elector.isLeader) return;
+        metrics.leader.set(1);
+        queue.start();
+      });
   }
 
   private async serveHttp(): Promise<Server> {
@@ -210,9 +200,9 @@ export class Operator {
     await this.reconciler?.flush();
     await this.elector?.release();
     this.metrics.leader.set(0);
-    await Promise.all([...this.objectInformers.values(), ...this.saInformers.values()].map((i) => i.stop()));
-    this.objectInformers.clear();
-    this.saInformers.clear();
+    await this.informers?.stop();
+    this.informers = undefined;
+    this.cache = undefined;
     if (this.aws) destroyAwsClients(this.aws);
     if (this.kc instanceof PooledKubeConfig) await this.kc.closeConnections();
     const server = this.server;

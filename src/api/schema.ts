@@ -21,8 +21,8 @@ export const specSchema = {
   properties: {
     serviceAccount: {
       type: 'object',
-      description: 'The ServiceAccount to create or annotate, always in the object\'s namespace.',
-          properties: {
+      description: "The ServiceAccount to create or annotate, always in the object's namespace.",
+      properties: {
         name: {
           type: 'string',
           description: 'ServiceAccount name. Default: metadata.name.',
@@ -64,12 +64,12 @@ export const specSchema = {
     },
     permissionsBoundary: {
       type: 'string',
-      description: 'ARN of the managed policy used as the role\'s permissions boundary.',
+      description: "ARN of the managed policy used as the role's permissions boundary.",
       pattern: POLICY_ARN_PATTERN,
     },
     tags: {
       type: 'object',
-      description: 'Extra role tags (at most 40). The operator\'s own irsa.dev/* tags always win.',
+      description: "Extra role tags (at most 40). The operator's own irsa.dev/* tags always win.",
       maxProperties: 40,
       additionalProperties: { type: 'string', maxLength: 256 },
     },
@@ -92,11 +92,14 @@ export const specSchema = {
     },
     wellKnownPolicies: {
       type: 'object',
-      description: 'eksctl\'s well-known policies, attached as inline policies.',
+      description: "eksctl's well-known policies, attached as inline policies.",
       properties: {
         imageBuilder: { type: 'boolean', description: 'Push and pull images in ECR (managed AmazonEC2ContainerRegistryPowerUser).' },
         autoScaler: { type: 'boolean', description: 'cluster-autoscaler: read and resize Auto Scaling groups.' },
-        awsLoadBalancerController: { type: 'boolean', description: 'aws-load-balancer-controller: manage ELBs, target groups and their security groups.' },
+        awsLoadBalancerController: {
+          type: 'boolean',
+          description: 'aws-load-balancer-controller: manage ELBs, target groups and their security groups.',
+        },
         externalDNS: { type: 'boolean', description: 'external-dns: change Route 53 record sets.' },
         certManager: { type: 'boolean', description: 'cert-manager: DNS-01 challenges in Route 53.' },
         ebsCSIController: { type: 'boolean', description: 'EBS CSI driver (managed service-role/AmazonEBSCSIDriverPolicy).' },
@@ -111,7 +114,8 @@ export const specSchema = {
     roleOnly: { type: 'boolean', description: 'Manage the role only; never touch a ServiceAccount.' },
     audience: {
       type: 'string',
-      description: 'Token audience (aud) in the trust policy and the ServiceAccount annotation. Default: sts.amazonaws.com (sts.amazonaws.com.cn in China).',
+      description:
+        'Token audience (aud) in the trust policy and the ServiceAccount annotation. Default: sts.amazonaws.com (sts.amazonaws.com.cn in China).',
       minLength: 1,
       maxLength: 256,
       pattern: '^[!-~]+$',
@@ -139,11 +143,13 @@ export const specSchema = {
     },
     {
       rule: '!has(self.attachRoleARN) || !(has(self.roleName) || has(self.rolePath) || has(self.roleDescription) || has(self.permissionsBoundary) || has(self.maxSessionDuration) || has(self.tags))',
-      message: 'attachRoleARN uses an existing role as it is: remove roleName, rolePath, roleDescription, permissionsBoundary, maxSessionDuration and tags',
+      message:
+        'attachRoleARN uses an existing role as it is: remove roleName, rolePath, roleDescription, permissionsBoundary, maxSessionDuration and tags',
     },
     {
       rule: '!(has(self.roleOnly) && self.roleOnly) || !(has(self.serviceAccount) || has(self.attachRoleARN) || has(self.tokenExpiration) || has(self.stsRegionalEndpoints))',
-      message: 'roleOnly never touches a ServiceAccount: remove serviceAccount, tokenExpiration and stsRegionalEndpoints (and attachRoleARN, which manages no role)',
+      message:
+        'roleOnly never touches a ServiceAccount: remove serviceAccount, tokenExpiration and stsRegionalEndpoints (and attachRoleARN, which manages no role)',
     },
     {
       rule: 'has(self.roleName) == has(oldSelf.roleName) && (!has(self.roleName) || self.roleName == oldSelf.roleName)',
@@ -161,9 +167,18 @@ const conditionSchema = {
   description: 'A metav1.Condition.',
   required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
   properties: {
-    type: { type: 'string', enum: ['Ready', 'RoleSynced', 'ServiceAccountSynced', 'Reconciling', 'Stalled'], description: 'Condition type (kstatus: Ready, Reconciling, Stalled).' },
+    type: {
+      type: 'string',
+      enum: ['Ready', 'RoleSynced', 'ServiceAccountSynced', 'Reconciling', 'Stalled'],
+      description: 'Condition type (kstatus: Ready, Reconciling, Stalled).',
+    },
     status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Condition status.' },
-    reason: { type: 'string', maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$', description: 'CamelCase reason: Synced, or what is wrong (docs/troubleshooting.md).' },
+    reason: {
+      type: 'string',
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+      description: 'CamelCase reason: Synced, or what is wrong (docs/troubleshooting.md).',
+    },
     message: { type: 'string', maxLength: 32768, description: 'What is wrong and what to change.' },
     observedGeneration: { type: 'integer', minimum: 0, description: 'metadata.generation the condition was computed for.' },
     lastTransitionTime: { type: 'string', format: 'date-time', description: 'When status last changed.' },
@@ -177,9 +192,13 @@ export const statusSchema = {
     observedGeneration: { type: 'integer', description: 'metadata.generation of the last reconcile.' },
     roleARN: { type: 'string', description: 'ARN of the role the ServiceAccount assumes.' },
     roleName: { type: 'string', description: 'Name of that role.' },
-    oidcProviderARN: { type: 'string', description: 'IAM OIDC provider of the cluster\'s issuer, trusted by the role.' },
+    oidcProviderARN: { type: 'string', description: "IAM OIDC provider of the cluster's issuer, trusted by the role." },
     serviceAccountName: { type: 'string', description: 'The ServiceAccount annotated with the role (absent with roleOnly).' },
-    attachedPolicyARNs: { type: 'array', items: { type: 'string' }, description: 'Managed policies attached (attachPolicyARNs and those of wellKnownPolicies).' },
+    attachedPolicyARNs: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Managed policies attached (attachPolicyARNs and those of wellKnownPolicies).',
+    },
     conditions: {
       type: 'array',
       description: 'Ready, RoleSynced, ServiceAccountSynced, Reconciling and Stalled.',

@@ -1,11 +1,12 @@
 // The operator's own check of an object before any AWS call: the CRD schema (ajv, unknown fields
 // refused), the CEL rules of the CRD, and the checks too costly for CEL. Pure.
 import { Ajv, type ErrorObject } from 'ajv';
+import type { Reason } from './reasons.ts';
 import { specSchema } from './schema.ts';
 import { MANAGED_BY_LABEL, type IamServiceAccountSpec } from './types.ts';
 
 export interface SpecProblem {
-  reason: string;
+  reason: Reason;
   message: string;
 }
 
@@ -27,7 +28,8 @@ const validateSchema = ajv.compile<IamServiceAccountSpec>(strictSchema(specSchem
 
 function describe(err: ErrorObject): string {
   const path = `spec${err.instancePath.replaceAll('/', '.')}`;
-  if (err.keyword === 'additionalProperties') return `${path}: unknown field ${(err.params as { additionalProperty: string }).additionalProperty}`;
+  if (err.keyword === 'additionalProperties')
+    return `${path}: unknown field ${(err.params as { additionalProperty: string }).additionalProperty}`;
   if (err.keyword === 'required') return `${path}: ${(err.params as { missingProperty: string }).missingProperty} is required`;
   return `${path} ${err.message ?? 'is invalid'}`;
 }
@@ -38,20 +40,38 @@ export function validateSpec(spec: unknown): SpecProblem | undefined {
   if (!validateSchema(spec)) return invalid((validateSchema.errors ?? []).map(describe).join('; '));
   const s = spec;
   if (s.attachRoleARN !== undefined) {
-    const extra = (['attachPolicyARNs', 'attachPolicy', 'wellKnownPolicies', 'roleName', 'rolePath', 'roleDescription', 'permissionsBoundary', 'maxSessionDuration', 'tags'] as const).filter((k) => s[k] !== undefined);
+    const extra = (
+      [
+        'attachPolicyARNs',
+        'attachPolicy',
+        'wellKnownPolicies',
+        'roleName',
+        'rolePath',
+        'roleDescription',
+        'permissionsBoundary',
+        'maxSessionDuration',
+        'tags',
+      ] as const
+    ).filter((k) => s[k] !== undefined);
     if (extra.length > 0) return invalid(`attachRoleARN uses an existing role as it is: remove ${extra.join(', ')}`);
   }
   if (s.roleOnly === true) {
-    const extra = (['serviceAccount', 'attachRoleARN', 'tokenExpiration', 'stsRegionalEndpoints'] as const).filter((k) => s[k] !== undefined);
+    const extra = (['serviceAccount', 'attachRoleARN', 'tokenExpiration', 'stsRegionalEndpoints'] as const).filter(
+      (k) => s[k] !== undefined,
+    );
     if (extra.length > 0) return invalid(`roleOnly never touches a ServiceAccount: remove ${extra.join(', ')}`);
   }
   for (const key of Object.keys(s.tags ?? {})) {
-    if (key.length > 128 || key.length === 0) return invalid(`spec.tags: key ${JSON.stringify(key.slice(0, 40))} must be 1 to 128 characters`);
-    if (key.startsWith('aws:') || key.startsWith('irsa.dev/')) return invalid(`spec.tags: key ${key} is reserved (aws: and irsa.dev/ prefixes)`);
+    if (key.length > 128 || key.length === 0)
+      return invalid(`spec.tags: key ${JSON.stringify(key.slice(0, 40))} must be 1 to 128 characters`);
+    if (key.startsWith('aws:') || key.startsWith('irsa.dev/'))
+      return invalid(`spec.tags: key ${key} is reserved (aws: and irsa.dev/ prefixes)`);
   }
   for (const key of Object.keys(s.serviceAccount?.annotations ?? {})) {
     if (key.startsWith('eks.amazonaws.com/') || key.startsWith('irsa.dev/')) {
-      return invalid(`spec.serviceAccount.annotations: ${key} is set by the operator from spec fields (audience, tokenExpiration, stsRegionalEndpoints); remove it`);
+      return invalid(
+        `spec.serviceAccount.annotations: ${key} is set by the operator from spec fields (audience, tokenExpiration, stsRegionalEndpoints); remove it`,
+      );
     }
   }
   if (s.serviceAccount?.labels?.[MANAGED_BY_LABEL] !== undefined) {

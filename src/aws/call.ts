@@ -2,6 +2,7 @@
 // into TerminalError, and report each attempt to an observer (metrics, tests).
 import pRetry, { AbortError } from 'p-retry';
 import { TerminalError } from '../errors.ts';
+import { RETRY } from '../retry.ts';
 import { awsMessage, awsReason, classifyAwsError, isThrottle } from './errors.ts';
 
 export type CallOutcome = 'ok' | 'notFound' | 'terminal' | 'retryable';
@@ -18,7 +19,8 @@ export interface CallOptions {
   signal?: AbortSignal | undefined;
 }
 
-export const DEFAULT_CALL_OPTIONS: CallOptions = { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 5000 };
+/** Layer 2 of the retry stack (src/retry.ts). */
+export const DEFAULT_CALL_OPTIONS: CallOptions = { ...RETRY.call };
 
 /**
  * Runs `fn`, retrying retryable failures with jittered exponential backoff. A not-found error is

@@ -3,6 +3,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { OperatorConfig } from '../config.ts';
+import { RETRY } from '../retry.ts';
 
 export interface AwsClients {
   iam: IAMClient;
@@ -16,7 +17,8 @@ export const AWS_REQUEST_TIMEOUT_MS = 30_000;
 export function makeAwsClients(config: OperatorConfig): AwsClients {
   const common = {
     region: config.region,
-    maxAttempts: 3,
+    // Layer 1 of the retry stack (src/retry.ts).
+    maxAttempts: RETRY.sdkMaxAttempts,
     // The SDK waits forever by default; a call lost with its connection must fail and be retried.
     requestHandler: { connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),

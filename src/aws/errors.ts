@@ -1,10 +1,20 @@
 // AWS errors, classified once: not found, terminal (a person must change something) or retryable.
+import type { AwsReason } from '../api/reasons.ts';
 import { errorMessage } from '../errors.ts';
 
 export type AwsErrorKind = 'notFound' | 'terminal' | 'retryable';
 
 const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException']);
-const TERMINAL = new Set(['MalformedPolicyDocument', 'MalformedPolicyDocumentException', 'InvalidInput', 'InvalidInputException', 'ValidationError', 'ValidationException', 'UnmodifiableEntity', 'UnmodifiableEntityException']);
+const TERMINAL = new Set([
+  'MalformedPolicyDocument',
+  'MalformedPolicyDocumentException',
+  'InvalidInput',
+  'InvalidInputException',
+  'ValidationError',
+  'ValidationException',
+  'UnmodifiableEntity',
+  'UnmodifiableEntityException',
+]);
 
 export function awsErrorCode(e: unknown): string | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
@@ -32,8 +42,10 @@ export function isNotFound(e: unknown): boolean {
 }
 
 /** A condition reason for an AWS failure: the error code in CamelCase, prefixed by the service. */
-export function awsReason(e: unknown): string {
-  const code = awsErrorCode(e)?.replace(/Exception$/, '').replace(/[^A-Za-z0-9]/g, '');
+export function awsReason(e: unknown): AwsReason {
+  const code = awsErrorCode(e)
+    ?.replace(/Exception$/, '')
+    .replace(/[^A-Za-z0-9]/g, '');
   return code ? `Aws${code}` : 'AwsUnavailable';
 }
 

@@ -43,10 +43,17 @@ export class IamRoles {
   /** Every attempt of a write takes a token from the shared budget; reads do not. */
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     const isRead = /^(Get|List)/.test(operation);
-    return callAws('iam', operation, isRead ? fn : async () => {
-      await this.budget.take();
-      return fn();
-    }, this.opts);
+    return callAws(
+      'iam',
+      operation,
+      isRead
+        ? fn
+        : async () => {
+            await this.budget.take();
+            return fn();
+          },
+      this.opts,
+    );
   }
 
   /** The role, its policies and tags; undefined when IAM has no role of that name. */
@@ -91,7 +98,9 @@ export class IamRoles {
 
   async oidcProviderExists(arn: string): Promise<boolean> {
     try {
-      await this.call('GetOpenIDConnectProvider', () => this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })));
+      await this.call('GetOpenIDConnectProvider', () =>
+        this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
+      );
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -105,7 +114,9 @@ export class IamRoles {
       const policy = (await this.call('GetPolicy', () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy;
       const version = policy?.DefaultVersionId;
       if (!version) return undefined;
-      const out = await this.call('GetPolicyVersion', () => this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })));
+      const out = await this.call('GetPolicyVersion', () =>
+        this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })),
+      );
       return out.PolicyVersion?.Document;
     } catch (e) {
       if (isNotFound(e)) return undefined;
@@ -130,13 +141,17 @@ export class IamRoles {
     const names: string[] = [];
     let marker: string | undefined;
     do {
-      const page = await this.call('ListRolePolicies', () => this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker: marker })));
+      const page = await this.call('ListRolePolicies', () =>
+        this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker: marker })),
+      );
       names.push(...(page.PolicyNames ?? []));
       marker = page.IsTruncated ? page.Marker : undefined;
     } while (marker);
     const docs = await Promise.all(
       names.map(async (policyName) => {
-        const out = await this.call('GetRolePolicy', () => this.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })));
+        const out = await this.call('GetRolePolicy', () =>
+          this.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
+        );
         return [policyName, out.PolicyDocument ?? ''] as const;
       }),
     );
@@ -154,22 +169,17 @@ export class IamRoles {
     return tags;
   }
 
-  /** Runs the operations in order. Returns the ARN IAM gave a role it created. */
-  async apply(name: string, ops: readonly IamOperation[]): Promise<string | undefined> {
-    let createdArn: string | undefined;
-    for (const o of ops) {
-      const arn = await this.applyOne(name, o);
-      createdArn ??= arn;
-    }
-    return createdArn;
+  /** Runs the operations in order. */
+  async apply(name: string, ops: readonly IamOperation[]): Promise<void> {
+    for (const o of ops) await this.applyOne(name, o);
   }
 
-  private async applyOne(name: string, o: IamOperation): Promise<string | undefined> {
+  private async applyOne(name: string, o: IamOperation): Promise<void> {
     const RoleName = name;
     switch (o.op) {
       case 'CreateRole': {
         const r = o.role;
-        const out = await this.call('CreateRole', () =>
+        await this.call('CreateRole', () =>
           this.iam.send(
             new CreateRoleCommand({
               RoleName,
@@ -182,65 +192,64 @@ export class IamRoles {
             }),
           ),
         );
-        return out.Role?.Arn;
+        return;
       }
       case 'UpdateAssumeRolePolicy':
-        await this.call(o.op, () => this.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(o.document) })));
-        return undefined;
+        await this.call(o.op, () =>
+          this.iam.send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(o.document) })),
+        );
+        return;
       case 'UpdateRole':
         // Both fields always: UpdateRole resets what it is not given on some implementations.
         await this.call(o.op, () =>
           this.iam.send(new UpdateRoleCommand({ RoleName, Description: o.description, MaxSessionDuration: o.maxSessionDuration })),
         );
-        return undefined;
+        return;
       case 'PutRolePermissionsBoundary':
         await this.call(o.op, () => this.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary: o.arn })));
-        return undefined;
+        return;
       case 'DeleteRolePermissionsBoundary':
         await this.ignoreNotFound(this.call(o.op, () => this.iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }))));
-        return undefined;
+        return;
       case 'TagRole':
         await this.call(o.op, () =>
           this.iam.send(new TagRoleCommand({ RoleName, Tags: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })) })),
         );
-        return undefined;
+        return;
       case 'UntagRole':
         await this.call(o.op, () => this.iam.send(new UntagRoleCommand({ RoleName, TagKeys: o.keys })));
-        return undefined;
+        return;
       case 'AttachRolePolicy':
         await this.call(o.op, () => this.iam.send(new AttachRolePolicyCommand({ RoleName, PolicyArn: o.arn })));
-        return undefined;
+        return;
       case 'DetachRolePolicy':
         await this.ignoreNotFound(this.call(o.op, () => this.iam.send(new DetachRolePolicyCommand({ RoleName, PolicyArn: o.arn }))));
-        return undefined;
+        return;
       case 'PutRolePolicy':
         await this.call(o.op, () =>
           this.iam.send(new PutRolePolicyCommand({ RoleName, PolicyName: o.name, PolicyDocument: JSON.stringify(o.document) })),
         );
-        return undefined;
+        return;
       case 'DeleteRolePolicy':
         await this.ignoreNotFound(this.call(o.op, () => this.iam.send(new DeleteRolePolicyCommand({ RoleName, PolicyName: o.name }))));
-        return undefined;
+        return;
     }
   }
 
   /** Detaches every managed policy, deletes every inline policy, then the role. Absent counts as done. */
-  async delete(name: string): Promise<'deleted' | 'absent'> {
+  async delete(name: string): Promise<void> {
     const actual = await this.read(name);
-    if (!actual) return 'absent';
+    if (!actual) return;
     for (const arn of actual.managedPolicyArns) await this.applyOne(name, { op: 'DetachRolePolicy', arn });
     for (const policyName of Object.keys(actual.inlinePolicies)) await this.applyOne(name, { op: 'DeleteRolePolicy', name: policyName });
-    const deleted = await this.ignoreNotFound(this.call('DeleteRole', () => this.iam.send(new DeleteRoleCommand({ RoleName: name }))));
-    return deleted ? 'deleted' : 'absent';
+    await this.ignoreNotFound(this.call('DeleteRole', () => this.iam.send(new DeleteRoleCommand({ RoleName: name }))));
   }
 
-  private async ignoreNotFound(p: Promise<unknown>): Promise<boolean> {
+  private async ignoreNotFound(p: Promise<unknown>): Promise<void> {
     try {
       await p;
-      return true;
     } catch (e) {
-      if (isNotFound(e)) return false;
-      throw e;
+      if (!isNotFound(e)) throw e;
     }
   }
 }

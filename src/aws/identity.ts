@@ -16,18 +16,26 @@ export async function resolveIdentity(
 ): Promise<ClusterIdentity> {
   const partition = partitionForRegion(config.region);
   const account =
-    config.accountId ??
-    (await callAws('sts', 'GetCallerIdentity', () => clients.sts.send(new GetCallerIdentityCommand({})), opts)).Account;
-  if (!account) throw new TerminalError('AccountUnknown', 'STS GetCallerIdentity returned no account: set accountId in the operator configuration');
+    config.accountId ?? (await callAws('sts', 'GetCallerIdentity', () => clients.sts.send(new GetCallerIdentityCommand({})), opts)).Account;
+  if (!account)
+    throw new TerminalError('AccountUnknown', 'STS GetCallerIdentity returned no account: set accountId in the operator configuration');
 
   let issuer = config.oidcIssuer;
   if (issuer === undefined) {
     try {
-      const out = await callAws('eks', 'DescribeCluster', () => clients.eks.send(new DescribeClusterCommand({ name: config.clusterName })), opts);
+      const out = await callAws(
+        'eks',
+        'DescribeCluster',
+        () => clients.eks.send(new DescribeClusterCommand({ name: config.clusterName })),
+        opts,
+      );
       issuer = out.cluster?.identity?.oidc?.issuer;
     } catch (e) {
       if (isNotFound(e)) {
-        throw new TerminalError('ClusterNotFound', `EKS has no cluster ${config.clusterName} in ${config.region}: set clusterName and region, or oidcIssuer for a self-managed cluster`);
+        throw new TerminalError(
+          'ClusterNotFound',
+          `EKS has no cluster ${config.clusterName} in ${config.region}: set clusterName and region, or oidcIssuer for a self-managed cluster`,
+        );
       }
       throw e;
     }
@@ -40,10 +48,5 @@ export async function resolveIdentity(
     account,
     issuerHostPath: hostPath,
     oidcProviderArn: oidcProviderArn(partition, account, hostPath),
-    rolePrefix: config.rolePrefix,
-    rolePathPrefix: config.rolePath,
-    permissionsBoundary: config.permissionsBoundary,
-    trustPolicyLimit: config.trustPolicyLimit,
-    maxManagedPolicies: config.maxManagedPolicies,
   };
 }

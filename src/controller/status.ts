@@ -1,19 +1,42 @@
 // From the outcome of one reconcile to the object's status: kstatus-compatible conditions
 // (Ready, RoleSynced, ServiceAccountSynced, Reconciling, Stalled). Pure.
+import type { Reason } from '../api/reasons.ts';
 import type { Condition, ConditionType, IamServiceAccountStatus } from '../api/types.ts';
+import type { Desired } from '../policy/desired.ts';
 import { removeCondition, setCondition } from './conditions.ts';
 
 /** How one part (the role, the ServiceAccount) ended. */
 export type PartOutcome =
-  | { state: 'synced'; reason: string; message: string }
-  | { state: 'progressing'; reason: string; message: string }
-  | { state: 'stalled'; reason: string; message: string };
+  | { state: 'synced'; reason: Reason; message: string }
+  | { state: 'progressing'; reason: Reason; message: string }
+  | { state: 'stalled'; reason: Reason; message: string };
 
 export interface Outcome {
   role: PartOutcome;
   /** undefined in roleOnly mode: no ServiceAccount condition at all. */
   serviceAccount: PartOutcome | undefined;
   fields: Omit<IamServiceAccountStatus, 'conditions' | 'observedGeneration'>;
+}
+
+/**
+ * The status fields of a pass that computed `desired`. status.serviceAccountName names the
+ * ServiceAccount that carries the annotations: until a renamed one does, it keeps the old name,
+ * so that the next pass (or the finalizer) still releases the old one.
+ */
+export function statusFields(
+  desired: Desired,
+  oidcProviderArn: string,
+  previousServiceAccount: string | undefined,
+  serviceAccountSynced: boolean,
+): Outcome['fields'] {
+  const keepPrevious = desired.serviceAccount !== undefined && !serviceAccountSynced && previousServiceAccount !== undefined;
+  return {
+    roleARN: desired.roleArn,
+    roleName: desired.roleName,
+    oidcProviderARN: oidcProviderArn,
+    serviceAccountName: keepPrevious ? previousServiceAccount : desired.serviceAccount?.name,
+    attachedPolicyARNs: desired.role?.managedPolicyArns,
+  };
 }
 
 const SEVERITY = { synced: 0, progressing: 1, stalled: 2 } as const;
@@ -35,36 +58,64 @@ export function buildStatus(
     conditions = r.conditions;
     changed ||= r.changed;
   };
-  const parts = [outcome.role, ...(outcome.serviceAccount ? [outcome.serviceAccount] : [])];
-  const worst = parts.reduce((a, b) => (SEVERITY[b.state] > SEVERITY[a.state] ? b : a));
-
+  const worst = worstPart(outcome);
   apply(setCondition(conditions, partCondition('RoleSynced', outcome.role, generation), now));
   if (outcome.serviceAccount) {
     apply(setCondition(conditions, partCondition('ServiceAccountSynced', outcome.serviceAccount, generation), now));
   } else {
     apply(removeCondition(conditions, 'ServiceAccountSynced'));
   }
-  const ready = worst.state === 'synced'
-    ? { reason: 'Synced', message: readyMessage(outcome) }
-    : { reason: worst.reason, message: worst.message };
-  apply(setCondition(conditions, { type: 'Ready', status: worst.state === 'synced' ? 'True' : 'False', ...ready, observedGeneration: generation }, now));
-  apply(worst.state === 'progressing'
-    ? setCondition(conditions, { type: 'Reconciling', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation }, now)
-    : removeCondition(conditions, 'Reconciling'));
-  apply(worst.state === 'stalled'
-    ? setCondition(conditions, { type: 'Stalled', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation }, now)
-    : removeCondition(conditions, 'Stalled'));
+  const ready = readyOf(outcome);
+  apply(
+    setCondition(
+      conditions,
+      { type: 'Ready', status: ready.ok ? 'True' : 'False', reason: ready.reason, message: ready.message, observedGeneration: generation },
+      now,
+    ),
+  );
+  apply(
+    worst.state === 'progressing'
+      ? setCondition(
+          conditions,
+          { type: 'Reconciling', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation },
+          now,
+        )
+      : removeCondition(conditions, 'Reconciling'),
+  );
+  apply(
+    worst.state === 'stalled'
+      ? setCondition(
+          conditions,
+          { type: 'Stalled', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation },
+          now,
+        )
+      : removeCondition(conditions, 'Stalled'),
+  );
 
   // A field the outcome leaves undefined is dropped (roleOnly has no serviceAccountName, say).
   const merged = { ...prev, ...outcome.fields, observedGeneration: generation, conditions };
-  const status = Object.fromEntries(Object.entries(merged as Record<string, unknown>).filter(([, v]) => v !== undefined)) as IamServiceAccountStatus;
+  const status = Object.fromEntries(
+    Object.entries(merged as Record<string, unknown>).filter(([, v]) => v !== undefined),
+  ) as IamServiceAccountStatus;
   changed ||= JSON.stringify(stripConditions(prev)) !== JSON.stringify(stripConditions(status));
   return { status, changed };
 }
 
-function readyMessage(o: Outcome): string {
+function worstPart(o: Outcome): PartOutcome {
+  const parts = [o.role, ...(o.serviceAccount ? [o.serviceAccount] : [])];
+  return parts.reduce((a, b) => (SEVERITY[b.state] > SEVERITY[a.state] ? b : a));
+}
+
+/** The Ready condition an outcome gives: True when every part is synced, else the worst part's reason. */
+export function readyOf(o: Outcome): { ok: boolean; reason: Reason; message: string } {
+  const worst = worstPart(o);
+  if (worst.state !== 'synced') return { ok: false, reason: worst.reason, message: worst.message };
   const sa = o.fields.serviceAccountName;
-  return sa ? `ServiceAccount ${sa} can assume ${o.fields.roleARN ?? 'the role'}` : `role ${o.fields.roleARN ?? ''} is in sync`;
+  return {
+    ok: true,
+    reason: 'Synced',
+    message: sa ? `ServiceAccount ${sa} can assume ${o.fields.roleARN ?? 'the role'}` : `role ${o.fields.roleARN ?? ''} is in sync`,
+  };
 }
 
 function stripConditions(s: IamServiceAccountStatus | undefined): unknown {

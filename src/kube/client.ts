@@ -46,33 +46,27 @@ export class KubeApi {
     }
   }
 
-  /** A fresh read, bypassing the informer cache; undefined when it is gone. */
-  async getIamServiceAccount(namespace: string, name: string): Promise<IamServiceAccount | undefined> {
-    try {
-      return (await this.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as IamServiceAccount;
-    } catch (e) {
-      if (isKubeStatus(e, 404)) return undefined;
-      throw e;
-    }
-  }
-
   /** Merge-patches only `status`. */
   async patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<IamServiceAccount> {
-    return this.write('patchStatus', async () =>
-      (await this.custom.patchNamespacedCustomObjectStatus(
-        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as IamServiceAccount,
+    return this.write(
+      'patchStatus',
+      async () =>
+        (await this.custom.patchNamespacedCustomObjectStatus(
+          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )) as IamServiceAccount,
     );
   }
 
   /** Replaces the finalizer list, guarded by resourceVersion (409 when someone else wrote first). */
   async patchFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<IamServiceAccount> {
-    return this.write('patchFinalizers', async () =>
-      (await this.custom.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { metadata: { finalizers, resourceVersion } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      )) as IamServiceAccount,
+    return this.write(
+      'patchFinalizers',
+      async () =>
+        (await this.custom.patchNamespacedCustomObject(
+          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { metadata: { finalizers, resourceVersion } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        )) as IamServiceAccount,
     );
   }
 
@@ -99,7 +93,12 @@ export class KubeApi {
    * Server-side apply of exactly the fields the operator owns, as field manager irsa-operator.
    * Fields other managers own (Helm, Argo CD) stay; fields we stop sending are removed.
    */
-  async applyServiceAccount(namespace: string, name: string, labels: Record<string, string>, annotations: Record<string, string>): Promise<V1ServiceAccount> {
+  async applyServiceAccount(
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+  ): Promise<V1ServiceAccount> {
     const body = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels, annotations } };
     return this.write('applyServiceAccount', () =>
       this.core.patchNamespacedServiceAccount(
@@ -112,7 +111,9 @@ export class KubeApi {
   /** Deletes the ServiceAccount with this uid; false when it was already gone or replaced. */
   async deleteServiceAccount(namespace: string, name: string, uid: string): Promise<boolean> {
     try {
-      await this.write('deleteServiceAccount', () => this.core.deleteNamespacedServiceAccount({ namespace, name, body: { preconditions: { uid } } }));
+      await this.write('deleteServiceAccount', () =>
+        this.core.deleteNamespacedServiceAccount({ namespace, name, body: { preconditions: { uid } } }),
+      );
       return true;
     } catch (e) {
       if (isKubeStatus(e, 404) || isKubeStatus(e, 409)) return false;

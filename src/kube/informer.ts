@@ -6,7 +6,10 @@ import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type Kube
 import { withoutBookkeeping } from './slim.ts';
 
 /** One page of a list call: at most `limit` items, from where `continueToken` says. */
-export type ListPage<T extends KubernetesObject> = (page: { limit: number; continueToken: string | undefined }) => Promise<KubernetesListObject<T>>;
+export type ListPage<T extends KubernetesObject> = (page: {
+  limit: number;
+  continueToken: string | undefined;
+}) => Promise<KubernetesListObject<T>>;
 
 export const LIST_PAGE_SIZE = 500;
 
@@ -80,10 +83,6 @@ export class ResilientInformer<T extends KubernetesObject> {
     this.informer.on('update', (o) => handlers.onChange(o));
     this.informer.on('delete', (o) => handlers.onDelete(o));
     this.informer.on('error', (err: unknown) => this.restartLater(err));
-  }
-
-  get synced(): boolean {
-    return this.syncedOnce;
   }
 
   /** Starts watching; resolves once the first list has succeeded. */

@@ -32,7 +32,18 @@ export class PooledKubeConfig extends KubeConfig {
     const user = this.getCurrentUser();
     // The TLS identity: server, CA and client certificate (which an exec plugin may rotate).
     const key = createHash('sha256')
-      .update(JSON.stringify([cluster?.server, cluster?.caFile, cluster?.caData, user?.name, user?.certFile, user?.certData, user?.keyFile, user?.keyData]))
+      .update(
+        JSON.stringify([
+          cluster?.server,
+          cluster?.caFile,
+          cluster?.caData,
+          user?.name,
+          user?.certFile,
+          user?.certData,
+          user?.keyFile,
+          user?.keyData,
+        ]),
+      )
       .digest('hex');
     const pooled = this.dispatchers.get(key);
     if (pooled) {

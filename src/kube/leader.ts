@@ -93,7 +93,10 @@ export class LeaderElector {
         leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (action === 'acquire' ? 1 : 0),
       };
       if (action === 'create') {
-        await this.api.createNamespacedLease({ namespace: this.namespace, body: { metadata: { name: this.name, namespace: this.namespace }, spec } });
+        await this.api.createNamespacedLease({
+          namespace: this.namespace,
+          body: { metadata: { name: this.name, namespace: this.namespace }, spec },
+        });
       } else if (lease) {
         lease.spec = spec; // keeps metadata.resourceVersion: the replace fails with 409 if another replica wrote first
         await this.api.replaceNamespacedLease({ namespace: this.namespace, name: this.name, body: lease });

@@ -8,6 +8,7 @@ import {
   WELL_KNOWN_POLICY_NAMES,
   type IamServiceAccount,
 } from '../api/types.ts';
+import type { Reason } from '../api/reasons.ts';
 import { validateSpec, type SpecProblem } from '../api/validate.ts';
 import { defaultAudience, managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
 import { minifiedLength, type PolicyDocument } from './document.ts';
@@ -15,13 +16,17 @@ import { deriveRoleName } from './naming.ts';
 import { buildTrustPolicy, trustPolicyTooLarge, type TrustSubject } from './trust.ts';
 import { WELL_KNOWN_POLICIES } from './wellknown.ts';
 
-/** What the operator knows of the cluster and what its configuration forces. */
+/** What the operator found out about its cluster and account (STS, EKS, or the configuration). */
 export interface ClusterIdentity {
   clusterName: string;
   partition: Partition;
   account: string;
   issuerHostPath: string;
   oidcProviderArn: string;
+}
+
+/** What the operator's configuration forces on, or defaults for, every role it manages. */
+export interface RoleDefaults {
   rolePrefix: string;
   /** Forced path prefix: every role lives below it. */
   rolePathPrefix: string;
@@ -67,28 +72,27 @@ export interface DesiredServiceAccount {
   annotations: Record<string, string>;
 }
 
-export interface Desired {
-  /** managed: the operator owns the role; attached: an existing role, only verified. */
-  mode: 'managed' | 'attached';
+interface DesiredCommon {
   roleArn: string;
   roleName: string;
-  role: DesiredRole | undefined;
   trust: TrustSubject;
   serviceAccount: DesiredServiceAccount | undefined;
   deletionPolicy: 'Delete' | 'Retain';
 }
 
+/** managed: the operator owns the role and writes it; attached: an existing role, only verified. */
+export type Desired = (DesiredCommon & { mode: 'managed'; role: DesiredRole }) | (DesiredCommon & { mode: 'attached'; role?: undefined });
 
 export type DesiredResult = { ok: true; desired: Desired } | { ok: false; problem: SpecProblem };
 
-const problem = (reason: string, message: string): DesiredResult => ({ ok: false, problem: { reason, message } });
+const problem = (reason: Reason, message: string): DesiredResult => ({ ok: false, problem: { reason, message } });
 
 export function joinRolePath(prefix: string, path: string | undefined): string {
   const p = path ?? '/';
   return prefix.endsWith('/') ? `${prefix}${p.slice(1)}` : `${prefix}${p}`;
 }
 
-export function desiredState(obj: IamServiceAccount, id: ClusterIdentity): DesiredResult {
+export function desiredState(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDefaults): DesiredResult {
   const invalid = validateSpec(obj.spec);
   if (invalid) return { ok: false, problem: invalid };
   const { spec, metadata } = obj;
@@ -98,7 +102,10 @@ export function desiredState(obj: IamServiceAccount, id: ClusterIdentity): Desir
   const audience = spec.audience ?? defaultAudience(id.partition);
   const otherStsAudience = id.partition === 'aws-cn' ? 'sts.amazonaws.com' : 'sts.amazonaws.com.cn';
   if (audience === otherStsAudience) {
-    return problem('AudienceMismatch', `audience ${audience} is the STS audience of another partition; this cluster is in ${id.partition}: use ${defaultAudience(id.partition)} or leave audience unset`);
+    return problem(
+      'AudienceMismatch',
+      `audience ${audience} is the STS audience of another partition; this cluster is in ${id.partition}: use ${defaultAudience(id.partition)} or leave audience unset`,
+    );
   }
   const trust: TrustSubject = {
     oidcProviderArn: id.oidcProviderArn,
@@ -109,68 +116,62 @@ export function desiredState(obj: IamServiceAccount, id: ClusterIdentity): Desir
   };
   const deletionPolicy = spec.deletionPolicy ?? 'Delete';
 
-  let role: DesiredRole | undefined;
-  let arn: string;
-  let roleName: string;
+  const common = { trust, deletionPolicy };
+  const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn));
   if (spec.attachRoleARN !== undefined) {
-    arn = spec.attachRoleARN;
-    roleName = roleNameFromArn(arn) ?? '';
+    const arn = spec.attachRoleARN;
     if (!arn.startsWith(`arn:${id.partition}:`)) {
       return problem('PartitionMismatch', `attachRoleARN is in another partition than this cluster (${id.partition})`);
     }
-  } else {
-    const built = buildRole(obj, id, trust);
-    if ('reason' in built) return { ok: false, problem: built };
-    role = built;
-    arn = built.arn;
-    roleName = built.name;
+    const desired: Desired = {
+      mode: 'attached',
+      roleArn: arn,
+      roleName: roleNameFromArn(arn) ?? '',
+      serviceAccount: serviceAccountFor(arn),
+      ...common,
+    };
+    return { ok: true, desired };
   }
-
-  const serviceAccount = roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn);
-  return { ok: true, desired: { mode: role ? 'managed' : 'attached', roleArn: arn, roleName, role, trust, serviceAccount, deletionPolicy } };
+  const role = buildRole(obj, id, defaults, trust);
+  if ('reason' in role) return { ok: false, problem: role };
+  return {
+    ok: true,
+    desired: { mode: 'managed', role, roleArn: role.arn, roleName: role.name, serviceAccount: serviceAccountFor(role.arn), ...common },
+  };
 }
 
-function buildRole(obj: IamServiceAccount, id: ClusterIdentity, trust: TrustSubject): DesiredRole | SpecProblem {
+function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDefaults, trust: TrustSubject): DesiredRole | SpecProblem {
   const { spec, metadata } = obj;
-  const name = spec.roleName ?? deriveRoleName(id.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
-  const path = joinRolePath(id.rolePathPrefix, spec.rolePath);
+  const name = spec.roleName ?? deriveRoleName(defaults.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
+  const path = joinRolePath(defaults.rolePathPrefix, spec.rolePath);
   if (path.length > 512) return { reason: 'InvalidRolePath', message: `role path ${path} is over 512 characters` };
 
   const trustPolicy = buildTrustPolicy(trust);
-  const tooLarge = trustPolicyTooLarge(trustPolicy, id.trustPolicyLimit);
+  const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit);
   if (tooLarge) return { reason: 'TrustPolicyTooLarge', message: tooLarge };
 
-  if (spec.permissionsBoundary !== undefined && id.permissionsBoundary !== undefined && spec.permissionsBoundary !== id.permissionsBoundary) {
+  if (
+    spec.permissionsBoundary !== undefined &&
+    defaults.permissionsBoundary !== undefined &&
+    spec.permissionsBoundary !== defaults.permissionsBoundary
+  ) {
     return {
       reason: 'PermissionsBoundaryForced',
-      message: `the operator forces the permissions boundary ${id.permissionsBoundary}: remove spec.permissionsBoundary or set it to that ARN`,
+      message: `the operator forces the permissions boundary ${defaults.permissionsBoundary}: remove spec.permissionsBoundary or set it to that ARN`,
     };
   }
 
-  const managed = new Set(spec.attachPolicyARNs ?? []);
-  const inlinePolicies: Record<string, PolicyDocument> = {};
-  if (spec.attachPolicy !== undefined) inlinePolicies[ATTACH_POLICY_NAME] = spec.attachPolicy;
-  for (const wk of WELL_KNOWN_POLICY_NAMES) {
-    if (spec.wellKnownPolicies?.[wk] !== true) continue;
-    const def = WELL_KNOWN_POLICIES[wk];
-    for (const m of def.managedPolicies) managed.add(managedPolicyArn(id.partition, 'aws', m));
-    if (def.statements.length > 0) {
-      inlinePolicies[wellKnownPolicyName(wk)] = {
-        Version: '2012-10-17',
-        Statement: fillPlaceholders(def.statements, id),
-      };
-    }
-  }
-  const boundary = id.permissionsBoundary ?? spec.permissionsBoundary;
+  const { managed, inlinePolicies } = rolePolicies(obj, id);
+  const boundary = defaults.permissionsBoundary ?? spec.permissionsBoundary;
   for (const a of [...managed, ...(boundary === undefined ? [] : [boundary])]) {
     if (!a.startsWith(`arn:${id.partition}:`)) {
       return { reason: 'PartitionMismatch', message: `policy ${a} is in another partition than this cluster (${id.partition})` };
     }
   }
-  if (managed.size > id.maxManagedPolicies) {
+  if (managed.size > defaults.maxManagedPolicies) {
     return {
       reason: 'TooManyManagedPolicies',
-      message: `${managed.size} managed policies (attachPolicyARNs and wellKnownPolicies together) are over the limit of ${id.maxManagedPolicies} per role: merge some into attachPolicy`,
+      message: `${managed.size} managed policies (attachPolicyARNs and wellKnownPolicies together) are over the limit of ${defaults.maxManagedPolicies} per role: merge some into attachPolicy`,
     };
   }
   const inlineSize = Object.entries(inlinePolicies).reduce((n, [k, d]) => n + k.length + minifiedLength(d), 0);
@@ -185,7 +186,8 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, trust: TrustSubj
     name,
     path,
     arn: roleArn(id.partition, id.account, path, name),
-    description: spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
+    description:
+      spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
     permissionsBoundary: boundary,
     trustPolicy,
@@ -193,6 +195,26 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, trust: TrustSubj
     managedPolicyArns: [...managed].sort(),
     inlinePolicies,
   };
+}
+
+/** The managed and inline policies a spec asks for: its own, and those of its well-known policies. */
+function rolePolicies(
+  obj: IamServiceAccount,
+  id: ClusterIdentity,
+): { managed: Set<string>; inlinePolicies: Record<string, PolicyDocument> } {
+  const { spec } = obj;
+  const managed = new Set(spec.attachPolicyARNs ?? []);
+  const inlinePolicies: Record<string, PolicyDocument> = {};
+  if (spec.attachPolicy !== undefined) inlinePolicies[ATTACH_POLICY_NAME] = spec.attachPolicy;
+  for (const wk of WELL_KNOWN_POLICY_NAMES) {
+    if (spec.wellKnownPolicies?.[wk] !== true) continue;
+    const def = WELL_KNOWN_POLICIES[wk];
+    for (const m of def.managedPolicies) managed.add(managedPolicyArn(id.partition, 'aws', m));
+    if (def.statements.length > 0) {
+      inlinePolicies[wellKnownPolicyName(wk)] = { Version: '2012-10-17', Statement: fillPlaceholders(def.statements, id) };
+    }
+  }
+  return { managed, inlinePolicies };
 }
 
 export function ownerTags(cluster: string, namespace: string, name: string): Record<string, string> {
@@ -211,9 +233,7 @@ export function ownedBy(tags: Record<string, string>, cluster: string, namespace
 }
 
 function fillPlaceholders(statements: readonly Record<string, unknown>[], id: ClusterIdentity): Record<string, unknown>[] {
-  const text = JSON.stringify(statements)
-    .replaceAll('${Partition}', id.partition)
-    .replaceAll('${ClusterName}', id.clusterName);
+  const text = JSON.stringify(statements).replaceAll('${Partition}', id.partition).replaceAll('${ClusterName}', id.clusterName);
   return JSON.parse(text) as Record<string, unknown>[];
 }
 

@@ -44,7 +44,9 @@ export function diffRole(desired: DesiredRole, actual: ActualRole | undefined): 
   }
   const changedTags = Object.fromEntries(Object.entries(desired.tags).filter(([k, v]) => actual.tags[k] !== v));
   if (Object.keys(changedTags).length > 0) ops.push({ op: 'TagRole', tags: changedTags });
-  const extraTags = Object.keys(actual.tags).filter((k) => !Object.hasOwn(desired.tags, k)).sort();
+  const extraTags = Object.keys(actual.tags)
+    .filter((k) => !Object.hasOwn(desired.tags, k))
+    .sort();
   if (extraTags.length > 0) ops.push({ op: 'UntagRole', keys: extraTags });
 
   const attached = new Set(actual.managedPolicyArns);

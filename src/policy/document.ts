@@ -2,7 +2,9 @@
 // IAM returns documents URL-encoded and does not keep key order or scalar-vs-array choices, so
 // two documents are equal when their normal forms are.
 
-export type PolicyDocument = Record<string, unknown>;
+import type { PolicyDocument } from '../api/types.ts';
+
+export type { PolicyDocument };
 
 /** Parses a document as IAM returns it (URL-encoded JSON) or as a person wrote it (JSON). */
 export function parsePolicyDocument(text: string): PolicyDocument {
@@ -13,6 +15,15 @@ export function parsePolicyDocument(text: string): PolicyDocument {
     throw new Error('a policy document must be a JSON object');
   }
   return parsed as PolicyDocument;
+}
+
+/** Parses a document as IAM returns it; an unreadable one counts as empty (it grants and admits nothing). */
+export function parsePolicyDocumentOrEmpty(text: string): PolicyDocument {
+  try {
+    return parsePolicyDocument(text);
+  } catch {
+    return {};
+  }
 }
 
 /** Length of the document as IAM counts it: JSON without white space. */

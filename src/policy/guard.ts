@@ -1,6 +1,7 @@
 // The platform team's rules for what tenants may ask for: namespaces, managed policies, inline
 // actions, role names, and how many roles a namespace may hold. Pure; every refusal is a
 // SpecProblem with a CamelCase reason and a message that says what is allowed.
+import type { Reason } from '../api/reasons.ts';
 import type { SpecProblem } from '../api/validate.ts';
 import { asArray, type PolicyDocument } from './document.ts';
 import { wellKnownPolicyName, type DesiredRole } from './desired.ts';
@@ -60,7 +61,10 @@ export const DEFAULT_DENIED_ACTIONS = [
 ];
 
 export function globToRegExp(glob: string, flags = ''): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${body}$`, flags);
 }
 
@@ -91,7 +95,11 @@ export function actionOverlaps(action: string, denied: string): boolean {
 }
 
 /** The first denied grant in a document, described for a person; undefined when there is none. */
-export function deniedGrant(doc: PolicyDocument, deniedActions: readonly string[], allowedPrefixes: readonly string[] = []): string | undefined {
+export function deniedGrant(
+  doc: PolicyDocument,
+  deniedActions: readonly string[],
+  allowedPrefixes: readonly string[] = [],
+): string | undefined {
   for (const [i, st] of asArray(doc.Statement).entries()) {
     if (typeof st !== 'object' || st === null) continue;
     const rec = st as Record<string, unknown>;
@@ -122,21 +130,33 @@ export interface GuardInput {
   roleIndexInNamespace: () => number;
 }
 
-const refuse = (reason: string, message: string): SpecProblem => ({ reason, message });
+const refuse = (reason: Reason, message: string): SpecProblem => ({ reason, message });
 
 export function checkOperatorPolicy(p: OperatorPolicy, g: GuardInput): SpecProblem | undefined {
   if (p.allowedNamespaces.length > 0 && !matchesAny(g.namespace, p.allowedNamespaces)) {
-    return refuse('NamespaceNotAllowed', `the operator serves namespaces ${p.allowedNamespaces.join(', ')}, not ${g.namespace}: ask the platform team`);
+    return refuse(
+      'NamespaceNotAllowed',
+      `the operator serves namespaces ${p.allowedNamespaces.join(', ')}, not ${g.namespace}: ask the platform team`,
+    );
   }
   const role = g.role;
   if (!role) return undefined;
   if (g.explicitRoleName && p.rolePrefix !== '' && !role.name.startsWith(p.rolePrefix)) {
-    return refuse('RoleNameNotAllowed', `role names must start with ${p.rolePrefix}: rename spec.roleName or remove it to get a derived name`);
+    return refuse(
+      'RoleNameNotAllowed',
+      `role names must start with ${p.rolePrefix}: rename spec.roleName or remove it to get a derived name`,
+    );
   }
   if (p.maxRolesPerNamespace > 0 && g.roleIndexInNamespace() >= p.maxRolesPerNamespace) {
-    return refuse('NamespaceRoleQuotaExceeded', `namespace ${g.namespace} may hold ${p.maxRolesPerNamespace} roles and older IamServiceAccounts use them all: delete one, or ask the platform team to raise maxRolesPerNamespace`);
+    return refuse(
+      'NamespaceRoleQuotaExceeded',
+      `namespace ${g.namespace} may hold ${p.maxRolesPerNamespace} roles and older IamServiceAccounts use them all: delete one, or ask the platform team to raise maxRolesPerNamespace`,
+    );
   }
-  const extra = (g.namespaceAnnotations[NAMESPACE_ALLOWED_POLICIES_ANNOTATION] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const extra = (g.namespaceAnnotations[NAMESPACE_ALLOWED_POLICIES_ANNOTATION] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const allowed = [...p.allowedPolicyARNs, ...extra];
   for (const arn of role.managedPolicyArns) {
     if (matchesAny(arn, p.deniedPolicyARNs)) {

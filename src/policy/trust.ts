@@ -52,7 +52,12 @@ export function trustAllows(doc: PolicyDocument, s: TrustSubject): boolean {
   const statements = asArray(doc.Statement);
   const sub = serviceAccountSubject(s.namespace, s.serviceAccountName);
   // An explicit Deny that may cover this action wins in IAM: do not claim the role is usable.
-  const denied = statements.some((st) => isRecord(st) && st.Effect === 'Deny' && asArray(st.Action ?? '*').some((a) => ['*', 'sts:*', 'sts:AssumeRoleWithWebIdentity'].includes(String(a))));
+  const denied = statements.some(
+    (st) =>
+      isRecord(st) &&
+      st.Effect === 'Deny' &&
+      asArray(st.Action ?? '*').some((a) => ['*', 'sts:*', 'sts:AssumeRoleWithWebIdentity'].includes(String(a))),
+  );
   if (denied) return false;
   return statements.some((st) => {
     if (!isRecord(st) || st.Effect !== 'Allow') return false;

@@ -149,11 +149,7 @@ export const WELL_KNOWN_POLICIES: Readonly<Record<WellKnownPolicyName, WellKnown
       },
       {
         Effect: 'Allow',
-        Action: [
-          'ec2:AuthorizeSecurityGroupIngress',
-          'ec2:RevokeSecurityGroupIngress',
-          'ec2:DeleteSecurityGroup',
-        ],
+        Action: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress', 'ec2:DeleteSecurityGroup'],
         Resource: '*',
         Condition: {
           Null: {

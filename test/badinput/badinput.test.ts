@@ -15,7 +15,19 @@ import {
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import type { Operator } from '../../src/operator.ts';
-import { awsCalls, getIamsa, getJson, iam, isWrite, kubectl, kubectlResult, resetAws, startOperator, waitFor, waitGone } from '../e2e/helpers.ts';
+import {
+  awsCalls,
+  getIamsa,
+  getJson,
+  iam,
+  isWrite,
+  kubectl,
+  kubectlResult,
+  resetAws,
+  startOperator,
+  waitFor,
+  waitGone,
+} from '../e2e/helpers.ts';
 
 const HEALTHY_NS = 'healthy-1';
 const BAD_NS = 'bad-1';
@@ -35,7 +47,9 @@ interface Case {
 }
 
 const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
-const stmt = (extra: Record<string, unknown>) => ({ attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*', ...extra }] } });
+const stmt = (extra: Record<string, unknown>) => ({
+  attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*', ...extra }] },
+});
 
 const cases: Case[] = [
   // Rejected by the CRD schema and CEL rules at apply time.
@@ -47,57 +61,169 @@ const cases: Case[] = [
   { name: 'role name with a space', spec: { roleName: `${PREFIX}my role` }, want: { apply: /spec\.roleName/ } },
   { name: 'role name with a unicode letter (rôle)', spec: { roleName: `${PREFIX}rôle` }, want: { apply: /spec\.roleName/ } },
   { name: 'role path without slashes', spec: { rolePath: 'irsa' }, want: { apply: /spec\.rolePath/ } },
-  { name: 'a managed policy that is not an ARN', spec: { attachPolicyARNs: ['AmazonS3ReadOnlyAccess'] }, want: { apply: /spec\.attachPolicyARNs\[0\]/ } },
-  { name: '11 managed policies', spec: { attachPolicyARNs: Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) }, want: { apply: /spec\.attachPolicyARNs/ } },
-  { name: 'a managed policy listed twice', spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/A'] }, want: { apply: /Duplicate value/ } },
+  {
+    name: 'a managed policy that is not an ARN',
+    spec: { attachPolicyARNs: ['AmazonS3ReadOnlyAccess'] },
+    want: { apply: /spec\.attachPolicyARNs\[0\]/ },
+  },
+  {
+    name: '11 managed policies',
+    spec: { attachPolicyARNs: Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) },
+    want: { apply: /spec\.attachPolicyARNs/ },
+  },
+  {
+    name: 'a managed policy listed twice',
+    spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/A'] },
+    want: { apply: /Duplicate value/ },
+  },
   { name: 'deletionPolicy Orphan', spec: { deletionPolicy: 'Orphan' }, want: { apply: /spec\.deletionPolicy/ } },
   { name: 'an unknown well-known policy', spec: { wellKnownPolicies: { superUser: true } }, want: { apply: /superUser/ } },
   { name: 'roleOnly as a string', spec: { roleOnly: 'yes' }, want: { apply: /spec\.roleOnly/ } },
   { name: 'an unknown field (typo)', spec: { rolename: 'x' }, want: { apply: /unknown field "spec\.rolename"/ } },
-  { name: 'attachRoleARN with managed policies', spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r', attachPolicyARNs: ['arn:aws:iam::aws:policy/A'] }, want: { apply: /attachRoleARN uses an existing role/ } },
-  { name: 'roleOnly with a ServiceAccount', spec: { roleOnly: true, serviceAccount: { name: 'x' } }, want: { apply: /roleOnly never touches a ServiceAccount/ } },
-  { name: 'inline policy without Statement', spec: { attachPolicy: { Version: '2012-10-17' } }, want: { apply: /spec\.attachPolicy\.Statement/ } },
-  { name: 'inline policy with an unknown Version', spec: { attachPolicy: { Version: '2020-01-01', Statement: [] } }, want: { apply: /spec\.attachPolicy\.Version/ } },
-  { name: 'ServiceAccount name in capitals', spec: { serviceAccount: { name: 'Not_Valid' } }, want: { apply: /spec\.serviceAccount\.name/ } },
-  { name: 'ServiceAccount name with a Cyrillic homoglyph', spec: { serviceAccount: { name: 'аpp-a' } }, want: { apply: /spec\.serviceAccount\.name/ } },
-  { name: 'a role ARN as permissions boundary', spec: { permissionsBoundary: 'arn:aws:iam::123456789012:role/r' }, want: { apply: /spec\.permissionsBoundary/ } },
+  {
+    name: 'attachRoleARN with managed policies',
+    spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r', attachPolicyARNs: ['arn:aws:iam::aws:policy/A'] },
+    want: { apply: /attachRoleARN uses an existing role/ },
+  },
+  {
+    name: 'roleOnly with a ServiceAccount',
+    spec: { roleOnly: true, serviceAccount: { name: 'x' } },
+    want: { apply: /roleOnly never touches a ServiceAccount/ },
+  },
+  {
+    name: 'inline policy without Statement',
+    spec: { attachPolicy: { Version: '2012-10-17' } },
+    want: { apply: /spec\.attachPolicy\.Statement/ },
+  },
+  {
+    name: 'inline policy with an unknown Version',
+    spec: { attachPolicy: { Version: '2020-01-01', Statement: [] } },
+    want: { apply: /spec\.attachPolicy\.Version/ },
+  },
+  {
+    name: 'ServiceAccount name in capitals',
+    spec: { serviceAccount: { name: 'Not_Valid' } },
+    want: { apply: /spec\.serviceAccount\.name/ },
+  },
+  {
+    name: 'ServiceAccount name with a Cyrillic homoglyph',
+    spec: { serviceAccount: { name: 'аpp-a' } },
+    want: { apply: /spec\.serviceAccount\.name/ },
+  },
+  {
+    name: 'a role ARN as permissions boundary',
+    spec: { permissionsBoundary: 'arn:aws:iam::123456789012:role/r' },
+    want: { apply: /spec\.permissionsBoundary/ },
+  },
   { name: 'audience with a space', spec: { audience: 'sts amazonaws' }, want: { apply: /spec\.audience/ } },
-  { name: 'audience long enough to push the trust policy past 2,048 characters', spec: { audience: 'a'.repeat(2049) }, want: { apply: /spec\.audience/ } },
-  { name: '41 tags', spec: { tags: Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`k${i}`, 'v'])) }, want: { apply: /spec\.tags/ } },
+  {
+    name: 'audience long enough to push the trust policy past 2,048 characters',
+    spec: { audience: 'a'.repeat(2049) },
+    want: { apply: /spec\.audience/ },
+  },
+  {
+    name: '41 tags',
+    spec: { tags: Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`k${i}`, 'v'])) },
+    want: { apply: /spec\.tags/ },
+  },
   { name: 'a tag value of 257 characters', spec: { tags: { k: 'v'.repeat(257) } }, want: { apply: /spec\.tags/ } },
-  { name: 'no spec at all', raw: 'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: bad-nospec\n', want: { apply: /spec: Required value/ } },
-  { name: 'spec that is a string', raw: 'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: bad-string\nspec: hello\n', want: { apply: /spec/ } },
+  {
+    name: 'no spec at all',
+    raw: 'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: bad-nospec\n',
+    want: { apply: /spec: Required value/ },
+  },
+  {
+    name: 'spec that is a string',
+    raw: 'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: bad-string\nspec: hello\n',
+    want: { apply: /spec/ },
+  },
   { name: 'YAML that is not an object', raw: '- just\n- a list\n', want: { apply: /error|cannot|invalid/i } },
-  { name: 'an object name in capitals', raw: 'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: Bad-Name\nspec: {}\n', want: { apply: /metadata\.name|RFC 1123/ } },
+  {
+    name: 'an object name in capitals',
+    raw: 'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: Bad-Name\nspec: {}\n',
+    want: { apply: /metadata\.name|RFC 1123/ },
+  },
 
   // Accepted by the API server, refused by the operator before any AWS write.
   { name: 'AdministratorAccess', spec: { attachPolicyARNs: [admin] }, want: { reason: 'PolicyDenied' } },
   { name: 'IAMFullAccess', spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/IAMFullAccess'] }, want: { reason: 'PolicyDenied' } },
-  { name: 'a customer policy granting iam:*', spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/escalate'] }, want: { reason: 'PolicyDenied' } },
+  {
+    name: 'a customer policy granting iam:*',
+    spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/escalate'] },
+    want: { reason: 'PolicyGrantsDeniedAction' },
+  },
   { name: 'an inline policy granting iam:*', spec: stmt({ Action: 'iam:*' }), want: { reason: 'InlinePolicyDenied' } },
   { name: 'an inline policy granting *', spec: stmt({ Action: '*' }), want: { reason: 'InlinePolicyDenied' } },
-  { name: 'an inline policy granting IAM:PassRole in odd case', spec: stmt({ Action: ['s3:GetObject', 'IAM:PassRole'] }), want: { reason: 'InlinePolicyDenied' } },
+  {
+    name: 'an inline policy granting IAM:PassRole in odd case',
+    spec: stmt({ Action: ['s3:GetObject', 'IAM:PassRole'] }),
+    want: { reason: 'InlinePolicyDenied' },
+  },
   { name: 'an inline policy with NotAction', spec: stmt({ NotAction: 's3:*' }), want: { reason: 'InlinePolicyDenied' } },
-  { name: 'an inline statement without Resource', spec: { attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject' }] } }, want: { reason: 'InvalidSpec' } },
+  {
+    name: 'an inline statement without Resource',
+    spec: { attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject' }] } },
+    want: { reason: 'InvalidSpec' },
+  },
   { name: 'an inline statement with a Principal', spec: stmt({ Action: 's3:GetObject', Principal: '*' }), want: { reason: 'InvalidSpec' } },
-  { name: 'an inline policy over 10,240 characters', spec: stmt({ Action: 's3:GetObject', Resource: Array.from({ length: 400 }, (_, i) => `arn:aws:s3:::bucket-${i}/*`) }), want: { reason: 'InlinePolicyTooLarge' } },
+  {
+    name: 'an inline policy over 10,240 characters',
+    spec: stmt({ Action: 's3:GetObject', Resource: Array.from({ length: 400 }, (_, i) => `arn:aws:s3:::bucket-${i}/*`) }),
+    want: { reason: 'InlinePolicyTooLarge' },
+  },
   { name: 'a tag key aws:', spec: { tags: { 'aws:cloudformation:stack-name': 'x' } }, want: { reason: 'InvalidSpec' } },
   { name: 'a tag spoofing the ownership tag', spec: { tags: { 'irsa.dev/name': HEALTHY[0] } }, want: { reason: 'InvalidSpec' } },
-  { name: 'a ServiceAccount annotation spoofing the role ARN', spec: { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/admin-role' } } }, want: { reason: 'InvalidSpec' } },
-  { name: 'a ServiceAccount label spoofing the managed-by label', spec: { serviceAccount: { labels: { 'irsa.dev/managed-by': 'irsa-operator' } } }, want: { reason: 'InvalidSpec' } },
+  {
+    name: 'a ServiceAccount annotation spoofing the role ARN',
+    spec: { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/admin-role' } } },
+    want: { reason: 'InvalidSpec' },
+  },
+  {
+    name: 'a ServiceAccount label spoofing the managed-by label',
+    spec: { serviceAccount: { labels: { 'irsa.dev/managed-by': 'irsa-operator' } } },
+    want: { reason: 'InvalidSpec' },
+  },
   { name: 'a role name without the forced prefix', spec: { roleName: 'admin-role' }, want: { reason: 'RoleNameNotAllowed' } },
   { name: 'adopting an existing admin role by name', spec: { roleName: `${PREFIX}existing-admin` }, want: { reason: 'RoleNotOwned' } },
   { name: "the role name of another object's role", spec: { roleName: healthyRole(HEALTHY[0] ?? '') }, want: { reason: 'RoleConflict' } },
-  { name: 'attachRoleARN of an admin role that does not trust it', spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/admin-role' }, want: { reason: 'TrustPolicyMismatch' } },
-  { name: 'attachRoleARN in another partition', spec: { attachRoleARN: 'arn:aws-cn:iam::123456789012:role/r' }, want: { reason: 'PartitionMismatch' } },
-  { name: 'a managed policy in another partition', spec: { attachPolicyARNs: ['arn:aws-us-gov:iam::aws:policy/AmazonS3ReadOnlyAccess'] }, want: { reason: 'PartitionMismatch' } },
-  { name: "the China audience in the aws partition", spec: { audience: 'sts.amazonaws.com.cn' }, want: { reason: 'AudienceMismatch' } },
-  { name: 'a permissions boundary in another partition', spec: { permissionsBoundary: 'arn:aws-cn:iam::aws:policy/B' }, want: { reason: 'PartitionMismatch' } },
-  { name: 'a ServiceAccount another IamServiceAccount owns', spec: { serviceAccount: { name: 'owned-elsewhere' } }, want: { reason: 'ServiceAccountConflict' } },
-  { name: 'an existing ServiceAccount without overrideExisting', spec: { serviceAccount: { name: 'plain' } }, want: { reason: 'ServiceAccountExists' } },
+  {
+    name: 'attachRoleARN of an admin role that does not trust it',
+    spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/admin-role' },
+    want: { reason: 'TrustPolicyMismatch' },
+  },
+  {
+    name: 'attachRoleARN in another partition',
+    spec: { attachRoleARN: 'arn:aws-cn:iam::123456789012:role/r' },
+    want: { reason: 'PartitionMismatch' },
+  },
+  {
+    name: 'a managed policy in another partition',
+    spec: { attachPolicyARNs: ['arn:aws-us-gov:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
+    want: { reason: 'PartitionMismatch' },
+  },
+  { name: 'the China audience in the aws partition', spec: { audience: 'sts.amazonaws.com.cn' }, want: { reason: 'AudienceMismatch' } },
+  {
+    name: 'a permissions boundary in another partition',
+    spec: { permissionsBoundary: 'arn:aws-cn:iam::aws:policy/B' },
+    want: { reason: 'PartitionMismatch' },
+  },
+  {
+    name: 'a ServiceAccount another IamServiceAccount owns',
+    spec: { serviceAccount: { name: 'owned-elsewhere' } },
+    want: { reason: 'ServiceAccountConflict' },
+  },
+  {
+    name: 'an existing ServiceAccount without overrideExisting',
+    spec: { serviceAccount: { name: 'plain' } },
+    want: { reason: 'ServiceAccountExists' },
+  },
   { name: 'a namespace the operator does not serve', namespace: 'other-1', spec: {}, want: { reason: 'NamespaceNotAllowed' } },
   { name: 'a fourth role in a namespace capped at three', namespace: HEALTHY_NS, spec: {}, want: { reason: 'NamespaceRoleQuotaExceeded' } },
-  { name: 'a customer policy that does not exist', spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/missing'] }, want: { reason: 'PolicyNotFound' } },
+  {
+    name: 'a customer policy that does not exist',
+    spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/missing'] },
+    want: { reason: 'PolicyNotFound' },
+  },
 ];
 
 interface Snapshot {
@@ -108,7 +234,9 @@ interface Snapshot {
 
 async function roleState(name: string): Promise<string> {
   const role = (await iam().send(new GetRoleCommand({ RoleName: name }))).Role;
-  const attached = (await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies?.map((p) => p.PolicyArn).sort();
+  const attached = (await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies?.map(
+    (p) => p.PolicyArn,
+  ).sort();
   const inline = (await iam().send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames?.sort();
   return JSON.stringify({ trust: role?.AssumeRolePolicyDocument, tags: role?.Tags, attached, inline, boundary: role?.PermissionsBoundary });
 }
@@ -135,10 +263,25 @@ async function strayRoles(): Promise<string[]> {
 }
 
 async function straySaAnnotations(): Promise<string[]> {
-  const list = await getJson<{ items: { metadata: { namespace: string; name: string; annotations?: Record<string, string> } }[] }>(['get', 'serviceaccounts', '-A']);
+  const list = await getJson<{ items: { metadata: { namespace: string; name: string; annotations?: Record<string, string> } }[] }>([
+    'get',
+    'serviceaccounts',
+    '-A',
+  ]);
   return list.items
-    .filter((sa) => sa.metadata.annotations?.['irsa.dev/owner'] !== undefined && !(sa.metadata.namespace === HEALTHY_NS && HEALTHY.includes(sa.metadata.name)))
-    .filter((sa) => !(sa.metadata.namespace === BAD_NS && sa.metadata.name === 'owned-elsewhere' && sa.metadata.annotations?.['irsa.dev/owner'] === 'someone-else'))
+    .filter(
+      (sa) =>
+        sa.metadata.annotations?.['irsa.dev/owner'] !== undefined &&
+        !(sa.metadata.namespace === HEALTHY_NS && HEALTHY.includes(sa.metadata.name)),
+    )
+    .filter(
+      (sa) =>
+        !(
+          sa.metadata.namespace === BAD_NS &&
+          sa.metadata.name === 'owned-elsewhere' &&
+          sa.metadata.annotations?.['irsa.dev/owner'] === 'someone-else'
+        ),
+    )
     .map((sa) => `${sa.metadata.namespace}/${sa.metadata.name}`);
 }
 
@@ -152,25 +295,68 @@ describe('bad inputs', () => {
   before(async () => {
     await resetAws();
     for (const ns of [HEALTHY_NS, BAD_NS, 'other-1']) await kubectl(['create', 'namespace', ns]);
-    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'owned-elsewhere', namespace: BAD_NS, annotations: { 'irsa.dev/owner': 'someone-else' } } }));
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'owned-elsewhere', namespace: BAD_NS, annotations: { 'irsa.dev/owner': 'someone-else' } },
+      }),
+    );
     await kubectl(['create', '-n', BAD_NS, 'serviceaccount', 'plain']);
-    await iam().send(new CreateRoleCommand({ RoleName: 'admin-role', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] }) }));
+    await iam().send(
+      new CreateRoleCommand({
+        RoleName: 'admin-role',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     await iam().send(new AttachRolePolicyCommand({ RoleName: 'admin-role', PolicyArn: admin }));
-    await iam().send(new CreateRoleCommand({ RoleName: `${PREFIX}existing-admin`, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] }) }));
+    await iam().send(
+      new CreateRoleCommand({
+        RoleName: `${PREFIX}existing-admin`,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     await iam().send(new AttachRolePolicyCommand({ RoleName: `${PREFIX}existing-admin`, PolicyArn: admin }));
-    await iam().send(new CreatePolicyCommand({ PolicyName: 'escalate', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }) }));
+    await iam().send(
+      new CreatePolicyCommand({
+        PolicyName: 'escalate',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }),
+      }),
+    );
     op = await startOperator({ rolePrefix: PREFIX, allowedNamespaces: ['healthy-*', 'bad-*'], maxRolesPerNamespace: HEALTHY.length });
     for (const [i, name] of HEALTHY.entries()) {
-      const spec = i === 0 ? { attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] } : i === 1 ? stmt({ Action: 'dynamodb:GetItem' }) : { wellKnownPolicies: { externalDNS: true } };
-      await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name, namespace: HEALTHY_NS }, spec }));
-      await waitFor(`${name} Ready`, async () => (await getIamsa(HEALTHY_NS, name)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true, 30_000, 100);
+      const spec =
+        i === 0
+          ? { attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] }
+          : i === 1
+            ? stmt({ Action: 'dynamodb:GetItem' })
+            : { wellKnownPolicies: { externalDNS: true } };
+      await kubectl(
+        ['apply', '-f', '-'],
+        JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name, namespace: HEALTHY_NS }, spec }),
+      );
+      await waitFor(
+        `${name} Ready`,
+        async () => (await getIamsa(HEALTHY_NS, name)).status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+        30_000,
+        100,
+      );
     }
     before0 = await snapshot();
   });
 
   after(async () => {
     await op.stop();
-    console.log(`bad inputs: tried=${cases.length} rejected_with_reason=${rejected} side_effects=${sideEffects} healthy_intact=${intact}/${HEALTHY.length}`);
+    console.log(
+      `bad inputs: tried=${cases.length} rejected_with_reason=${rejected} side_effects=${sideEffects} healthy_intact=${intact}/${HEALTHY.length}`,
+    );
   });
 
   for (const [i, tc] of cases.entries()) {
@@ -178,7 +364,14 @@ describe('bad inputs', () => {
       const ns = tc.namespace ?? BAD_NS;
       const name = `bad-${i}`;
       const callsBefore = (await awsCalls()).length;
-      const doc = tc.raw ?? JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name, namespace: ns }, spec: tc.spec ?? {} });
+      const doc =
+        tc.raw ??
+        JSON.stringify({
+          apiVersion: 'irsa.dev/v1alpha1',
+          kind: 'IamServiceAccount',
+          metadata: { name, namespace: ns },
+          spec: tc.spec ?? {},
+        });
       const applied = await kubectlResult(['apply', '-n', ns, '-f', '-'], doc);
       if ('apply' in tc.want) {
         assert.notEqual(applied.code, 0, `kubectl apply must fail; it said: ${applied.stdout}`);
@@ -187,12 +380,17 @@ describe('bad inputs', () => {
         assert.equal(applied.code, 0, applied.stderr);
         const want = tc.want.reason;
         let last = '';
-        await waitFor(`${ns}/${name} Ready=False ${want}`, async () => {
-          const obj = await getIamsa(ns, name);
-          const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
-          last = JSON.stringify(ready);
-          return ready?.status === 'False' && ready.reason === want && ready.message.length > 0;
-        }, 20_000, 100).catch((e: unknown) => {
+        await waitFor(
+          `${ns}/${name} Ready=False ${want}`,
+          async () => {
+            const obj = await getIamsa(ns, name);
+            const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
+            last = JSON.stringify(ready);
+            return ready?.status === 'False' && ready.reason === want && ready.message.length > 0;
+          },
+          20_000,
+          100,
+        ).catch((e: unknown) => {
           throw new Error(`${(e as Error).message}; last Ready: ${last}`);
         });
         await kubectl(['delete', '-n', ns, 'iamsa', name, '--wait=true', '--timeout=30s']);
@@ -210,7 +408,10 @@ describe('bad inputs', () => {
   it('leaves the healthy objects Ready and their roles and ServiceAccounts untouched', async () => {
     const now = await snapshot();
     for (const name of HEALTHY) {
-      const same = now.roles[healthyRole(name)] === before0.roles[healthyRole(name)] && now.serviceAccounts[name] === before0.serviceAccounts[name] && now.objects[name] === before0.objects[name];
+      const same =
+        now.roles[healthyRole(name)] === before0.roles[healthyRole(name)] &&
+        now.serviceAccounts[name] === before0.serviceAccounts[name] &&
+        now.objects[name] === before0.objects[name];
       if (same) intact++;
     }
     assert.deepEqual(now, before0);

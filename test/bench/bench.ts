@@ -15,7 +15,16 @@ import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } 
 import { GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
 import { findCondition } from '../../src/controller/conditions.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
-import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
+import {
+  createOidcProvider,
+  operatorKubeWrites,
+  REPO,
+  runKubectl,
+  startEnv,
+  TEST_CLUSTER,
+  TEST_ISSUER,
+  TEST_REGION,
+} from '../env/cluster.ts';
 import { startProcess, waitFor } from '../env/processes.ts';
 import { imageStage, localPreload, makeMemoryCgroup, operatorContainer, quantityBytes } from './production.ts';
 import { plotPng } from './plot.ts';
@@ -61,7 +70,18 @@ function spec(i: number): IamServiceAccountSpec {
     case 0:
       return { attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] };
     case 1:
-      return { attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:Query'], Resource: `arn:aws:dynamodb:us-east-1:123456789012:table/t${i}` }] } };
+      return {
+        attachPolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['dynamodb:GetItem', 'dynamodb:Query'],
+              Resource: `arn:aws:dynamodb:us-east-1:123456789012:table/t${i}`,
+            },
+          ],
+        },
+      };
     case 2:
       return { wellKnownPolicies: { externalDNS: true } };
     default:
@@ -104,7 +124,10 @@ try {
   // As in production: the compiled JavaScript (npm run bench builds it first), with the image's
   // and the Deployment's runtime environment, under its memory limit when this machine lets us make a
   // memory cgroup.
-  const cgroup = args['memory-limit'] === 'none' ? 'no limit asked for (--memory-limit none)' : makeMemoryCgroup(quantityBytes(args['memory-limit']), `irsa-bench-${process.pid}`);
+  const cgroup =
+    args['memory-limit'] === 'none'
+      ? 'no limit asked for (--memory-limit none)'
+      : makeMemoryCgroup(quantityBytes(args['memory-limit']), `irsa-bench-${process.pid}`);
   if (typeof cgroup === 'string') log(`operator runs WITHOUT a memory limit: ${cgroup}`);
   else log(`operator runs in memory cgroup ${cgroup.describe}`);
   // The image's command: node with the CMD's arguments, its files taken from this checkout.
@@ -114,11 +137,17 @@ try {
     logFile: join(OUT, 'operator.log'),
     env: {
       ...RUNTIME_ENV,
-      AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: TEST_REGION,
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_REGION: TEST_REGION,
       KUBECONFIG: env.operatorKubeconfig,
-      IRSA_CLUSTER_NAME: TEST_CLUSTER, IRSA_OIDC_ISSUER: TEST_ISSUER, IRSA_AWS_ENDPOINT: env.awsEndpoint,
-      IRSA_HTTP_PORT: String(httpPort), IRSA_LOG_LEVEL: 'warn',
-      IRSA_DRIFT_PERIOD_SECONDS: String(DRIFT_S), IRSA_IAM_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
+      IRSA_CLUSTER_NAME: TEST_CLUSTER,
+      IRSA_OIDC_ISSUER: TEST_ISSUER,
+      IRSA_AWS_ENDPOINT: env.awsEndpoint,
+      IRSA_HTTP_PORT: String(httpPort),
+      IRSA_LOG_LEVEL: 'warn',
+      IRSA_DRIFT_PERIOD_SECONDS: String(DRIFT_S),
+      IRSA_IAM_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
     },
   });
   const pid = operator.child.pid ?? 0;
@@ -127,7 +156,9 @@ try {
   operator.child.once('exit', (code, signal) => {
     if (stopping) return;
     const kills = typeof cgroup === 'string' ? 0 : cgroup.oomKills();
-    log(`the operator exited during the run (code ${code}, signal ${signal}; OOM kills in its cgroup: ${kills}); see ${join(OUT, 'operator.log')}`);
+    log(
+      `the operator exited during the run (code ${code}, signal ${signal}; OOM kills in its cgroup: ${kills}); see ${join(OUT, 'operator.log')}`,
+    );
     void env.stop().finally(() => {
       if (typeof cgroup !== 'string') cgroup.remove();
       process.exit(1);
@@ -173,9 +204,14 @@ try {
     }
   };
   const startWatch = async (): Promise<void> => {
-    current = await new Watch(kc).watch(`/apis/${GROUP}/${VERSION}/${PLURAL}`, lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true }, onEvent, () => {
-      if (watching) setTimeout(() => void startWatch(), 100);
-    });
+    current = await new Watch(kc).watch(
+      `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+      lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
+      onEvent,
+      () => {
+        if (watching) setTimeout(() => void startWatch(), 100);
+      },
+    );
   };
   await startWatch();
 
@@ -192,7 +228,13 @@ try {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     sentAt.set(`${k.ns}/${k.name}`, performance.now());
-    const p = api.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'IamServiceAccount', metadata: { name: k.name }, spec: spec(k.i) } });
+    const p = api.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: k.ns,
+      plural: PLURAL,
+      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'IamServiceAccount', metadata: { name: k.name }, spec: spec(k.i) },
+    });
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
     if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
@@ -201,13 +243,20 @@ try {
   const deadline = Math.max(300_000, N * 200 + (WRITES_PER_SECOND > 0 ? (N * 3 * 1000) / WRITES_PER_SECOND : 0));
   await waitFor(`${N} objects Ready`, () => keys.every((k) => readyAt.get(`${k.ns}/${k.name}`)?.has(1)), deadline, 200);
   const tAllReady = performance.now();
-  const readyMs = keys.map((k) => {
-    const key = `${k.ns}/${k.name}`;
-    return (readyAt.get(key)?.get(1) ?? NaN) - (sentAt.get(key) ?? NaN);
-  }).sort((a, b) => a - b);
+  const readyMs = keys
+    .map((k) => {
+      const key = `${k.ns}/${k.name}`;
+      return (readyAt.get(key)?.get(1) ?? NaN) - (sentAt.get(key) ?? NaN);
+    })
+    .sort((a, b) => a - b);
   // Let the last status writes' watch events be reconciled before counting. With many objects and
   // a short drift period the queue never empties (drift checks keep arriving): say so, go on.
-  await waitFor('the work queue to drain', async () => /irsa_workqueue_depth 0\b/.test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()), 60_000, 200).catch(() => {
+  await waitFor(
+    'the work queue to drain',
+    async () => /irsa_workqueue_depth 0\b/.test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()),
+    60_000,
+    200,
+  ).catch(() => {
     log('the work queue did not drain within 60 s (drift checks outpace the workers); counting anyway');
   });
   const createCalls = (await fetchCalls(env.awsEndpoint)).slice(callsBefore);
@@ -233,10 +282,26 @@ try {
   const tChange = performance.now();
   // As many requests in flight as the create loop allows: more at once and the apiserver closes
   // the HTTP/2 connection.
-  await pMap(toUpdate, (k) => api.patchNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name, body: { spec: { tags: { bench: 'updated' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)), { concurrency: MAX_IN_FLIGHT });
-  await pMap(toDelete, (k) => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name }), { concurrency: MAX_IN_FLIGHT });
-  await waitFor('updates and deletes to converge', () =>
-    toUpdate.every((k) => readyAt.get(`${k.ns}/${k.name}`)?.has(2)) && toDelete.every((k) => deletedAt.has(`${k.ns}/${k.name}`)), deadline, 200);
+  await pMap(
+    toUpdate,
+    (k) =>
+      api.patchNamespacedCustomObject(
+        { group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name, body: { spec: { tags: { bench: 'updated' } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    { concurrency: MAX_IN_FLIGHT },
+  );
+  await pMap(
+    toDelete,
+    (k) => api.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: k.ns, plural: PLURAL, name: k.name }),
+    { concurrency: MAX_IN_FLIGHT },
+  );
+  await waitFor(
+    'updates and deletes to converge',
+    () => toUpdate.every((k) => readyAt.get(`${k.ns}/${k.name}`)?.has(2)) && toDelete.every((k) => deletedAt.has(`${k.ns}/${k.name}`)),
+    deadline,
+    200,
+  );
   const updateMs = toUpdate.map((k) => (readyAt.get(`${k.ns}/${k.name}`)?.get(2) ?? NaN) - tChange).sort((a, b) => a - b);
   const deleteMs = toDelete.map((k) => (deletedAt.get(`${k.ns}/${k.name}`) ?? NaN) - tChange).sort((a, b) => a - b);
 
@@ -265,7 +330,14 @@ try {
   const result = {
     objects: N,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-    settings: { iamWritesPerSecond: WRITES_PER_SECOND, createRatePerSecond: RATE, driftPeriodSeconds: DRIFT_S, namespaces: NAMESPACES, memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'], runtimeEnv: RUNTIME_ENV },
+    settings: {
+      iamWritesPerSecond: WRITES_PER_SECOND,
+      createRatePerSecond: RATE,
+      driftPeriodSeconds: DRIFT_S,
+      namespaces: NAMESPACES,
+      memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'],
+      runtimeEnv: RUNTIME_ENV,
+    },
     ready: { p50: percentile(readyMs, 50), p90: percentile(readyMs, 90), p99: percentile(readyMs, 99), max: readyMs.at(-1) },
     createWindowSeconds: createWindowS,
     iam: {
@@ -289,9 +361,14 @@ try {
     cpuSeconds: cpuS,
   };
   writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify({ ...result, rss: samples, readyMs }, null, 1)}\n`);
-  writeFileSync(join(OUT, 'bench.png'), plotPng({ title: `irsa-operator: ${N} objects, IAM writes/s ${WRITES_PER_SECOND || 'unlimited'}`, readyMs, rss: samples }));
+  writeFileSync(
+    join(OUT, 'bench.png'),
+    plotPng({ title: `irsa-operator: ${N} objects, IAM writes/s ${WRITES_PER_SECOND || 'unlimited'}`, readyMs, rss: samples }),
+  );
   log(JSON.stringify(result));
-  console.log(`bench: objects=${N} ready_p50_ms=${Math.round(result.ready.p50)} ready_p99_ms=${Math.round(result.ready.p99)} iam_calls_per_create=${result.iam.callsPerCreate.toFixed(2)} writes_at_rest=${writesAtRest} rss_mb_max=${Math.round(result.rssMbMax)} cpu_s=${cpuS.toFixed(1)}`);
+  console.log(
+    `bench: objects=${N} ready_p50_ms=${Math.round(result.ready.p50)} ready_p99_ms=${Math.round(result.ready.p99)} iam_calls_per_create=${result.iam.callsPerCreate.toFixed(2)} writes_at_rest=${writesAtRest} rss_mb_max=${Math.round(result.rssMbMax)} cpu_s=${cpuS.toFixed(1)}`,
+  );
 } finally {
   await env.stop();
 }

@@ -44,7 +44,9 @@ export function operatorContainer(file: string): OperatorContainer {
     const c = o.kind === 'Deployment' ? o.spec?.template?.spec?.containers?.[0] : undefined;
     const memoryLimit = c?.resources?.limits?.memory;
     if (!memoryLimit) continue;
-    const runtimeEnv = Object.fromEntries((c.env ?? []).filter((e) => e.value !== undefined && !e.name.startsWith('IRSA_')).map((e) => [e.name, e.value ?? '']));
+    const runtimeEnv = Object.fromEntries(
+      (c.env ?? []).filter((e) => e.value !== undefined && !e.name.startsWith('IRSA_')).map((e) => [e.name, e.value ?? '']),
+    );
     return { memoryLimit, runtimeEnv };
   }
   throw new Error(`${file} has no Deployment with limits.memory`);
@@ -120,13 +122,16 @@ export function imageStage(dockerfile: string): ImageStage {
         } catch {
           // reported below
         }
-        if (!Array.isArray(cmd) || !cmd.every((a) => typeof a === 'string')) throw new Error(`CMD ${args}: not the exec form (a JSON array of strings)`);
+        if (!Array.isArray(cmd) || !cmd.every((a) => typeof a === 'string'))
+          throw new Error(`CMD ${args}: not the exec form (a JSON array of strings)`);
         stage.cmd = cmd;
         break;
       }
       case 'COPY': {
         if (!stage) throw new Error(`COPY before FROM: ${line}`);
-        const dest = words(args).filter((w) => !w.startsWith('--')).at(-1);
+        const dest = words(args)
+          .filter((w) => !w.startsWith('--'))
+          .at(-1);
         if (dest) stage.copiedTo.push(dest);
         break;
       }
@@ -165,8 +170,12 @@ export function localPreload(preload: string): string {
         .map((l) => /^\s*(\S+) .*=> (\S+)$/.exec(l))
         .find((m) => m?.[1] === name && (process.arch !== 'x64' || m[0].includes('x86-64')))?.[2];
       if (!local) {
-        const howTo = name.startsWith('libjemalloc') ? 'Install jemalloc (Debian, Ubuntu: apt-get install libjemalloc2; Fedora: dnf install jemalloc)' : `Install ${name}`;
-        throw new Error(`the image preloads ${name} (LD_PRELOAD in the Dockerfile) and this machine has none. ${howTo} to measure the operator as the image runs it, or measure without it: --operator-env LD_PRELOAD=`);
+        const howTo = name.startsWith('libjemalloc')
+          ? 'Install jemalloc (Debian, Ubuntu: apt-get install libjemalloc2; Fedora: dnf install jemalloc)'
+          : `Install ${name}`;
+        throw new Error(
+          `the image preloads ${name} (LD_PRELOAD in the Dockerfile) and this machine has none. ${howTo} to measure the operator as the image runs it, or measure without it: --operator-env LD_PRELOAD=`,
+        );
       }
       return local;
     })
@@ -178,7 +187,8 @@ function ownMemoryCgroupDir(): { dir: string; v2: boolean } | undefined {
   for (const line of readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
     const [, controllers, path] = line.split(':');
     if (path === undefined) continue;
-    if (controllers?.split(',').includes('memory') && existsSync('/sys/fs/cgroup/memory')) return { dir: join('/sys/fs/cgroup/memory', path), v2: false };
+    if (controllers?.split(',').includes('memory') && existsSync('/sys/fs/cgroup/memory'))
+      return { dir: join('/sys/fs/cgroup/memory', path), v2: false };
     if (controllers === '' && existsSync(join('/sys/fs/cgroup', path, 'cgroup.controllers'))) {
       const dir = join('/sys/fs/cgroup', path);
       if (readFileSync(join(dir, 'cgroup.controllers'), 'utf8').split(/\s+/).includes('memory')) return { dir, v2: true };

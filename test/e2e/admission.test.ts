@@ -19,17 +19,41 @@ const cases: Case[] = [
   { name: 'role name with a space', spec: { roleName: 'my role' }, want: /spec\.roleName/ },
   { name: 'role path without slashes', spec: { rolePath: 'irsa' }, want: /spec\.rolePath/ },
   { name: 'a policy ARN that is not one', spec: { attachPolicyARNs: ['AmazonS3ReadOnlyAccess'] }, want: /spec\.attachPolicyARNs\[0\]/ },
-  { name: '11 managed policies', spec: { attachPolicyARNs: Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) }, want: /spec\.attachPolicyARNs/ },
-  { name: 'a duplicated managed policy', spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/A'] }, want: /Duplicate value/ },
+  {
+    name: '11 managed policies',
+    spec: { attachPolicyARNs: Array.from({ length: 11 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) },
+    want: /spec\.attachPolicyARNs/,
+  },
+  {
+    name: 'a duplicated managed policy',
+    spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/A'] },
+    want: /Duplicate value/,
+  },
   { name: 'an unknown deletionPolicy', spec: { deletionPolicy: 'Orphan' }, want: /spec\.deletionPolicy/ },
   { name: 'an unknown well-known policy', spec: { wellKnownPolicies: { superUser: true } }, want: /superUser/ },
   { name: 'a wrong type', spec: { roleOnly: 'yes' }, want: /spec\.roleOnly/ },
   { name: 'an unknown field', spec: { rolename: 'x' }, want: /unknown field "spec\.rolename"/ },
-  { name: 'attachRoleARN with attachPolicyARNs', spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r', attachPolicyARNs: ['arn:aws:iam::aws:policy/A'] }, want: /attachRoleARN uses an existing role as it is/ },
-  { name: 'roleOnly with a serviceAccount', spec: { roleOnly: true, serviceAccount: { name: 'x' } }, want: /roleOnly never touches a ServiceAccount/ },
+  {
+    name: 'attachRoleARN with attachPolicyARNs',
+    spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r', attachPolicyARNs: ['arn:aws:iam::aws:policy/A'] },
+    want: /attachRoleARN uses an existing role as it is/,
+  },
+  {
+    name: 'roleOnly with a serviceAccount',
+    spec: { roleOnly: true, serviceAccount: { name: 'x' } },
+    want: /roleOnly never touches a ServiceAccount/,
+  },
   { name: 'an inline policy without Statement', spec: { attachPolicy: { Version: '2012-10-17' } }, want: /spec\.attachPolicy\.Statement/ },
-  { name: 'a ServiceAccount name that is not a DNS name', spec: { serviceAccount: { name: 'Not_Valid' } }, want: /spec\.serviceAccount\.name/ },
-  { name: 'a permissions boundary that is a role ARN', spec: { permissionsBoundary: 'arn:aws:iam::123456789012:role/r' }, want: /spec\.permissionsBoundary/ },
+  {
+    name: 'a ServiceAccount name that is not a DNS name',
+    spec: { serviceAccount: { name: 'Not_Valid' } },
+    want: /spec\.serviceAccount\.name/,
+  },
+  {
+    name: 'a permissions boundary that is a role ARN',
+    spec: { permissionsBoundary: 'arn:aws:iam::123456789012:role/r' },
+    want: /spec\.permissionsBoundary/,
+  },
 ];
 
 describe('admission by the CRD schema and CEL rules', () => {
@@ -49,7 +73,12 @@ describe('admission by the CRD schema and CEL rules', () => {
   }
 
   it('refuses to change roleName or rolePath once set', async () => {
-    const obj = { apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'fixed', namespace: ns }, spec: { roleName: 'fixed-role', rolePath: '/a/' } };
+    const obj = {
+      apiVersion: 'irsa.dev/v1alpha1',
+      kind: 'IamServiceAccount',
+      metadata: { name: 'fixed', namespace: ns },
+      spec: { roleName: 'fixed-role', rolePath: '/a/' },
+    };
     await kubectl(['apply', '-f', '-'], JSON.stringify(obj));
     const renamed = await kubectlResult(['patch', '-n', ns, 'iamsa', 'fixed', '--type=merge', '-p', '{"spec":{"roleName":"other"}}']);
     assert.match(renamed.stderr, /roleName is immutable/);

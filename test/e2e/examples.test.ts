@@ -9,7 +9,19 @@ import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
 import { defaultAudience, issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
-import { decodeDoc, getJson, iam, kubectl, newNamespace, REPO, resetAws, startOperator, TEST_ISSUER, waitForCondition, waitGone } from './helpers.ts';
+import {
+  decodeDoc,
+  getJson,
+  iam,
+  kubectl,
+  newNamespace,
+  REPO,
+  resetAws,
+  startOperator,
+  TEST_ISSUER,
+  waitForCondition,
+  waitGone,
+} from './helpers.ts';
 
 interface Setup {
   region?: string;
@@ -27,21 +39,27 @@ const SETUP: Record<string, Setup> = {
   'existing-role.yaml': {
     before: async (ns) => {
       const issuer = issuerHostPath(TEST_ISSUER);
-      await iam().send(new CreateRoleCommand({
-        RoleName: 'payments-terraform',
-        AssumeRolePolicyDocument: JSON.stringify(buildTrustPolicy({
-          oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${issuer}`,
-          issuerHostPath: issuer,
-          namespace: ns,
-          serviceAccountName: 'payments',
-          audience: 'sts.amazonaws.com',
-        })),
-      }));
+      await iam().send(
+        new CreateRoleCommand({
+          RoleName: 'payments-terraform',
+          AssumeRolePolicyDocument: JSON.stringify(
+            buildTrustPolicy({
+              oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${issuer}`,
+              issuerHostPath: issuer,
+              namespace: ns,
+              serviceAccountName: 'payments',
+              audience: 'sts.amazonaws.com',
+            }),
+          ),
+        }),
+      );
     },
   },
 };
 
-const files = readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(join(REPO, 'examples'))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('examples/', () => {
   it('has an example for each documented use', () => {
@@ -69,13 +87,16 @@ describe('examples/', () => {
         const saName = example.spec.serviceAccount?.name ?? name;
         const audience = example.spec.audience ?? defaultAudience(partition);
         if (!example.spec.attachRoleARN) {
-          assert.deepEqual(decodeDoc(role?.AssumeRolePolicyDocument), buildTrustPolicy({
-            oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${issuer}`,
-            issuerHostPath: issuer,
-            namespace: ns,
-            serviceAccountName: saName,
-            audience,
-          }));
+          assert.deepEqual(
+            decodeDoc(role?.AssumeRolePolicyDocument),
+            buildTrustPolicy({
+              oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${issuer}`,
+              issuerHostPath: issuer,
+              namespace: ns,
+              serviceAccountName: saName,
+              audience,
+            }),
+          );
         }
         if (example.spec.roleOnly !== true) {
           const sa = await getJson<{ metadata: { annotations?: Record<string, string> } }>(['-n', ns, 'get', 'serviceaccount', saName]);
@@ -85,7 +106,12 @@ describe('examples/', () => {
         await kubectl(['delete', '-n', ns, 'iamsa', name, '--wait=true', '--timeout=30s']);
         await waitGone(['-n', ns, 'iamsa', name]);
         const kept = example.spec.deletionPolicy === 'Retain' || example.spec.attachRoleARN !== undefined;
-        const exists = await iam(region).send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' })).then(() => true, () => false);
+        const exists = await iam(region)
+          .send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))
+          .then(
+            () => true,
+            () => false,
+          );
         assert.equal(exists, kept, kept ? 'role kept' : 'role deleted');
       } finally {
         await op.stop();

@@ -56,7 +56,10 @@ it('npm start brings up apiserver, etcd, moto and the operator, and Ctrl-C leave
   const pids = descendants(child.pid ?? -1);
   const names = pids.map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' '));
   for (const want of ['etcd', 'kube-apiserver', 'moto_server', 'src/main.ts']) {
-    assert.ok(names.some((n) => n.includes(want)), `${want} runs under npm start: ${names.join(' | ')}`);
+    assert.ok(
+      names.some((n) => n.includes(want)),
+      `${want} runs under npm start: ${names.join(' | ')}`,
+    );
   }
   assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
   assert.match(output, /export KUBECONFIG=/);

@@ -6,7 +6,17 @@ import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { makeLogger } from '../../src/log.ts';
 import { Operator, type OperatorHooks } from '../../src/operator.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
-import { createOidcProvider, operatorKubeWrites as auditedWrites, runKubectl, TEST_CLUSTER, TEST_ISSUER, TEST_REGION, REPO, type AuditEvent, type EnvInfo } from '../env/cluster.ts';
+import {
+  createOidcProvider,
+  operatorKubeWrites as auditedWrites,
+  runKubectl,
+  TEST_CLUSTER,
+  TEST_ISSUER,
+  TEST_REGION,
+  REPO,
+  type AuditEvent,
+  type EnvInfo,
+} from '../env/cluster.ts';
 import { parsePolicyDocument } from '../../src/policy/document.ts';
 import { waitFor } from '../env/processes.ts';
 
@@ -95,7 +105,14 @@ export interface Condition {
 }
 export interface IamsaJson {
   metadata: { name: string; namespace: string; generation: number; finalizers?: string[] };
-  status?: { conditions?: Condition[]; roleARN?: string; roleName?: string; serviceAccountName?: string; observedGeneration?: number; attachedPolicyARNs?: string[] };
+  status?: {
+    conditions?: Condition[];
+    roleARN?: string;
+    roleName?: string;
+    serviceAccountName?: string;
+    observedGeneration?: number;
+    attachedPolicyARNs?: string[];
+  };
 }
 
 export async function getIamsa(ns: string, name: string): Promise<IamsaJson> {
@@ -103,14 +120,26 @@ export async function getIamsa(ns: string, name: string): Promise<IamsaJson> {
 }
 
 /** Waits until condition `type` has `status` (and `reason`, if given) for the current generation. */
-export async function waitForCondition(ns: string, name: string, type: string, status: string, reason?: string, timeoutMs = 30_000): Promise<IamsaJson> {
+export async function waitForCondition(
+  ns: string,
+  name: string,
+  type: string,
+  status: string,
+  reason?: string,
+  timeoutMs = 30_000,
+): Promise<IamsaJson> {
   let last: IamsaJson | undefined;
   try {
-    await waitFor(`${ns}/${name} ${type}=${status}${reason ? ` (${reason})` : ''}`, async () => {
-      last = await getIamsa(ns, name);
-      const c = last.status?.conditions?.find((x) => x.type === type);
-      return c?.status === status && (reason === undefined || c.reason === reason) && c.observedGeneration === last.metadata.generation;
-    }, timeoutMs, 100);
+    await waitFor(
+      `${ns}/${name} ${type}=${status}${reason ? ` (${reason})` : ''}`,
+      async () => {
+        last = await getIamsa(ns, name);
+        const c = last.status?.conditions?.find((x) => x.type === type);
+        return c?.status === status && (reason === undefined || c.reason === reason) && c.observedGeneration === last.metadata.generation;
+      },
+      timeoutMs,
+      100,
+    );
   } catch (e) {
     throw new Error(`${(e as Error).message}; last status: ${JSON.stringify(last?.status)}`);
   }

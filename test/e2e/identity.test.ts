@@ -12,11 +12,13 @@ import { decodeDoc, env, iam, kubectl, newNamespace, REPO, resetAws, startOperat
 it('reads the issuer from EKS DescribeCluster, waits for its OIDC provider, then trusts it', async () => {
   await resetAws();
   const eks = new EKSClient({ region: 'us-east-1', endpoint: env().motoUrl });
-  const created = await eks.send(new CreateClusterCommand({
-    name: 'prod',
-    roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
-    resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
-  }));
+  const created = await eks.send(
+    new CreateClusterCommand({
+      name: 'prod',
+      roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
+      resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
+    }),
+  );
   const issuerUrl = created.cluster?.identity?.oidc?.issuer ?? '';
   assert.match(issuerUrl, /^https:\/\/oidc\.eks\.us-east-1\.amazonaws\.com\/id\/[A-Za-z0-9]+$/);
   const issuer = issuerUrl.replace('https://', '');
@@ -26,7 +28,10 @@ it('reads the issuer from EKS DescribeCluster, waits for its OIDC provider, then
   try {
     await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/s3-reader.yaml')]);
     const waiting = await waitForCondition(ns, 's3-reader', 'Ready', 'False', 'OIDCProviderNotFound');
-    assert.match(waiting.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', new RegExp(`oidc-provider/${issuer.replaceAll('.', '\\.')}`));
+    assert.match(
+      waiting.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+      new RegExp(`oidc-provider/${issuer.replaceAll('.', '\\.')}`),
+    );
     assert.equal(waiting.status?.conditions?.find((c) => c.type === 'Reconciling')?.status, 'True');
 
     await createOidcProvider(env().motoUrl, issuerUrl);
@@ -34,7 +39,9 @@ it('reads the issuer from EKS DescribeCluster, waits for its OIDC provider, then
     const ready = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
     assert.equal(ready.status?.roleName, `prod.${ns}.s3-reader`);
     const role = (await iam().send(new GetRoleCommand({ RoleName: ready.status?.roleName ?? '' }))).Role;
-    const trust = decodeDoc(role?.AssumeRolePolicyDocument) as { Statement: { Principal: { Federated: string }; Condition: { StringEquals: Record<string, string> } }[] };
+    const trust = decodeDoc(role?.AssumeRolePolicyDocument) as {
+      Statement: { Principal: { Federated: string }; Condition: { StringEquals: Record<string, string> } }[];
+    };
     assert.equal(trust.Statement[0]?.Principal.Federated, `arn:aws:iam::123456789012:oidc-provider/${issuer}`);
     assert.equal(trust.Statement[0]?.Condition.StringEquals[`${issuer}:sub`], `system:serviceaccount:${ns}:s3-reader`);
     // Leave nothing for the other suites' operators to find.

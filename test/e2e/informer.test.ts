@@ -13,7 +13,11 @@ import { TcpProxy } from '../env/tcp-proxy.ts';
 import { env, kubectl, newNamespace, waitFor } from './helpers.ts';
 
 const serviceAccount = (ns: string, name: string, note: string) =>
-  JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns, labels: { team: 'a' }, annotations: { note } } });
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name, namespace: ns, labels: { team: 'a' }, annotations: { note } },
+  });
 
 describe('informer cache', () => {
   const kc = new PooledKubeConfig();
@@ -49,7 +53,8 @@ describe('informer cache', () => {
     const informer = new ResilientInformer<V1ServiceAccount>(
       kc,
       `/api/v1/namespaces/${ns}/serviceaccounts`,
-      ({ limit, continueToken }) => core.listNamespacedServiceAccount({ namespace: ns, labelSelector: 'team=a', limit, _continue: continueToken }),
+      ({ limit, continueToken }) =>
+        core.listNamespacedServiceAccount({ namespace: ns, labelSelector: 'team=a', limit, _continue: continueToken }),
       { onChange: () => undefined, onDelete: () => undefined },
       'team=a',
     );
@@ -82,7 +87,8 @@ describe('informer cache', () => {
     const informer = new ResilientInformer<V1ServiceAccount>(
       viaProxy,
       `/api/v1/namespaces/${ns}/serviceaccounts`,
-      ({ limit, continueToken }) => coreViaProxy.listNamespacedServiceAccount({ namespace: ns, labelSelector: 'team=a', limit, _continue: continueToken }),
+      ({ limit, continueToken }) =>
+        coreViaProxy.listNamespacedServiceAccount({ namespace: ns, labelSelector: 'team=a', limit, _continue: continueToken }),
       { onChange: () => undefined, onDelete: () => undefined, onRestart: (_err, delayMs) => delays.push(delayMs) },
       'team=a',
     );
@@ -91,7 +97,12 @@ describe('informer cache', () => {
       // Down 6 s: attempts at ~1 s and ~3 s fail, the one at ~7 s connects.
       await proxy.downFor(6_000);
       await kubectl(['apply', '-f', '-'], serviceAccount(ns, 'sa-1', 'after-outage'));
-      await waitFor('the informer to see a change made after the outage', () => informer.get('sa-1', ns)?.metadata?.annotations?.note === 'after-outage', 20_000, 50);
+      await waitFor(
+        'the informer to see a change made after the outage',
+        () => informer.get('sa-1', ns)?.metadata?.annotations?.note === 'after-outage',
+        20_000,
+        50,
+      );
       assert.deepEqual(delays, [INFORMER_BACKOFF.baseMs, 2 * INFORMER_BACKOFF.baseMs, 4 * INFORMER_BACKOFF.baseMs]);
 
       delays.length = 0;

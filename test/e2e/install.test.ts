@@ -55,13 +55,19 @@ const ROLE_ARN = 'arn:aws:iam::123456789012:role/irsa-operator';
 /** HELM from .cache/testenv.env, written by test/env/setup.sh. */
 function helmPath(): string {
   const file = join(REPO, '.cache/testenv.env');
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('HELM='));
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('HELM='));
   const path = line?.slice('HELM='.length);
   if (!path || !existsSync(path)) throw new Error(`HELM (${path ?? 'unset'}) in ${file} is missing: run \`npm run env:setup\``);
   return path;
 }
 
-function run(file: string, args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(
+  file: string,
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { cwd: REPO, maxBuffer: 64 << 20, env: { ...process.env, ...extraEnv } }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
@@ -91,7 +97,11 @@ function objects(text: string): K8sObject[] {
 
 function find(objs: K8sObject[], kind: string, name?: string): K8sObject {
   const hits = objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-  assert.equal(hits.length, 1, `exactly one ${kind}${name ? ` ${name}` : ''} in ${objs.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  assert.equal(
+    hits.length,
+    1,
+    `exactly one ${kind}${name ? ` ${name}` : ''} in ${objs.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`,
+  );
   return hits[0] as K8sObject;
 }
 
@@ -113,7 +123,12 @@ function assertDeployment(dep: Deployment, configMapName: string, serviceAccount
   assert.equal(dep.spec.replicas, 2);
   const pod = dep.spec.template.spec;
   assert.equal(pod.serviceAccountName, serviceAccountName);
-  assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+  assert.deepEqual(pod.securityContext, {
+    runAsNonRoot: true,
+    runAsUser: 65532,
+    runAsGroup: 65532,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
   assert.equal(pod.containers.length, 1);
   const c = pod.containers[0] as Container;
   assert.equal(c.image, 'ghcr.io/irsa-dev/irsa-operator:0.1.0');
@@ -126,7 +141,10 @@ function assertDeployment(dep: Deployment, configMapName: string, serviceAccount
     seccompProfile: { type: 'RuntimeDefault' },
   });
   assert.deepEqual(c.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
-  assert.deepEqual(c.ports?.map((p) => [p.name, p.containerPort]), [['http', 8080]]);
+  assert.deepEqual(
+    c.ports?.map((p) => [p.name, p.containerPort]),
+    [['http', 8080]],
+  );
   assert.deepEqual(c.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
   assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
   assert.equal(c.env?.find((e) => e.name === 'IRSA_CONFIG')?.value, '/etc/irsa/config.yaml');
@@ -146,7 +164,10 @@ function assertMetricsService(objs: K8sObject[], dep: Deployment): void {
   const svc = objs.find((o) => o.kind === 'Service');
   assert.ok(svc, 'a metrics Service');
   const spec = svc.spec as { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
-  assert.deepEqual(spec.ports.map((p) => [p.name, p.port, p.targetPort]), [['http-metrics', 8080, 'http']]);
+  assert.deepEqual(
+    spec.ports.map((p) => [p.name, p.port, p.targetPort]),
+    [['http-metrics', 8080, 'http']],
+  );
   const podLabels = (dep.spec.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels;
   for (const [k, v] of Object.entries(spec.selector)) assert.equal(podLabels[k], v, `the Service selects the operator's pods (${k})`);
 }
@@ -178,25 +199,23 @@ describe('config/default (kustomize)', () => {
   it('renders, and the apiserver accepts every object (server-side dry run)', async () => {
     const render = await kubectl(['kustomize', join(REPO, 'config/default')]);
     const objs = objects(render);
-    assert.deepEqual(
-      objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(),
-      [
-        'ClusterRole/irsa-operator',
-        'ClusterRole/irsa-operator-iamserviceaccount-editor-role',
-        'ClusterRole/irsa-operator-iamserviceaccount-viewer-role',
-        'ClusterRoleBinding/irsa-operator',
-        'ConfigMap/irsa-operator-config',
-        'CustomResourceDefinition/iamserviceaccounts.irsa.dev',
-        'Deployment/irsa-operator',
-        'Namespace/irsa-system',
-        'Role/irsa-operator-leader-election',
-        'RoleBinding/irsa-operator-leader-election',
-        'Service/irsa-operator-metrics',
-        'ServiceAccount/irsa-operator',
-      ],
-    );
+    assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      'ClusterRole/irsa-operator',
+      'ClusterRole/irsa-operator-iamserviceaccount-editor-role',
+      'ClusterRole/irsa-operator-iamserviceaccount-viewer-role',
+      'ClusterRoleBinding/irsa-operator',
+      'ConfigMap/irsa-operator-config',
+      'CustomResourceDefinition/iamserviceaccounts.irsa.dev',
+      'Deployment/irsa-operator',
+      'Namespace/irsa-system',
+      'Role/irsa-operator-leader-election',
+      'RoleBinding/irsa-operator-leader-election',
+      'Service/irsa-operator-metrics',
+      'ServiceAccount/irsa-operator',
+    ]);
     for (const o of objs) {
-      if (!['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name}`);
+      if (!['Namespace', 'CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))
+        assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name}`);
     }
     const out = await dryRun(render);
     assert.match(out, /deployment\.apps\/irsa-operator serverside-applied \(server dry run\)/);
@@ -209,7 +228,12 @@ describe('config/default (kustomize)', () => {
     assertMetricsService(objs, dep);
     assertLeaderElection(objs, 'irsa-operator');
     const config = configYaml(find(objs, 'ConfigMap', 'irsa-operator-config'));
-    assert.deepEqual(config, { clusterName: 'my-cluster', region: 'us-east-1', leaderElection: true, leaderElectionNamespace: 'irsa-system' });
+    assert.deepEqual(config, {
+      clusterName: 'my-cluster',
+      region: 'us-east-1',
+      leaderElection: true,
+      leaderElectionNamespace: 'irsa-system',
+    });
     assert.equal(parseConfig(config).httpPort, 8080, 'the operator accepts the configuration');
     assert.equal(find(objs, 'ServiceAccount', 'irsa-operator').metadata.annotations?.['eks.amazonaws.com/role-arn'], ROLE_ARN);
     assert.deepEqual((find(objs, 'ClusterRole', 'irsa-operator') as unknown as Rules).rules, roleRules());
@@ -233,10 +257,15 @@ describe('charts/irsa-operator (Helm)', () => {
     assert.match(out, /deployment\.apps\/irsa-irsa-operator serverside-applied \(server dry run\)/);
 
     for (const o of objs) {
-      if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name} is in the release's namespace`);
+      if (!['ClusterRole', 'ClusterRoleBinding'].includes(o.kind))
+        assert.equal(o.metadata.namespace, NAMESPACE, `${o.kind}/${o.metadata.name} is in the release's namespace`);
       assert.equal(o.metadata.labels?.['app.kubernetes.io/instance'], 'irsa', `${o.kind}/${o.metadata.name} has the release's labels`);
     }
-    assert.equal(objs.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition').length, 0, 'no Namespace, and the CRD only from crds/');
+    assert.equal(
+      objs.filter((o) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition').length,
+      0,
+      'no Namespace, and the CRD only from crds/',
+    );
 
     const dep = find(objs, 'Deployment') as Deployment;
     const sa = find(objs, 'ServiceAccount');
@@ -258,7 +287,16 @@ describe('charts/irsa-operator (Helm)', () => {
   });
 
   it('a Pod Security "restricted" violation shows in the dry run (so the check above is live)', async () => {
-    const r = await helm(['template', 'irsa', CHART, '--namespace', NAMESPACE, ...setArgs, '--set', 'securityContext.allowPrivilegeEscalation=true']);
+    const r = await helm([
+      'template',
+      'irsa',
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      ...setArgs,
+      '--set',
+      'securityContext.allowPrivilegeEscalation=true',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const dry = await kubectlResult(['apply', '--server-side', '--field-manager=install-test', '--dry-run=server', '-f', '-'], r.stdout);
     assert.match(dry.stderr, /would violate PodSecurity "restricted:[^"]*": allowPrivilegeEscalation != false/);
@@ -271,14 +309,30 @@ describe('charts/irsa-operator (Helm)', () => {
   });
 
   it('leaves the ServiceAccount unannotated without roleArn, and passes further config fields through', async () => {
-    const r = await helm(['template', 'irsa', CHART, '--namespace', NAMESPACE, '--set', 'config.clusterName=prod', '--set', 'config.region=eu-west-1', '--set', 'config.rolePrefix=k8s-', '--set', 'config.httpPort=9090']);
+    const r = await helm([
+      'template',
+      'irsa',
+      CHART,
+      '--namespace',
+      NAMESPACE,
+      '--set',
+      'config.clusterName=prod',
+      '--set',
+      'config.region=eu-west-1',
+      '--set',
+      'config.rolePrefix=k8s-',
+      '--set',
+      'config.httpPort=9090',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const objs = objects(r.stdout);
     assert.equal(find(objs, 'ServiceAccount').metadata.annotations, undefined);
     const config = parseConfig(configYaml(find(objs, 'ConfigMap')));
     assert.equal(config.rolePrefix, 'k8s-');
     assert.equal(config.httpPort, 9090);
-    assert.deepEqual((find(objs, 'Deployment') as Deployment).spec.template.spec.containers[0]?.ports, [{ name: 'http', containerPort: 9090, protocol: 'TCP' }]);
+    assert.deepEqual((find(objs, 'Deployment') as Deployment).spec.template.spec.containers[0]?.ports, [
+      { name: 'http', containerPort: 9090, protocol: 'TCP' },
+    ]);
   });
 });
 
@@ -290,7 +344,10 @@ describe("people's ClusterRoles on IamServiceAccounts (kubebuilder's viewer and 
     const labels = (suffix: string) => {
       const role = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(suffix));
       assert.ok(role, `a ClusterRole named *${suffix}`);
-      return Object.entries(role.metadata.labels ?? {}).filter(([k, v]) => k.startsWith(AGGREGATE) && v === 'true').map(([k]) => k.slice(AGGREGATE.length)).sort();
+      return Object.entries(role.metadata.labels ?? {})
+        .filter(([k, v]) => k.startsWith(AGGREGATE) && v === 'true')
+        .map(([k]) => k.slice(AGGREGATE.length))
+        .sort();
     };
     return { viewer: labels('-iamserviceaccount-viewer-role'), editor: labels('-iamserviceaccount-editor-role') };
   }
@@ -304,7 +361,10 @@ describe("people's ClusterRoles on IamServiceAccounts (kubebuilder's viewer and 
     const dir = join(REPO, '.cache', `overlay-${process.pid}`);
     mkdirSync(dir, { recursive: true });
     try {
-      writeFileSync(join(dir, 'kustomization.yaml'), JSON.stringify({ resources: ['../../config/default'], components: components.map((c) => `../../config/rbac/${c}`) }));
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        JSON.stringify({ resources: ['../../config/default'], components: components.map((c) => `../../config/rbac/${c}`) }),
+      );
       return objects(await kubectl(['kustomize', dir]));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -323,28 +383,56 @@ describe("people's ClusterRoles on IamServiceAccounts (kubebuilder's viewer and 
   });
 
   it('have the same rules in config/rbac and the chart', async () => {
-    const rules = (objs: K8sObject[], suffix: string) => (objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(suffix)) as unknown as Rules | undefined)?.rules;
+    const rules = (objs: K8sObject[], suffix: string) =>
+      (objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(suffix)) as unknown as Rules | undefined)?.rules;
     const kustomized = objects(await kubectl(['kustomize', join(REPO, 'config/default')]));
     const charted = await chart([]);
-    for (const suffix of ['-iamserviceaccount-viewer-role', '-iamserviceaccount-editor-role']) assert.deepEqual(rules(charted, suffix), rules(kustomized, suffix), suffix);
+    for (const suffix of ['-iamserviceaccount-viewer-role', '-iamserviceaccount-editor-role'])
+      assert.deepEqual(rules(charted, suffix), rules(kustomized, suffix), suffix);
   });
 
   it('grant what they say: the viewer reads, the editor creates, neither touches anything else', async () => {
     // The apiserver answers for the rules; the aggregation itself is kube-controller-manager's,
     // which the test environment does not run.
-    const objs = objects(await kubectl(['kustomize', join(REPO, 'config/default')])).filter((o) => o.kind === 'ClusterRole' && o.metadata.name.includes('-iamserviceaccount-'));
-    await kubectl(['apply', '--server-side', '--field-manager=install-test', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }));
+    const objs = objects(await kubectl(['kustomize', join(REPO, 'config/default')])).filter(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name.includes('-iamserviceaccount-'),
+    );
+    await kubectl(
+      ['apply', '--server-side', '--field-manager=install-test', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }),
+    );
     const ns = `rbac-${process.pid}`;
     await kubectl(['create', 'namespace', ns]);
-    await kubectl(['create', 'rolebinding', '-n', ns, 'viewer', '--clusterrole=irsa-operator-iamserviceaccount-viewer-role', '--user=tenant-viewer']);
-    await kubectl(['create', 'rolebinding', '-n', ns, 'editor', '--clusterrole=irsa-operator-iamserviceaccount-editor-role', '--user=tenant-editor']);
-    const can = async (user: string, verb: string, resource: string, ...flags: string[]) => (await kubectlResult(['auth', 'can-i', verb, resource, '-n', ns, `--as=${user}`, ...flags])).stdout.trim();
+    await kubectl([
+      'create',
+      'rolebinding',
+      '-n',
+      ns,
+      'viewer',
+      '--clusterrole=irsa-operator-iamserviceaccount-viewer-role',
+      '--user=tenant-viewer',
+    ]);
+    await kubectl([
+      'create',
+      'rolebinding',
+      '-n',
+      ns,
+      'editor',
+      '--clusterrole=irsa-operator-iamserviceaccount-editor-role',
+      '--user=tenant-editor',
+    ]);
+    const can = async (user: string, verb: string, resource: string, ...flags: string[]) =>
+      (await kubectlResult(['auth', 'can-i', verb, resource, '-n', ns, `--as=${user}`, ...flags])).stdout.trim();
     assert.equal(await can('tenant-viewer', 'list', 'iamserviceaccounts.irsa.dev'), 'yes');
     assert.equal(await can('tenant-viewer', 'create', 'iamserviceaccounts.irsa.dev'), 'no');
     assert.equal(await can('tenant-editor', 'create', 'iamserviceaccounts.irsa.dev'), 'yes');
     assert.equal(await can('tenant-editor', 'delete', 'iamserviceaccounts.irsa.dev'), 'yes');
     assert.equal(await can('tenant-editor', 'get', 'iamserviceaccounts.irsa.dev', '--subresource=status'), 'yes');
-    assert.equal(await can('tenant-editor', 'patch', 'iamserviceaccounts.irsa.dev', '--subresource=status'), 'no', 'status is the operator\'s');
+    assert.equal(
+      await can('tenant-editor', 'patch', 'iamserviceaccounts.irsa.dev', '--subresource=status'),
+      'no',
+      "status is the operator's",
+    );
     assert.equal(await can('tenant-editor', 'create', 'serviceaccounts'), 'no');
   });
 });
@@ -353,13 +441,25 @@ describe('copies that must not drift', () => {
   it('the CRD the harness applied from crds/ with kubectl keeps the policy Versions as strings', async () => {
     // What config/crd's patch restores after kustomize (see config/crd/kustomization.yaml).
     const crd = JSON.parse(await kubectl(['get', 'crd', 'iamserviceaccounts.irsa.dev', '-o', 'json'])) as K8sObject;
-    const spec = crd.spec as { versions: { schema: { openAPIV3Schema: { properties: { spec: { properties: { attachPolicy: { properties: { Version: { enum: string[] } } } } } } } } }[] };
-    assert.deepEqual(spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties.attachPolicy.properties.Version.enum, ['2012-10-17', '2008-10-17']);
+    const spec = crd.spec as {
+      versions: {
+        schema: {
+          openAPIV3Schema: { properties: { spec: { properties: { attachPolicy: { properties: { Version: { enum: string[] } } } } } } };
+        };
+      }[];
+    };
+    assert.deepEqual(spec.versions[0]?.schema.openAPIV3Schema.properties.spec.properties.attachPolicy.properties.Version.enum, [
+      '2012-10-17',
+      '2008-10-17',
+    ]);
   });
 
   for (const copy of ['charts/irsa-operator/crds/irsa.dev_iamserviceaccounts.yaml', 'config/crd/bases/irsa.dev_iamserviceaccounts.yaml']) {
     it(`${copy} is byte-identical to ${CRD}`, () => {
-      assert.ok(readFileSync(join(REPO, copy)).equals(readFileSync(join(REPO, CRD))), `${copy} differs from ${CRD}: after \`npm run gen:crd\`, cp ${CRD} ${copy}`);
+      assert.ok(
+        readFileSync(join(REPO, copy)).equals(readFileSync(join(REPO, CRD))),
+        `${copy} differs from ${CRD}: after \`npm run gen:crd\`, cp ${CRD} ${copy}`,
+      );
     });
   }
 });

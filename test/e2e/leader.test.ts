@@ -27,7 +27,8 @@ it('lets only the leader reconcile, and hands over when it stops', async () => {
     assert.notEqual(aLeads, bLeads, 'exactly one leader');
     const [leader, follower] = aLeads ? [a, b] : [b, a];
 
-    for (const f of ['s3-reader.yaml', 'inline-policy.yaml', 'role-only.yaml']) await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples', f)]);
+    for (const f of ['s3-reader.yaml', 'inline-policy.yaml', 'role-only.yaml'])
+      await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples', f)]);
     for (const name of ['s3-reader', 'orders-api', 'batch-runner']) await waitForCondition(ns, name, 'Ready', 'True');
     assert.ok((await reconciles(leader)) >= 3, 'the leader reconciled');
     assert.equal(await reconciles(follower), 0, 'the follower wrote nothing');
@@ -36,7 +37,13 @@ it('lets only the leader reconcile, and hands over when it stops', async () => {
     stopped = leader;
     await follower.leading;
     assert.equal(await isLeader(follower), true);
-    const lease = await getJson<{ spec: { holderIdentity: string; leaseTransitions: number } }>(['-n', 'irsa-system', 'get', 'lease', 'irsa-operator']);
+    const lease = await getJson<{ spec: { holderIdentity: string; leaseTransitions: number } }>([
+      '-n',
+      'irsa-system',
+      'get',
+      'lease',
+      'irsa-operator',
+    ]);
     assert.ok(lease.spec.holderIdentity.length > 0);
     assert.ok(lease.spec.leaseTransitions >= 1);
 

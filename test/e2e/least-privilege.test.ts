@@ -20,7 +20,10 @@ import { createOidcProvider } from '../env/cluster.ts';
 import { freePort, startProcess } from '../env/processes.ts';
 import { kubectl, newNamespace, REPO, startOperator, waitFor, waitForCondition, env } from './helpers.ts';
 
-interface Statement { Effect: string; Action: string | string[] }
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+}
 
 it('runs the whole flow with only the actions of config/iam/operator-policy.json, under enforced authorization', async () => {
   const motoServer = /MOTO_SERVER=(.+)/.exec(readFileSync(join(REPO, '.cache/testenv.env'), 'utf8'))?.[1] ?? '';
@@ -39,8 +42,21 @@ it('runs the whole flow with only the actions of config/iam/operator-policy.json
     const actions = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
     assert.ok(!actions.includes('iam:PassRole') && !actions.some((a) => a.includes('*')), 'no PassRole, no wildcard actions');
     await createOidcProvider(endpoint);
-    const boundary = await setup.send(new CreatePolicyCommand({ PolicyName: 'irsa-boundary', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*', 'sqs:*', 'dynamodb:*'], Resource: '*' }] }) }));
-    const operatorPolicy = await setup.send(new CreatePolicyCommand({ PolicyName: 'irsa-operator', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }) }));
+    const boundary = await setup.send(
+      new CreatePolicyCommand({
+        PolicyName: 'irsa-boundary',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['s3:*', 'sqs:*', 'dynamodb:*'], Resource: '*' }],
+        }),
+      }),
+    );
+    const operatorPolicy = await setup.send(
+      new CreatePolicyCommand({
+        PolicyName: 'irsa-operator',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }),
+      }),
+    );
     await setup.send(new CreateUserCommand({ UserName: 'irsa-operator' }));
     await setup.send(new AttachUserPolicyCommand({ UserName: 'irsa-operator', PolicyArn: operatorPolicy.Policy?.Arn }));
     const key = (await setup.send(new CreateAccessKeyCommand({ UserName: 'irsa-operator' }))).AccessKey;
@@ -55,7 +71,13 @@ it('runs the whole flow with only the actions of config/iam/operator-policy.json
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = creds.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = creds.secretAccessKey;
-    const op = await startOperator({ awsEndpoint: endpoint, accountId: '123456789012', rolePath: '/irsa/', permissionsBoundary: boundary.Policy?.Arn, watchNamespaces: [ns] });
+    const op = await startOperator({
+      awsEndpoint: endpoint,
+      accountId: '123456789012',
+      rolePath: '/irsa/',
+      permissionsBoundary: boundary.Policy?.Arn,
+      watchNamespaces: [ns],
+    });
     try {
       await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/s3-reader.yaml'), '-f', join(REPO, 'examples/inline-policy.yaml')]);
       const s3 = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
@@ -64,7 +86,16 @@ it('runs the whole flow with only the actions of config/iam/operator-policy.json
       assert.equal(role?.Path, '/irsa/');
       assert.equal(role?.PermissionsBoundary?.PermissionsBoundaryArn, boundary.Policy?.Arn);
 
-      await kubectl(['patch', '-n', ns, 'iamsa', 's3-reader', '--type=merge', '-p', '{"spec":{"attachPolicyARNs":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"],"tags":{"team":"a"}}}']);
+      await kubectl([
+        'patch',
+        '-n',
+        ns,
+        'iamsa',
+        's3-reader',
+        '--type=merge',
+        '-p',
+        '{"spec":{"attachPolicyARNs":["arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess"],"tags":{"team":"a"}}}',
+      ]);
       await waitForCondition(ns, 's3-reader', 'Ready', 'True');
       await kubectl(['delete', '-n', ns, 'iamsa', '--all', '--wait=true', '--timeout=30s']);
       await assert.rejects(asOperator.send(new GetRoleCommand({ RoleName: s3.status?.roleName ?? '' })), /cannot be found|NoSuchEntity/);

@@ -33,13 +33,18 @@ describe('/metrics, /healthz, /readyz', () => {
 
       // The gauge reads the informer cache, which sees the Ready status a moment after the API server.
       let text = '';
-      await waitFor('irsa_objects{ready="True"} >= 1', async () => {
-        const res = await fetch(`${base}/metrics`);
-        assert.equal(res.status, 200);
-        assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
-        text = await res.text();
-        return (samples(text, 'irsa_objects').get('{ready="True"}') ?? 0) >= 1;
-      }, 10_000, 100);
+      await waitFor(
+        'irsa_objects{ready="True"} >= 1',
+        async () => {
+          const res = await fetch(`${base}/metrics`);
+          assert.equal(res.status, 200);
+          assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+          text = await res.text();
+          return (samples(text, 'irsa_objects').get('{ready="True"}') ?? 0) >= 1;
+        },
+        10_000,
+        100,
+      );
 
       for (const name of [
         'irsa_reconciles_total',
@@ -58,10 +63,16 @@ describe('/metrics, /healthz, /readyz', () => {
       }
 
       assert.ok(sum(samples(text, 'irsa_reconciles_total').values()) >= 1, 'irsa_reconciles_total has counted reconciles');
-      assert.ok((samples(text, 'irsa_reconcile_duration_seconds_count').get('') ?? 0) >= 1, 'irsa_reconcile_duration_seconds has observations');
+      assert.ok(
+        (samples(text, 'irsa_reconcile_duration_seconds_count').get('') ?? 0) >= 1,
+        'irsa_reconcile_duration_seconds has observations',
+      );
       const iamCalls = [...samples(text, 'irsa_aws_calls_total')].filter(([labels]) => labels.includes('service="iam"'));
       assert.ok(iamCalls.length > 0 && sum(iamCalls.map(([, v]) => v)) >= 1, 'irsa_aws_calls_total has service="iam" samples');
-      assert.ok(iamCalls.some(([labels]) => labels.includes('operation="CreateRole"')), 'CreateRole was counted');
+      assert.ok(
+        iamCalls.some(([labels]) => labels.includes('operation="CreateRole"')),
+        'CreateRole was counted',
+      );
       assert.ok(sum(samples(text, 'irsa_kube_writes_total').values()) >= 1, 'irsa_kube_writes_total has counted writes');
       assert.ok(samples(text, 'irsa_workqueue_depth').has(''), 'irsa_workqueue_depth has a sample');
       assert.ok((samples(text, 'irsa_workqueue_wait_seconds_count').get('') ?? 0) >= 1, 'irsa_workqueue_wait_seconds has observations');

@@ -51,7 +51,14 @@ function expectedTrust(ns: string, sa: string, aud = 'sts.amazonaws.com') {
 }
 
 interface SaJson {
-  metadata: { name: string; uid: string; resourceVersion: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager: string }[] };
+  metadata: {
+    name: string;
+    uid: string;
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: { manager: string }[];
+  };
 }
 
 async function attached(role: string): Promise<string[]> {
@@ -137,10 +144,16 @@ describe('reconcile against kube-apiserver and moto', () => {
     await waitFor('the restarted operator to read the role', async () =>
       (await awsCalls()).slice(callsBefore).some((c) => c.operation === 'GetRolePolicy'),
     );
-    await waitFor('the work queue to settle', async () => (await reconcileCount(op)) >= 1 && op.metrics.queueDepth.get().then((g) => g.values[0]?.value === 0));
+    await waitFor(
+      'the work queue to settle',
+      async () => (await reconcileCount(op)) >= 1 && op.metrics.queueDepth.get().then((g) => g.values[0]?.value === 0),
+    );
     const calls = (await awsCalls()).slice(callsBefore);
     assert.deepEqual(calls.filter(isWrite), [], 'no AWS write on the second pass');
-    assert.ok(calls.some((c) => c.operation === 'GetRole'), 'the second pass did read the role');
+    assert.ok(
+      calls.some((c) => c.operation === 'GetRole'),
+      'the second pass did read the role',
+    );
     assert.deepEqual(operatorKubeWrites().slice(kubeWritesBefore), [], 'no Kubernetes write on the second pass');
     const afterObj = await getIamsa(ns, 'orders-api');
     assert.deepEqual(afterObj.status, before.status);
@@ -154,14 +167,23 @@ describe('reconcile against kube-apiserver and moto', () => {
     const first = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
     const roleName = first.status?.roleName ?? '';
 
-    await kubectl(['patch', '-n', ns, 'iamsa', 's3-reader', '--type=merge', '-p', JSON.stringify({
-      spec: {
-        attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'],
-        audience: 'my-audience',
-        serviceAccount: { name: 'renamed' },
-        attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] },
-      },
-    })]);
+    await kubectl([
+      'patch',
+      '-n',
+      ns,
+      'iamsa',
+      's3-reader',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: {
+          attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'],
+          audience: 'my-audience',
+          serviceAccount: { name: 'renamed' },
+          attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/*' }] },
+        },
+      }),
+    ]);
     const updated = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
     assert.equal(updated.status?.roleName, roleName, 'same role');
     assert.equal(updated.status?.serviceAccountName, 'renamed');
@@ -184,17 +206,33 @@ describe('reconcile against kube-apiserver and moto', () => {
     const obj = await waitForCondition(ns, 's3-reader', 'Ready', 'True');
     const roleName = obj.status?.roleName ?? '';
     await iam().send(new DetachRolePolicyCommand({ RoleName: roleName, PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' }));
-    await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] }) }));
+    await iam().send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: roleName,
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     await waitFor('the policy to be attached again', async () => (await attached(roleName)).length === 1, 15_000);
-    await waitFor('the trust policy to be restored', async () => {
-      const role = (await iam().send(new GetRoleCommand({ RoleName: roleName }))).Role;
-      return JSON.stringify(decodeDoc(role?.AssumeRolePolicyDocument)) === JSON.stringify(expectedTrust(ns, 's3-reader'));
-    }, 15_000);
+    await waitFor(
+      'the trust policy to be restored',
+      async () => {
+        const role = (await iam().send(new GetRoleCommand({ RoleName: roleName }))).Role;
+        return JSON.stringify(decodeDoc(role?.AssumeRolePolicyDocument)) === JSON.stringify(expectedTrust(ns, 's3-reader'));
+      },
+      15_000,
+    );
     await kubectl(['annotate', '-n', ns, 'serviceaccount', 's3-reader', 'eks.amazonaws.com/role-arn-']);
-    await waitFor('the role annotation to come back', async () => {
-      const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 's3-reader']);
-      return sa.metadata.annotations?.['eks.amazonaws.com/role-arn'] === obj.status?.roleARN;
-    }, 15_000);
+    await waitFor(
+      'the role annotation to come back',
+      async () => {
+        const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 's3-reader']);
+        return sa.metadata.annotations?.['eks.amazonaws.com/role-arn'] === obj.status?.roleARN;
+      },
+      15_000,
+    );
     await op.stop();
     op = await startOperator();
   });
@@ -238,15 +276,23 @@ describe('reconcile against kube-apiserver and moto', () => {
     const helmSa = {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: { name: 'app', namespace: ns, labels: { 'app.kubernetes.io/managed-by': 'Helm', chart: 'app-1.0' }, annotations: { 'meta.helm.sh/release-name': 'app' } },
+      metadata: {
+        name: 'app',
+        namespace: ns,
+        labels: { 'app.kubernetes.io/managed-by': 'Helm', chart: 'app-1.0' },
+        annotations: { 'meta.helm.sh/release-name': 'app' },
+      },
     };
     await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], JSON.stringify(helmSa));
-    await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({
-      apiVersion: 'irsa.dev/v1alpha1',
-      kind: 'IamServiceAccount',
-      metadata: { name: 'app' },
-      spec: { serviceAccount: { overrideExisting: true }, attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
-    }));
+    await kubectl(
+      ['apply', '-n', ns, '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'irsa.dev/v1alpha1',
+        kind: 'IamServiceAccount',
+        metadata: { name: 'app' },
+        spec: { serviceAccount: { overrideExisting: true }, attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
+      }),
+    );
     const obj = await waitForCondition(ns, 'app', 'Ready', 'True');
     const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app', '--show-managed-fields']);
     assert.equal(sa.metadata.labels?.chart, 'app-1.0');
@@ -263,6 +309,41 @@ describe('reconcile against kube-apiserver and moto', () => {
     assert.equal(released.metadata.labels?.chart, 'app-1.0', "Helm's label kept");
   });
 
+  it('removes a label or annotation dropped from the spec from the ServiceAccount, and keeps the keys Helm owns', async () => {
+    const helmSa = {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: {
+        name: 'app',
+        namespace: ns,
+        labels: { chart: 'app-1.0', shared: 'helm' },
+        annotations: { 'meta.helm.sh/release-name': 'app' },
+      },
+    };
+    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], JSON.stringify(helmSa));
+    const object = (serviceAccount: object) =>
+      JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'app' }, spec: { serviceAccount } });
+    await kubectl(
+      ['apply', '-n', ns, '-f', '-'],
+      object({ overrideExisting: true, labels: { tier: 'web', shared: 'helm' }, annotations: { note: 'from-spec' } }),
+    );
+    await waitForCondition(ns, 'app', 'Ready', 'True');
+    const before = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
+    assert.equal(before.metadata.labels?.tier, 'web');
+    assert.equal(before.metadata.annotations?.note, 'from-spec');
+
+    await kubectl(['apply', '-n', ns, '-f', '-'], object({ overrideExisting: true }));
+    await waitFor('the dropped label and annotation to go', async () => {
+      const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
+      return sa.metadata.labels?.tier === undefined && sa.metadata.annotations?.note === undefined;
+    });
+    const after = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
+    assert.equal(after.metadata.labels?.chart, 'app-1.0', "Helm's label kept");
+    assert.equal(after.metadata.labels?.shared, 'helm', 'a key both managers applied stays: Helm still owns it');
+    assert.equal(after.metadata.annotations?.['meta.helm.sh/release-name'], 'app', "Helm's annotation kept");
+    assert.ok(after.metadata.annotations?.['eks.amazonaws.com/role-arn'], 'the role annotation stays');
+  });
+
   it('does not take over a ServiceAccount that is not its own without overrideExisting', async () => {
     await kubectl(['create', '-n', ns, 'serviceaccount', 's3-reader']);
     await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/s3-reader.yaml')]);
@@ -273,20 +354,38 @@ describe('reconcile against kube-apiserver and moto', () => {
     const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 's3-reader']);
     assert.equal(sa.metadata.annotations?.['eks.amazonaws.com/role-arn'], undefined);
     await waitFor('a Warning Event with the reason', async () =>
-      /ServiceAccountExists/.test(await kubectl(['get', '-n', ns, 'events', '--field-selector', 'involvedObject.name=s3-reader', '-o', 'jsonpath={.items[*].reason}'])),
+      /ServiceAccountExists/.test(
+        await kubectl([
+          'get',
+          '-n',
+          ns,
+          'events',
+          '--field-selector',
+          'involvedObject.name=s3-reader',
+          '-o',
+          'jsonpath={.items[*].reason}',
+        ]),
+      ),
     );
   });
 
   it('uses an existing role with attachRoleARN only when its trust allows this ServiceAccount', async () => {
-    await iam().send(new CreateRoleCommand({
-      RoleName: 'payments-terraform',
-      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
-    }));
+    await iam().send(
+      new CreateRoleCommand({
+        RoleName: 'payments-terraform',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
     await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/existing-role.yaml')]);
     const waiting = await waitForCondition(ns, 'payments', 'Ready', 'False', 'TrustPolicyMismatch');
     assert.match(waiting.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /system:serviceaccount:.*:payments/);
     const callsBefore = (await awsCalls()).length;
-    await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: 'payments-terraform', PolicyDocument: JSON.stringify(expectedTrust(ns, 'payments')) }));
+    await iam().send(
+      new UpdateAssumeRolePolicyCommand({ RoleName: 'payments-terraform', PolicyDocument: JSON.stringify(expectedTrust(ns, 'payments')) }),
+    );
     await kubectl(['annotate', '-n', ns, 'iamsa', 'payments', 'retry=now']);
     await waitForCondition(ns, 'payments', 'Ready', 'True');
     assert.deepEqual((await awsCalls()).slice(callsBefore).filter(isWrite), [], 'attachRoleARN writes nothing to IAM');
@@ -299,7 +398,10 @@ describe('reconcile against kube-apiserver and moto', () => {
   it('manages only the role with roleOnly', async () => {
     await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples/role-only.yaml')]);
     const obj = await waitForCondition(ns, 'batch-runner', 'Ready', 'True');
-    assert.equal(obj.status?.conditions?.some((c) => c.type === 'ServiceAccountSynced'), false);
+    assert.equal(
+      obj.status?.conditions?.some((c) => c.type === 'ServiceAccountSynced'),
+      false,
+    );
     assert.equal((await kubectlResult(['get', '-n', ns, 'serviceaccount', 'batch-runner'])).code, 1, 'no ServiceAccount created');
     const role = (await iam().send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))).Role;
     assert.deepEqual(decodeDoc(role?.AssumeRolePolicyDocument), expectedTrust(ns, 'batch-runner'));
@@ -307,10 +409,15 @@ describe('reconcile against kube-apiserver and moto', () => {
 
   it('refuses a role of the same name that it does not own (RoleNotOwned) and leaves it alone', async () => {
     await iam().send(new CreateRoleCommand({ RoleName: 'taken-role', AssumeRolePolicyDocument: JSON.stringify(expectedTrust(ns, 'x')) }));
-    await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({
-      apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'grabber' },
-      spec: { roleName: 'taken-role', attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] },
-    }));
+    await kubectl(
+      ['apply', '-n', ns, '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'irsa.dev/v1alpha1',
+        kind: 'IamServiceAccount',
+        metadata: { name: 'grabber' },
+        spec: { roleName: 'taken-role', attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] },
+      }),
+    );
     await waitForCondition(ns, 'grabber', 'Stalled', 'True', 'RoleNotOwned');
     assert.deepEqual(await attached('taken-role'), []);
     await kubectl(['delete', '-n', ns, 'iamsa', 'grabber', '--wait=true', '--timeout=30s']);
@@ -319,10 +426,15 @@ describe('reconcile against kube-apiserver and moto', () => {
 
   it('reports a bad inline policy the API server cannot catch as InvalidSpec without calling AWS', async () => {
     const callsBefore = (await awsCalls()).length;
-    await kubectl(['apply', '-n', ns, '-f', '-'], JSON.stringify({
-      apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'bad' },
-      spec: { attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*' }] } },
-    }));
+    await kubectl(
+      ['apply', '-n', ns, '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'irsa.dev/v1alpha1',
+        kind: 'IamServiceAccount',
+        metadata: { name: 'bad' },
+        spec: { attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*' }] } },
+      }),
+    );
     const obj = await waitForCondition(ns, 'bad', 'Stalled', 'True', 'InvalidSpec');
     assert.match(obj.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /Resource/);
     const writes = (await awsCalls()).slice(callsBefore).filter(isWrite);

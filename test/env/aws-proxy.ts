@@ -43,7 +43,11 @@ export interface FaultState {
 
 /** Replaces the proxy's fault rules. */
 export async function setFaults(proxyUrl: string, rules: FaultRule[]): Promise<void> {
-  const res = await fetch(`${proxyUrl}${FAULTS_PATH}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ rules }) });
+  const res = await fetch(`${proxyUrl}${FAULTS_PATH}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ rules }),
+  });
   if (!res.ok) throw new Error(`setting fault rules failed: ${res.status} ${await res.text()}`);
 }
 
@@ -64,13 +68,16 @@ function parseRules(body: string): FaultRule[] {
   if (!Array.isArray(parsed.rules)) throw new Error('expected {rules: [...]}');
   return parsed.rules.map((r: unknown, i) => {
     const rule = r as Partial<FaultRule>;
-    if (typeof rule.probability !== 'number' || rule.probability < 0 || rule.probability > 1) throw new Error(`rules[${i}].probability must be a number in [0, 1]`);
+    if (typeof rule.probability !== 'number' || rule.probability < 0 || rule.probability > 1)
+      throw new Error(`rules[${i}].probability must be a number in [0, 1]`);
     if (!FAULT_KINDS.includes(rule.kind as FaultKind)) throw new Error(`rules[${i}].kind must be one of ${FAULT_KINDS.join(', ')}`);
     for (const k of ['service', 'operation'] as const) {
       if (rule[k] !== undefined && typeof rule[k] !== 'string') throw new Error(`rules[${i}].${k} must be a string`);
     }
-    if (rule.delayMs !== undefined && (typeof rule.delayMs !== 'number' || rule.delayMs < 0)) throw new Error(`rules[${i}].delayMs must be a number >= 0`);
-    if (rule.phase !== undefined && rule.phase !== 'request' && rule.phase !== 'response') throw new Error(`rules[${i}].phase must be request or response`);
+    if (rule.delayMs !== undefined && (typeof rule.delayMs !== 'number' || rule.delayMs < 0))
+      throw new Error(`rules[${i}].delayMs must be a number >= 0`);
+    if (rule.phase !== undefined && rule.phase !== 'request' && rule.phase !== 'response')
+      throw new Error(`rules[${i}].phase must be request or response`);
     return rule as FaultRule;
   });
 }
@@ -78,7 +85,9 @@ function parseRules(body: string): FaultRule[] {
 /** IAM and STS speak the query protocol (XML errors); EKS speaks REST-JSON. */
 function sendError(res: ServerResponse, service: string, status: number, type: 'Sender' | 'Receiver', code: string, message: string): void {
   if (service === 'eks') {
-    res.writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': code, 'x-amzn-RequestId': 'x' }).end(JSON.stringify({ message }));
+    res
+      .writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': code, 'x-amzn-RequestId': 'x' })
+      .end(JSON.stringify({ message }));
     return;
   }
   const body = `<ErrorResponse><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>x</RequestId></ErrorResponse>`;
@@ -192,7 +201,13 @@ export class AwsProxy {
         if (fault) this.injected[fault.kind]++;
         const forward = (dropAnswer: boolean) => {
           const upstream = request(
-            { host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: { ...req.headers, host: this.target.host } },
+            {
+              host: this.target.hostname,
+              port: this.target.port,
+              method: req.method,
+              path: req.url,
+              headers: { ...req.headers, host: this.target.host },
+            },
             (up) => {
               if (dropAnswer) {
                 this.calls.push({ service, operation, status: 0, fault: 'drop' });
@@ -222,11 +237,25 @@ export class AwsProxy {
             return;
           case '500':
             this.calls.push({ service, operation, status: 500, fault: fault.kind });
-            sendError(res, service, 500, 'Receiver', service === 'iam' ? 'ServiceFailure' : service === 'eks' ? 'ServerException' : 'InternalFailure', 'We encountered an internal error. Please try again.');
+            sendError(
+              res,
+              service,
+              500,
+              'Receiver',
+              service === 'iam' ? 'ServiceFailure' : service === 'eks' ? 'ServerException' : 'InternalFailure',
+              'We encountered an internal error. Please try again.',
+            );
             return;
           case 'concurrent-modification':
             this.calls.push({ service, operation, status: 409, fault: fault.kind });
-            sendError(res, service, 409, 'Sender', service === 'eks' ? 'ResourceInUseException' : 'ConcurrentModification', 'Rate exceeded for concurrent modifications; please retry');
+            sendError(
+              res,
+              service,
+              409,
+              'Sender',
+              service === 'eks' ? 'ResourceInUseException' : 'ConcurrentModification',
+              'Rate exceeded for concurrent modifications; please retry',
+            );
             return;
           case 'drop':
             if (fault.phase === 'response') {

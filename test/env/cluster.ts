@@ -55,12 +55,21 @@ function readBinaries(): Binaries {
   return vars as Binaries;
 }
 
-export function runKubectl(info: Pick<EnvInfo, 'kubectl' | 'adminKubeconfig'>, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runKubectl(
+  info: Pick<EnvInfo, 'kubectl' | 'adminKubeconfig'>,
+  args: string[],
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(info.kubectl, ['--kubeconfig', info.adminKubeconfig, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      info.kubectl,
+      ['--kubeconfig', info.adminKubeconfig, ...args],
+      { maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
     if (input !== undefined) child.stdin?.end(input);
   });
 }
@@ -68,7 +77,9 @@ export function runKubectl(info: Pick<EnvInfo, 'kubectl' | 'adminKubeconfig'>, a
 /** Creates the cluster's OIDC provider in the IAM endpoint (as eksctl utils associate-iam-oidc-provider does). */
 export async function createOidcProvider(endpoint: string, issuer = TEST_ISSUER, region = TEST_REGION): Promise<void> {
   const iam = new IAMClient({ region, endpoint, credentials: { accessKeyId: 'testenv', secretAccessKey: 'testenv' } });
-  await iam.send(new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }));
+  await iam.send(
+    new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }),
+  );
   iam.destroy();
 }
 
@@ -135,16 +146,27 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     const [etcdPort, peerPort, apiPort, motoPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const t0 = Date.now();
     started.push(
-      startProcess(bin.ETCD, [
-        '--data-dir', join(dir, 'etcd'),
-        '--listen-client-urls', `http://127.0.0.1:${etcdPort}`,
-        '--advertise-client-urls', `http://127.0.0.1:${etcdPort}`,
-        '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-        '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-        '--initial-cluster', `default=http://127.0.0.1:${peerPort}`,
-        '--unsafe-no-fsync',
-        '--log-level', 'warn',
-      ], { logFile: join(dir, 'etcd.log') }),
+      startProcess(
+        bin.ETCD,
+        [
+          '--data-dir',
+          join(dir, 'etcd'),
+          '--listen-client-urls',
+          `http://127.0.0.1:${etcdPort}`,
+          '--advertise-client-urls',
+          `http://127.0.0.1:${etcdPort}`,
+          '--listen-peer-urls',
+          `http://127.0.0.1:${peerPort}`,
+          '--initial-advertise-peer-urls',
+          `http://127.0.0.1:${peerPort}`,
+          '--initial-cluster',
+          `default=http://127.0.0.1:${peerPort}`,
+          '--unsafe-no-fsync',
+          '--log-level',
+          'warn',
+        ],
+        { logFile: join(dir, 'etcd.log') },
+      ),
     );
     started.push(
       startProcess(bin.MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
@@ -161,31 +183,40 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const auditLog = join(dir, 'audit.log');
     started.push(
-      startProcess(bin.KUBE_APISERVER, [
-        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-        `--secure-port=${apiPort}`,
-        '--bind-address=127.0.0.1',
-        '--advertise-address=127.0.0.1',
-        `--cert-dir=${join(dir, 'certs')}`,
-        `--token-auth-file=${join(dir, 'tokens.csv')}`,
-        '--authorization-mode=RBAC',
-        `--service-account-issuer=${TEST_ISSUER}`,
-        `--service-account-key-file=${join(dir, 'sa.pub')}`,
-        `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-        '--service-cluster-ip-range=10.0.0.0/24',
-        '--disable-admission-plugins=ServiceAccount',
-        `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
-        `--audit-log-path=${auditLog}`,
-        '--audit-log-mode=blocking',
-        '--enable-priority-and-fairness=false',
-        '--v=0',
-      ], { logFile: join(dir, 'kube-apiserver.log') }),
+      startProcess(
+        bin.KUBE_APISERVER,
+        [
+          `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+          `--secure-port=${apiPort}`,
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          `--cert-dir=${join(dir, 'certs')}`,
+          `--token-auth-file=${join(dir, 'tokens.csv')}`,
+          '--authorization-mode=RBAC',
+          `--service-account-issuer=${TEST_ISSUER}`,
+          `--service-account-key-file=${join(dir, 'sa.pub')}`,
+          `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+          '--service-cluster-ip-range=10.0.0.0/24',
+          '--disable-admission-plugins=ServiceAccount',
+          `--audit-policy-file=${join(dir, 'audit-policy.yaml')}`,
+          `--audit-log-path=${auditLog}`,
+          '--audit-log-mode=blocking',
+          '--enable-priority-and-fairness=false',
+          '--v=0',
+        ],
+        { logFile: join(dir, 'kube-apiserver.log') },
+      ),
     );
     const caFile = join(dir, 'certs', 'apiserver.crt');
     await waitFor('the apiserver serving certificate', () => existsSync(caFile));
     const ca = readFileSync(caFile, 'utf8');
     const apiserverUrl = `https://127.0.0.1:${apiPort}`;
-    await waitFor('kube-apiserver /readyz', async () => (await getHttps(`${apiserverUrl}/readyz`, ca, 'admin-token')) === 200, 120_000, 100);
+    await waitFor(
+      'kube-apiserver /readyz',
+      async () => (await getHttps(`${apiserverUrl}/readyz`, ca, 'admin-token')) === 200,
+      120_000,
+      100,
+    );
     log(`kube-apiserver ready in ${Date.now() - t0} ms`);
 
     const adminKubeconfig = join(dir, 'admin.kubeconfig');
@@ -196,9 +227,25 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     // The operator runs as user irsa-operator with exactly the RBAC config/rbac gives its ServiceAccount.
     const steps: string[][] = [
       ['create', 'namespace', 'irsa-system'],
-      ['apply', '-f', join(REPO, 'crds'), '-f', join(REPO, 'config/rbac/role.yaml'), '-f', join(REPO, 'config/rbac/leader_election_role.yaml')],
+      [
+        'apply',
+        '-f',
+        join(REPO, 'crds'),
+        '-f',
+        join(REPO, 'config/rbac/role.yaml'),
+        '-f',
+        join(REPO, 'config/rbac/leader_election_role.yaml'),
+      ],
       ['create', 'clusterrolebinding', 'irsa-operator-test-user', '--clusterrole=irsa-operator', '--user=irsa-operator'],
-      ['create', 'rolebinding', '-n', 'irsa-system', 'irsa-operator-test-user', '--role=irsa-operator-leader-election', '--user=irsa-operator'],
+      [
+        'create',
+        'rolebinding',
+        '-n',
+        'irsa-system',
+        'irsa-operator-test-user',
+        '--role=irsa-operator-leader-election',
+        '--user=irsa-operator',
+      ],
     ];
     for (const step of steps) {
       const r = await runKubectl(info, step);
@@ -212,7 +259,17 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     proxy = new AwsProxy(motoUrl);
     await proxy.start();
     log(`environment ready in ${Date.now() - t0} ms (${dir})`);
-    return { dir, apiserverUrl, adminKubeconfig, operatorKubeconfig, auditLog, motoUrl, awsEndpoint: proxy.url, kubectl: bin.KUBECTL, stop };
+    return {
+      dir,
+      apiserverUrl,
+      adminKubeconfig,
+      operatorKubeconfig,
+      auditLog,
+      motoUrl,
+      awsEndpoint: proxy.url,
+      kubectl: bin.KUBECTL,
+      stop,
+    };
   } catch (e) {
     await stop();
     throw e;

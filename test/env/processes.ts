@@ -89,7 +89,12 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns true or the deadline passes; `describe` says what was awaited. */
-export async function waitFor(describe: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000, intervalMs = 50): Promise<void> {
+export async function waitFor(
+  describe: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 60_000,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -2,6 +2,8 @@
 # Builds the local test environment: kube-apiserver and kubectl from k8s.io/kubernetes, etcd from
 # go.etcd.io/etcd/server/v3, helm from helm.sh/helm/v3 (the chart's install test), and moto
 # (IAM/STS/EKS) in a Python virtual environment.
+# Usage: setup.sh [kube] [etcd] [moto] [helm]: the parts to build; none named means all. `npm start`
+# builds only what it runs (helm is for the chart's install test alone: 3 minutes cold).
 # Outputs live in a cache keyed by version (default ~/.cache/irsa-operator, override with
 # IRSA_TESTENV_CACHE), so a warm machine skips every step. Writes .cache/testenv.env in the repo:
 # the paths the test harness and `npm start` use.
@@ -23,6 +25,16 @@ HELM_VERSION=$(awk '$1 == "require" && $2 == "helm.sh/helm/v3" { print $3 }' "$h
 helm_dir=$cache/helm-$HELM_VERSION
 mkdir -p "$cache" "$repo/.cache"
 
+parts=("$@")
+for p in "${parts[@]}"; do
+  case $p in kube | etcd | moto | helm) ;; *) printf '[env:setup] unknown part %s (kube, etcd, moto, helm)\n' "$p" >&2; exit 2 ;; esac
+done
+want() {
+  [ ${#parts[@]} -eq 0 ] && return 0
+  local p
+  for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done
+  return 1
+}
 step() { printf '[env:setup] %s\n' "$*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1 || { step "missing '$1': $2"; exit 1; }; }
 
@@ -36,19 +48,28 @@ build_go() { # dir output package version-ldflags
   step "built $(basename "$out") in $((SECONDS - t0)) s"
 }
 
-if [ ! -x "$kube_dir/kube-apiserver" ] || [ ! -x "$kube_dir/kubectl" ] || [ ! -x "$etcd_dir/etcd" ]; then
+if want etcd && [ ! -x "$etcd_dir/etcd" ]; then
   need go "install Go 1.24 or newer (https://go.dev/dl) or from your distribution"
-  mkdir -p "$kube_dir" "$etcd_dir"
-  vflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
-  vflags="$vflags -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
-  [ -x "$etcd_dir/etcd" ] || build_go "$here/etcd" "$etcd_dir/etcd" . "-s -w"
-  [ -x "$kube_dir/kube-apiserver" ] || build_go "$here/kube" "$kube_dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$vflags"
-  [ -x "$kube_dir/kubectl" ] || build_go "$here/kube" "$kube_dir/kubectl" k8s.io/kubernetes/cmd/kubectl "$vflags"
-else
-  step "kube-apiserver, kubectl $K8S_VERSION and etcd $ETCD_VERSION: cached in $cache"
+  mkdir -p "$etcd_dir"
+  build_go "$here/etcd" "$etcd_dir/etcd" . "-s -w"
+elif want etcd; then
+  step "etcd $ETCD_VERSION: cached in $etcd_dir"
 fi
 
-if [ ! -x "$helm_dir/helm" ]; then
+if want kube && { [ ! -x "$kube_dir/kube-apiserver" ] || [ ! -x "$kube_dir/kubectl" ]; }; then
+  need go "install Go 1.24 or newer (https://go.dev/dl) or from your distribution"
+  mkdir -p "$kube_dir"
+  vflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+  vflags="$vflags -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
+  [ -x "$kube_dir/kube-apiserver" ] || build_go "$here/kube" "$kube_dir/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$vflags"
+  [ -x "$kube_dir/kubectl" ] || build_go "$here/kube" "$kube_dir/kubectl" k8s.io/kubernetes/cmd/kubectl "$vflags"
+elif want kube; then
+  step "kube-apiserver, kubectl $K8S_VERSION: cached in $kube_dir"
+fi
+
+if ! want helm; then
+  :
+elif [ ! -x "$helm_dir/helm" ]; then
   need go "install Go 1.24 or newer (https://go.dev/dl) or from your distribution; go.mod asks for 1.26, which GOTOOLCHAIN=auto fetches"
   mkdir -p "$helm_dir"
   # As helm's Makefile: the version, and the Kubernetes version .Capabilities defaults to, from client-go.
@@ -62,7 +83,9 @@ else
   step "helm $HELM_VERSION: cached in $helm_dir"
 fi
 
-if [ ! -f "$moto_dir/.complete" ]; then
+if ! want moto; then
+  :
+elif [ ! -f "$moto_dir/.complete" ]; then
   need python3 "install Python 3.9 or newer"
   t0=$SECONDS
   step "installing moto[server]==$MOTO_VERSION into $moto_dir"

@@ -7,7 +7,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { AttachRolePolicyCommand, DeleteRoleCommand, GetRoleCommand, DeleteRolePolicyCommand, DetachRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  DeleteRoleCommand,
+  GetRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Operator } from '../../src/operator.ts';
 import { clearFaults, fetchFaults, setFaults, type FaultRule } from '../env/aws-proxy.ts';
@@ -73,7 +80,12 @@ async function scenario(name: string, namespaces: string[], body: () => Promise<
     own = await body();
     tFaultsOver = performance.now();
     if (untilInvariants) {
-      await waitFor('the invariants to hold again', async () => invariantsHold((inv = await checkInvariants(namespaces))), CONVERGE_TIMEOUT_MS, 200).catch((e: unknown) => {
+      await waitFor(
+        'the invariants to hold again',
+        async () => invariantsHold((inv = await checkInvariants(namespaces))),
+        CONVERGE_TIMEOUT_MS,
+        200,
+      ).catch((e: unknown) => {
         throw new Error(`${(e as Error).message}; last: ${JSON.stringify(inv)}`);
       });
     }
@@ -104,9 +116,14 @@ describe('faults', () => {
     const injected = results.reduce((n, r) => n + r.injected, 0);
     const converged = results.filter((r) => r.converged).length;
     const fmt = (ms: number) => (Number.isFinite(ms) ? String(Math.round(ms)) : '-');
-    const rows = [['scenario', 'injected', 'converge_ms', 'total_ms', 'converged'], ...results.map((r) => [r.name, String(r.injected), fmt(r.convergeMs), fmt(r.totalMs), r.converged ? 'yes' : 'NO'])];
+    const rows = [
+      ['scenario', 'injected', 'converge_ms', 'total_ms', 'converged'],
+      ...results.map((r) => [r.name, String(r.injected), fmt(r.convergeMs), fmt(r.totalMs), r.converged ? 'yes' : 'NO']),
+    ];
     const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-    process.stderr.write(`${rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n')}\n`);
+    process.stderr.write(
+      `${rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ')).join('\n')}\n`,
+    );
     console.log(
       `faults: injected=${injected} scenarios=${results.length} converged=${converged} orphaned_roles=${totals.orphanedRoles} lost_annotations=${totals.lostAnnotations} duplicate_roles=${totals.duplicateRoles}`,
     );
@@ -120,13 +137,21 @@ describe('faults', () => {
     const ns = await newNamespace('faults-apiserver');
     const proxy = new TcpProxy(Number(new URL(env().apiserverUrl).port));
     await proxy.start();
-    const op = await startOperatorWith(operatorKubeconfigVia(proxy.port, (json, port) => TcpProxy.kubeconfigThrough(json, port)), { watchNamespaces: [ns] });
+    const op = await startOperatorWith(
+      operatorKubeconfigVia(proxy.port, (json, port) => TcpProxy.kubeconfigThrough(json, port)),
+      { watchNamespaces: [ns] },
+    );
     try {
       await scenario('apiserver down 10 s', [ns], async () => {
         const first = names('early', 8);
         await Promise.all(first.map((n, i) => createObject(ns, n, variantSpec(n, i))));
         // Cut the operator off while it is in the middle of that work.
-        await waitFor('the operator to start on the first objects', async () => (await listObjects([ns])).some((o) => o.metadata.finalizers?.length), 30_000, 20);
+        await waitFor(
+          'the operator to start on the first objects',
+          async () => (await listObjects([ns])).some((o) => o.metadata.finalizers?.length),
+          30_000,
+          20,
+        );
         const outage = proxy.downFor(10_000);
         const late = names('late', 8);
         await Promise.all(late.map((n, i) => createObject(ns, n, variantSpec(n, i + 1))));
@@ -160,16 +185,32 @@ describe('faults', () => {
         await setFaults(env().awsEndpoint, rules);
         const all = names('app', 20);
         await Promise.all(all.map((n, i) => createObject(ns, n, variantSpec(n, i))));
-        const readyCount = async (generation: number) => (await listObjects([ns])).filter((o) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === generation)).length;
-        const app1Ready = async () => (await getObject(ns, 'app-1'))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === 1) === true;
-        await waitFor('some objects (app-1 among them) Ready under faults', async () => (await readyCount(1)) >= 5 && (await app1Ready()), 60_000, 100);
+        const readyCount = async (generation: number) =>
+          (await listObjects([ns])).filter((o) =>
+            o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === generation),
+          ).length;
+        const app1Ready = async () =>
+          (await getObject(ns, 'app-1'))?.status?.conditions?.some(
+            (c) => c.type === 'Ready' && c.status === 'True' && c.observedGeneration === 1,
+          ) === true;
+        await waitFor(
+          'some objects (app-1 among them) Ready under faults',
+          async () => (await readyCount(1)) >= 5 && (await app1Ready()),
+          60_000,
+          100,
+        );
         await setFaults(env().awsEndpoint, [blockTrust, ...rules]);
         await Promise.all(all.map((n, i) => replaceSpec(ns, n, variantSpec(n, i + 1))));
         // app-1 moves to ServiceAccount app-1-sa, which needs a new trust policy first.
-        await waitFor('a rename to wait for its trust policy', async () => {
-          const o = await getObject(ns, 'app-1');
-          return o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'True' && c.observedGeneration === 2) === true;
-        }, 60_000, 100);
+        await waitFor(
+          'a rename to wait for its trust policy',
+          async () => {
+            const o = await getObject(ns, 'app-1');
+            return o?.status?.conditions?.some((c) => c.type === 'Ready' && c.status !== 'True' && c.observedGeneration === 2) === true;
+          },
+          60_000,
+          100,
+        );
         await setFaults(env().awsEndpoint, rules);
         await waitFor('some updates Ready under faults', async () => (await readyCount(2)) >= 5, 60_000, 100);
         await Promise.all(all.filter((_, i) => i % 5 < 2).map((n) => deleteObject(ns, n)));
@@ -190,10 +231,17 @@ describe('faults', () => {
       return startProcess(process.execPath, [join(REPO, 'src/main.ts')], {
         logFile,
         env: {
-          AWS_ACCESS_KEY_ID: 'faults', AWS_SECRET_ACCESS_KEY: 'faults', AWS_REGION: TEST_REGION,
+          AWS_ACCESS_KEY_ID: 'faults',
+          AWS_SECRET_ACCESS_KEY: 'faults',
+          AWS_REGION: TEST_REGION,
           KUBECONFIG: env().operatorKubeconfig,
-          IRSA_CLUSTER_NAME: TEST_CLUSTER, IRSA_OIDC_ISSUER: TEST_ISSUER, IRSA_AWS_ENDPOINT: env().awsEndpoint,
-          IRSA_HTTP_PORT: String(port), IRSA_LOG_LEVEL: 'warn', IRSA_WATCH_NAMESPACES: ns, IRSA_IAM_WRITES_PER_SECOND: '0',
+          IRSA_CLUSTER_NAME: TEST_CLUSTER,
+          IRSA_OIDC_ISSUER: TEST_ISSUER,
+          IRSA_AWS_ENDPOINT: env().awsEndpoint,
+          IRSA_HTTP_PORT: String(port),
+          IRSA_LOG_LEVEL: 'warn',
+          IRSA_WATCH_NAMESPACES: ns,
+          IRSA_IAM_WRITES_PER_SECOND: '0',
         },
       });
     };
@@ -245,10 +293,17 @@ describe('faults', () => {
         {
           // One kill aimed between CreateRole and the first status write (PutRolePolicy held), then
           // the object deleted: the next process must still find and delete that role.
-          await setFaults(env().awsEndpoint, [{ service: 'iam', operation: 'PutRolePolicy', probability: 1, kind: 'delay', delayMs: 5000 }]);
+          await setFaults(env().awsEndpoint, [
+            { service: 'iam', operation: 'PutRolePolicy', probability: 1, kind: 'delay', delayMs: 5000 },
+          ]);
           const proc = await spawn();
           await createObject(ns, 'aimed', variantSpec('aimed', 1));
-          await waitFor('the aimed role to exist', async () => (await iam().send(new GetRoleCommand({ RoleName: `${TEST_CLUSTER}.${ns}.aimed` }))).Role !== undefined, 30_000, 20);
+          await waitFor(
+            'the aimed role to exist',
+            async () => (await iam().send(new GetRoleCommand({ RoleName: `${TEST_CLUSTER}.${ns}.aimed` }))).Role !== undefined,
+            30_000,
+            20,
+          );
           await kill(proc);
           kills++;
           await clearFaults(env().awsEndpoint);
@@ -281,7 +336,12 @@ describe('faults', () => {
   it('(iv) hands over to the other replica when the leader stops mid-way', async () => {
     await resetAws();
     const ns = await newNamespace('faults-leader');
-    const start = () => startOperatorWith(env().operatorKubeconfig, { leaderElection: true, watchNamespaces: [ns], concurrency: 2 }, { leaseTimings: LEASE_TIMINGS });
+    const start = () =>
+      startOperatorWith(
+        env().operatorKubeconfig,
+        { leaderElection: true, watchNamespaces: [ns], concurrency: 2 },
+        { leaseTimings: LEASE_TIMINGS },
+      );
     const a = await start();
     const b = await start();
     const running = new Set<Operator>([a, b]);
@@ -296,7 +356,14 @@ describe('faults', () => {
         await setFaults(env().awsEndpoint, [{ service: 'iam', probability: 0.5, kind: 'delay', delayMs: 150 }]);
         const all = names('app', 16);
         await Promise.all(all.map((n, i) => createObject(ns, n, variantSpec(n, i))));
-        await waitFor('the leader to be part-way through', async () => (await listObjects([ns])).filter((o) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= 4, 60_000, 50);
+        await waitFor(
+          'the leader to be part-way through',
+          async () =>
+            (await listObjects([ns])).filter((o) => o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >=
+            4,
+          60_000,
+          50,
+        );
         const stopped = leader.stop();
         running.delete(leader);
         await Promise.all(all.slice(0, 4).map((n, i) => replaceSpec(ns, n, variantSpec(n, i + 1))));
@@ -320,22 +387,39 @@ describe('faults', () => {
       for (const k of kinds) await createObject(ns, `drift-${k}`, spec(`drift-${k}`));
       await waitConverged([ns], 30_000);
       const roleOf = (k: string) => `${TEST_CLUSTER}.${ns}.drift-${k}`;
-      await scenario('AWS drift (6 kinds)', [ns], async () => {
-        await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName: roleOf('trust'), PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }] }) }));
-        await iam().send(new DetachRolePolicyCommand({ RoleName: roleOf('detach'), PolicyArn: S3_READ }));
-        await iam().send(new AttachRolePolicyCommand({ RoleName: roleOf('extra'), PolicyArn: SQS_READ }));
-        await iam().send(new DeleteRolePolicyCommand({ RoleName: roleOf('inline'), PolicyName: 'irsa-attach-policy' }));
-        await iam().send(new DetachRolePolicyCommand({ RoleName: roleOf('role'), PolicyArn: S3_READ }));
-        await iam().send(new DeleteRolePolicyCommand({ RoleName: roleOf('role'), PolicyName: 'irsa-attach-policy' }));
-        await iam().send(new DeleteRoleCommand({ RoleName: roleOf('role') }));
-        const kc = new KubeConfig();
-        kc.loadFromFile(env().adminKubeconfig);
-        await kc.makeApiClient(CoreV1Api).patchNamespacedServiceAccount(
-          { namespace: ns, name: 'drift-annotation', body: [{ op: 'remove', path: '/metadata/annotations/eks.amazonaws.com~1role-arn' }] },
-          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
-        );
-        return kinds.length;
-      }, true);
+      await scenario(
+        'AWS drift (6 kinds)',
+        [ns],
+        async () => {
+          await iam().send(
+            new UpdateAssumeRolePolicyCommand({
+              RoleName: roleOf('trust'),
+              PolicyDocument: JSON.stringify({
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }],
+              }),
+            }),
+          );
+          await iam().send(new DetachRolePolicyCommand({ RoleName: roleOf('detach'), PolicyArn: S3_READ }));
+          await iam().send(new AttachRolePolicyCommand({ RoleName: roleOf('extra'), PolicyArn: SQS_READ }));
+          await iam().send(new DeleteRolePolicyCommand({ RoleName: roleOf('inline'), PolicyName: 'irsa-attach-policy' }));
+          await iam().send(new DetachRolePolicyCommand({ RoleName: roleOf('role'), PolicyArn: S3_READ }));
+          await iam().send(new DeleteRolePolicyCommand({ RoleName: roleOf('role'), PolicyName: 'irsa-attach-policy' }));
+          await iam().send(new DeleteRoleCommand({ RoleName: roleOf('role') }));
+          const kc = new KubeConfig();
+          kc.loadFromFile(env().adminKubeconfig);
+          await kc.makeApiClient(CoreV1Api).patchNamespacedServiceAccount(
+            {
+              namespace: ns,
+              name: 'drift-annotation',
+              body: [{ op: 'remove', path: '/metadata/annotations/eks.amazonaws.com~1role-arn' }],
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+          );
+          return kinds.length;
+        },
+        true,
+      );
       assert.ok((await getObject(ns, 'drift-role'))?.status?.roleARN, 'the deleted role is back');
     } finally {
       await op.stop();

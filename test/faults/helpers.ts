@@ -4,11 +4,33 @@
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetRoleCommand, GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand, ListRolesCommand, type Role } from '@aws-sdk/client-iam';
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  ListRolesCommand,
+  type Role,
+} from '@aws-sdk/client-iam';
 import { isKubeStatus } from '../../src/kube/client.ts';
 import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, type KubernetesListObject } from '@kubernetes/client-node';
-import { GROUP, OWNER_ANNOTATION, PLURAL, SA_ANNOTATIONS, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubernetesListObject,
+} from '@kubernetes/client-node';
+import {
+  GROUP,
+  OWNER_ANNOTATION,
+  PLURAL,
+  SA_ANNOTATIONS,
+  VERSION,
+  type IamServiceAccount,
+  type IamServiceAccountSpec,
+} from '../../src/api/types.ts';
 import type { OperatorConfig } from '../../src/config.ts';
 import { makeLogger } from '../../src/log.ts';
 import { Operator, type OperatorHooks } from '../../src/operator.ts';
@@ -44,7 +66,10 @@ export function randomInt(lo: number, hi: number): number {
 /** Four shapes: managed only; managed + inline; inline with a renamed ServiceAccount; two managed + another audience. */
 export const VARIANTS = 4;
 export function variantSpec(name: string, v: number): IamServiceAccountSpec {
-  const inline = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::bucket-${name}/v${v}/*` }] };
+  const inline = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::bucket-${name}/v${v}/*` }],
+  };
   switch (((v % VARIANTS) + VARIANTS) % VARIANTS) {
     case 0:
       return { attachPolicyARNs: [S3_READ] };
@@ -85,7 +110,13 @@ export async function deleteObject(ns: string, name: string): Promise<void> {
 
 export async function getObject(ns: string, name: string): Promise<IamServiceAccount | undefined> {
   try {
-    return (await admin().custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })) as IamServiceAccount;
+    return (await admin().custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: PLURAL,
+      name,
+    })) as IamServiceAccount;
   } catch (e) {
     if (isKubeStatus(e, 404)) return undefined;
     throw e;
@@ -95,14 +126,23 @@ export async function getObject(ns: string, name: string): Promise<IamServiceAcc
 export async function listObjects(namespaces: readonly string[]): Promise<IamServiceAccount[]> {
   const out: IamServiceAccount[] = [];
   for (const namespace of namespaces) {
-    const list = (await admin().custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as KubernetesListObject<IamServiceAccount>;
+    const list = (await admin().custom.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+    })) as KubernetesListObject<IamServiceAccount>;
     out.push(...list.items);
   }
   return out;
 }
 
 export async function listAllObjects(): Promise<IamServiceAccount[]> {
-  const list = (await admin().custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as KubernetesListObject<IamServiceAccount>;
+  const list = (await admin().custom.listClusterCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+  })) as KubernetesListObject<IamServiceAccount>;
   return list.items;
 }
 
@@ -119,13 +159,20 @@ export async function pending(namespaces: readonly string[]): Promise<string[]> 
 export async function waitConverged(namespaces: readonly string[], timeoutMs: number): Promise<void> {
   let last: string[] = [];
   try {
-    await waitFor(`every IamServiceAccount in ${namespaces.join(', ')} Ready at its generation`, async () => (last = await pending(namespaces)).length === 0, timeoutMs, 100);
+    await waitFor(
+      `every IamServiceAccount in ${namespaces.join(', ')} Ready at its generation`,
+      async () => (last = await pending(namespaces)).length === 0,
+      timeoutMs,
+      100,
+    );
   } catch (e) {
     const details: string[] = [];
     for (const key of last.slice(0, 5)) {
       const [ns = '', name = ''] = key.split('/');
       const o = await getObject(ns, name);
-      details.push(`${key}: gen ${o?.metadata.generation ?? '?'} deleting=${o?.metadata.deletionTimestamp !== undefined} ${JSON.stringify(o?.status?.conditions?.find((c) => c.type === 'Ready'))}`);
+      details.push(
+        `${key}: gen ${o?.metadata.generation ?? '?'} deleting=${o?.metadata.deletionTimestamp !== undefined} ${JSON.stringify(o?.status?.conditions?.find((c) => c.type === 'Ready'))}`,
+      );
     }
     throw new Error(`${(e as Error).message}; ${last.length} pending: ${details.join('; ')}`);
   }
@@ -187,21 +234,31 @@ export async function checkInvariants(namespaces: readonly string[]): Promise<In
     const arn = `arn:aws:iam::${TEST_ACCOUNT}:role/${roleName}`;
     const mine = owned.get(key) ?? [];
     if (mine.length > 1) inv.duplicateRoles.push(`${key}: ${mine.map((r) => r.RoleName ?? '?').join(', ')}`);
-    if (o.status?.roleName !== roleName || o.status.roleARN !== arn) inv.mismatches.push(`${key}: status names role ${o.status?.roleARN ?? 'none'}, want ${arn}`);
+    if (o.status?.roleName !== roleName || o.status.roleARN !== arn)
+      inv.mismatches.push(`${key}: status names role ${o.status?.roleARN ?? 'none'}, want ${arn}`);
     const role = mine.find((r) => r.RoleName === roleName);
     if (!role) {
       inv.mismatches.push(`${key}: no role ${roleName} tagged as its own`);
     } else {
       const saName = spec.serviceAccount?.name ?? name;
-      const trust = buildTrustPolicy({ oidcProviderArn: PROVIDER_ARN, issuerHostPath: ISSUER_HOST, namespace: ns, serviceAccountName: saName, audience: spec.audience ?? 'sts.amazonaws.com' });
+      const trust = buildTrustPolicy({
+        oidcProviderArn: PROVIDER_ARN,
+        issuerHostPath: ISSUER_HOST,
+        namespace: ns,
+        serviceAccountName: saName,
+        audience: spec.audience ?? 'sts.amazonaws.com',
+      });
       try {
         assert.deepEqual(decodeDoc(role.AssumeRolePolicyDocument), trust);
       } catch {
         inv.mismatches.push(`${key}: trust policy ${JSON.stringify(decodeDoc(role.AssumeRolePolicyDocument))}`);
       }
-      const attached = ((await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? []).map((p) => p.PolicyArn ?? '').sort();
+      const attached = ((await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [])
+        .map((p) => p.PolicyArn ?? '')
+        .sort();
       const wantAttached = [...(spec.attachPolicyARNs ?? [])].sort();
-      if (JSON.stringify(attached) !== JSON.stringify(wantAttached)) inv.mismatches.push(`${key}: managed policies ${JSON.stringify(attached)}, want ${JSON.stringify(wantAttached)}`);
+      if (JSON.stringify(attached) !== JSON.stringify(wantAttached))
+        inv.mismatches.push(`${key}: managed policies ${JSON.stringify(attached)}, want ${JSON.stringify(wantAttached)}`);
       const inline = ((await iam().send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? []).sort();
       const wantInline = spec.attachPolicy ? [ATTACH_POLICY_NAME] : [];
       if (JSON.stringify(inline) !== JSON.stringify(wantInline)) {
@@ -220,18 +277,22 @@ export async function checkInvariants(namespaces: readonly string[]): Promise<In
     wantedServiceAccounts.add(`${ns}/${saName}`);
     let annotation: string | undefined;
     try {
-      annotation = (await admin().core.readNamespacedServiceAccount({ namespace: ns, name: saName })).metadata?.annotations?.[SA_ANNOTATIONS.roleArn];
+      annotation = (await admin().core.readNamespacedServiceAccount({ namespace: ns, name: saName })).metadata?.annotations?.[
+        SA_ANNOTATIONS.roleArn
+      ];
     } catch (e) {
       if (!isKubeStatus(e, 404)) throw e;
     }
-    if (annotation === undefined || annotation !== o.status?.roleARN) inv.lostAnnotations.push(`${ns}/${saName}: role-arn ${annotation ?? 'missing'}, status ${o.status?.roleARN ?? 'none'}`);
+    if (annotation === undefined || annotation !== o.status?.roleARN)
+      inv.lostAnnotations.push(`${ns}/${saName}: role-arn ${annotation ?? 'missing'}, status ${o.status?.roleARN ?? 'none'}`);
   }
   // A ServiceAccount still naming an owner (and a role) that no longer uses it.
   for (const namespace of namespaces) {
     const sas = await admin().core.listNamespacedServiceAccount({ namespace });
     for (const sa of sas.items) {
       const key = `${namespace}/${sa.metadata?.name ?? '?'}`;
-      if (sa.metadata?.annotations?.[OWNER_ANNOTATION] !== undefined && !wantedServiceAccounts.has(key)) inv.mismatches.push(`${key}: stray ServiceAccount owned by ${sa.metadata.annotations[OWNER_ANNOTATION]}`);
+      if (sa.metadata?.annotations?.[OWNER_ANNOTATION] !== undefined && !wantedServiceAccounts.has(key))
+        inv.mismatches.push(`${key}: stray ServiceAccount owned by ${sa.metadata.annotations[OWNER_ANNOTATION]}`);
     }
   }
   return inv;
@@ -242,7 +303,11 @@ export function invariantsHold(inv: Invariants): boolean {
 }
 
 /** An in-process operator with its own kubeconfig (e.g. through the TCP proxy), IAM writes unthrottled. */
-export async function startOperatorWith(kubeconfigFile: string, overrides: Partial<OperatorConfig>, hooks: OperatorHooks = {}): Promise<Operator> {
+export async function startOperatorWith(
+  kubeconfigFile: string,
+  overrides: Partial<OperatorConfig>,
+  hooks: OperatorHooks = {},
+): Promise<Operator> {
   // As main.ts does: one connection pool, a deadline on every request.
   const kc = new PooledKubeConfig();
   kc.loadFromFile(kubeconfigFile);

@@ -18,7 +18,8 @@ async function isRegistry(url: string, timeoutMs: number): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
     await res.body?.cancel();
-    const api = res.headers.has('docker-distribution-api-version') || (res.headers.get('www-authenticate') ?? '').toLowerCase().startsWith('bearer');
+    const api =
+      res.headers.has('docker-distribution-api-version') || (res.headers.get('www-authenticate') ?? '').toLowerCase().startsWith('bearer');
     return (res.status === 200 || res.status === 401) && api;
   } catch {
     return false;
@@ -60,7 +61,7 @@ export function standInBanner(names: string[], why: string): string {
     `!! STAND-IN BASE IMAGES: ${why}.`,
     '!! The image is built on stand-ins made here from Debian bookworm and the npm registry, under the real names:',
     ...names.map((n) => `!!   ${n}`),
-    '!! They follow the real images\' layout (test/image/standins.sh) but are not them: size and layers are the stand-ins\'.',
+    "!! They follow the real images' layout (test/image/standins.sh) but are not them: size and layers are the stand-ins'.",
     bar,
   ].join('\n');
 }

@@ -16,7 +16,9 @@ import type { Base } from './base.ts';
 function cleanContext(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'irsa-image-context-'));
   const remove = removeOnExit(dir);
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: REPO, encoding: 'utf8' })
+    .split('\0')
+    .filter(Boolean);
   for (const f of files) {
     // A file deleted in the work tree but still in the index is not part of the checkout.
     if (!existsSync(join(REPO, f))) continue;
@@ -38,7 +40,10 @@ function extraCaVolumes(dir: string): { volumes: string[]; note?: string } {
   writeFileSync(join(dir, 'ca.pem'), readFileSync(ca));
   writeFileSync(join(dir, 'npmrc'), 'cafile=/usr/local/etc/irsa-build-ca.pem\n');
   return {
-    volumes: [`--volume=${join(dir, 'npmrc')}:/usr/local/etc/npmrc:ro`, `--volume=${join(dir, 'ca.pem')}:/usr/local/etc/irsa-build-ca.pem:ro`],
+    volumes: [
+      `--volume=${join(dir, 'npmrc')}:/usr/local/etc/npmrc:ro`,
+      `--volume=${join(dir, 'ca.pem')}:/usr/local/etc/irsa-build-ca.pem:ro`,
+    ],
     note: `npm in the build trusts this machine's NODE_EXTRA_CA_CERTS (${ca}), through a build volume, not in the image`,
   };
 }
@@ -66,7 +71,8 @@ export async function buildImage(tag: string, base: Base, log: (line: string) =>
     if (ca.note) log(ca.note);
     const iidfile = join(side, 'iid');
     const before = await imageIds();
-    const leftovers = async (keep: string) => [...(await imageIds())].filter((i) => !before.has(i) && !keep.endsWith(i.replace(/^sha256:/, '')));
+    const leftovers = async (keep: string) =>
+      [...(await imageIds())].filter((i) => !before.has(i) && !keep.endsWith(i.replace(/^sha256:/, '')));
     const out = await podmanOk(
       [
         'build',

@@ -42,7 +42,15 @@ export interface OperatorDeployment {
   env: Record<string, string>;
 }
 
-const KNOWN_KEYS = new Set(['runAsNonRoot', 'runAsUser', 'runAsGroup', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'capabilities', 'seccompProfile']);
+const KNOWN_KEYS = new Set([
+  'runAsNonRoot',
+  'runAsUser',
+  'runAsGroup',
+  'readOnlyRootFilesystem',
+  'allowPrivilegeEscalation',
+  'capabilities',
+  'seccompProfile',
+]);
 
 /** "500m" or "2" CPUs as a number. */
 function cpus(q: string): number {
@@ -50,18 +58,23 @@ function cpus(q: string): number {
 }
 
 export function operatorDeployment(file: string): OperatorDeployment {
-  const docs = parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJS() as { kind?: string; spec?: { template?: { spec?: PodSpec } } });
+  const docs = parseAllDocuments(readFileSync(file, 'utf8')).map(
+    (d) => d.toJS() as { kind?: string; spec?: { template?: { spec?: PodSpec } } },
+  );
   const pod = docs.find((d) => d.kind === 'Deployment')?.spec?.template?.spec;
   const c = pod?.containers[0];
   if (!pod || !c) throw new Error(`${file} has no Deployment with a container`);
   // The container's securityContext overrides the pod's, field by field, as in Kubernetes.
   const sc: SecurityContext = { ...pod.securityContext, ...c.securityContext };
   const unknown = Object.keys(sc).filter((k) => !KNOWN_KEYS.has(k));
-  if (unknown.length > 0) throw new Error(`${file}: securityContext.${unknown.join(', ')}: not translated to podman by test/image/deployment.ts`);
-  if (sc.runAsUser === undefined || sc.runAsGroup === undefined) throw new Error(`${file}: runAsUser and runAsGroup must be set (the test checks the process runs as them)`);
+  if (unknown.length > 0)
+    throw new Error(`${file}: securityContext.${unknown.join(', ')}: not translated to podman by test/image/deployment.ts`);
+  if (sc.runAsUser === undefined || sc.runAsGroup === undefined)
+    throw new Error(`${file}: runAsUser and runAsGroup must be set (the test checks the process runs as them)`);
   if (sc.runAsNonRoot === true && sc.runAsUser === 0) throw new Error(`${file}: runAsNonRoot with runAsUser 0`);
   if (sc.capabilities?.add?.length) throw new Error(`${file}: capabilities.add is not translated`);
-  if (sc.seccompProfile && sc.seccompProfile.type !== 'RuntimeDefault') throw new Error(`${file}: seccompProfile ${sc.seccompProfile.type} is not translated`);
+  if (sc.seccompProfile && sc.seccompProfile.type !== 'RuntimeDefault')
+    throw new Error(`${file}: seccompProfile ${sc.seccompProfile.type} is not translated`);
 
   const memory = c.resources?.limits?.memory;
   if (!memory) throw new Error(`${file}: the container has no limits.memory`);

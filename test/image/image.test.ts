@@ -18,7 +18,18 @@ import { chooseBase, importStandIns, standInBanner, type Base } from './base.ts'
 import { buildImage } from './build.ts';
 import { operatorDeployment } from './deployment.ts';
 import { makePod, type Pod } from './pod.ts';
-import { containerState, inspectImage, podman, podmanInstalled, podmanOk, removeContainer, removeContainerOnExit, RUN_LABEL, ULIMITS, type ImageInfo } from './podman.ts';
+import {
+  containerState,
+  inspectImage,
+  podman,
+  podmanInstalled,
+  podmanOk,
+  removeContainer,
+  removeContainerOnExit,
+  RUN_LABEL,
+  ULIMITS,
+  type ImageInfo,
+} from './podman.ts';
 import { median, procCommand, procStatus, sampleRss, writeProbe } from './probes.ts';
 
 const say = (line: string) => process.stderr.write(`[image] ${line}\n`);
@@ -27,7 +38,12 @@ const STAGE = imageStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
 const TAG = `localhost/irsa-operator:test-${process.pid}`;
 const CONTAINER = `irsa-image-test-${process.pid}`;
 // The FROM of the Dockerfile's last stage: the image's base.
-const RUNTIME_BASE = readFileSync(join(REPO, 'Dockerfile'), 'utf8').split('\n').filter((l) => /^FROM\s/i.test(l)).at(-1)?.split(/\s+/)[1] ?? '';
+const RUNTIME_BASE =
+  readFileSync(join(REPO, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .filter((l) => /^FROM\s/i.test(l))
+    .at(-1)
+    ?.split(/\s+/)[1] ?? '';
 // The pod's name in a cluster; the operator's Lease identity starts with it.
 const HOSTNAME = 'irsa-operator-image-test';
 const NAMESPACE = 'image-test';
@@ -37,7 +53,9 @@ const REST_WINDOW_MS = 5000;
 function skipReason(): string | false {
   const isRoot = process.getuid?.() === 0;
   if (podmanInstalled() && isRoot) return false;
-  const why = podmanInstalled() ? 'not root (the stand-in base images need debootstrap and chroot)' : 'podman is not installed (apt-get install podman buildah runc debootstrap)';
+  const why = podmanInstalled()
+    ? 'not root (the stand-in base images need debootstrap and chroot)'
+    : 'podman is not installed (apt-get install podman buildah runc debootstrap)';
   if (process.env.CI === 'true') throw new Error(`test:image cannot run under CI: ${why}`);
   return why;
 }
@@ -99,7 +117,9 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
     removeImage = built.remove;
     image = await inspectImage(built.id);
     results.baseLayers = (await inspectImage(RUNTIME_BASE)).layers;
-    say(`built ${TAG} in ${built.seconds.toFixed(0)} s: ${(image.sizeBytes / 1e6).toFixed(1)} MB, ${image.layers} layers (${results.baseLayers} of them the base image's)`);
+    say(
+      `built ${TAG} in ${built.seconds.toFixed(0)} s: ${(image.sizeBytes / 1e6).toFixed(1)} MB, ${image.layers} layers (${results.baseLayers} of them the base image's)`,
+    );
 
     env = await startEnv(say);
     await createOidcProvider(env.motoUrl);
@@ -117,10 +137,12 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
     console.log(
       `image: built=${results.built} base=${results.base} size_mb=${Math.round(results.sizeMb)} ready=${results.ready} example_ready=${results.exampleReady} read_only=${results.readOnly} user=${results.user} sigterm_exit=${results.sigtermExit} lease_released=${results.leaseReleased}`,
     );
-    console.log(`image details: layers=${results.layers} base_layers=${results.baseLayers} rss_mb_at_rest_1_object=${results.rssMb.toFixed(1)} build_s=${results.buildSeconds.toFixed(0)} sigterm_to_exit_s=${results.stopSeconds.toFixed(1)}`);
+    console.log(
+      `image details: layers=${results.layers} base_layers=${results.baseLayers} rss_mb_at_rest_1_object=${results.rssMb.toFixed(1)} build_s=${results.buildSeconds.toFixed(0)} sigterm_to_exit_s=${results.stopSeconds.toFixed(1)}`,
+    );
   });
 
-  it('is the Dockerfile\'s last stage: distroless node as ENTRYPOINT, its CMD, user 65532, /app', () => {
+  it("is the Dockerfile's last stage: distroless node as ENTRYPOINT, its CMD, user 65532, /app", () => {
     assert.ok(image);
     results.sizeMb = image.sizeBytes / 1e6;
     results.layers = image.layers;
@@ -131,7 +153,7 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
     for (const [k, v] of Object.entries(STAGE.env)) assert.ok(image.env.includes(`${k}=${v}`), `the image has ENV ${k}=${v}`);
   });
 
-  it('starts under the Deployment\'s security context and turns /readyz ready', async () => {
+  it("starts under the Deployment's security context and turns /readyz ready", async () => {
     assert.ok(image && pod);
     removeContainerOnExit(CONTAINER);
     await podmanOk([
@@ -152,16 +174,21 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
       image.id,
     ]);
     let exited = false;
-    await waitFor('the container\'s /readyz', async () => {
-      if (!(await containerState(CONTAINER)).running) return (exited = true);
-      return (await get('/readyz')).status === 200;
-    }, 90_000, 100);
+    await waitFor(
+      "the container's /readyz",
+      async () => {
+        if (!(await containerState(CONTAINER)).running) return (exited = true);
+        return (await get('/readyz')).status === 200;
+      },
+      90_000,
+      100,
+    );
     assert.equal(exited, false, `the container exited:\n${(await logs()).slice(-4000)}`);
     results.ready = 1;
     pid = (await containerState(CONTAINER)).pid;
   });
 
-  it('runs node with the image\'s CMD and its preloaded jemalloc, as 65532:65532, no capabilities, no new privileges, seccomp on', () => {
+  it("runs node with the image's CMD and its preloaded jemalloc, as 65532:65532, no capabilities, no new privileges, seccomp on", () => {
     const cmd = procCommand(pid);
     assert.equal(cmd.exe, '/nodejs/bin/node');
     assert.deepEqual(cmd.argv, ['/nodejs/bin/node', ...STAGE.cmd]);
@@ -173,12 +200,22 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
     assert.equal(s.capPrm, 0n);
     assert.equal(s.capBnd, 0n);
     assert.equal(s.noNewPrivs, 1);
-    assert.equal(s.seccomp, 2, 'a seccomp filter (podman\'s default profile, the RuntimeDefault)');
+    assert.equal(s.seccomp, 2, "a seccomp filter (podman's default profile, the RuntimeDefault)");
     results.user = s.uids[1] ?? -1;
   });
 
   it('cannot write to its root filesystem: every write attempt fails with EROFS', async () => {
-    const probe = await writeProbe(CONTAINER, `${DEPLOYMENT.uid}:${DEPLOYMENT.gid}`, '/nodejs/bin/node', ['/', '/app', '/app/dist', '/etc', '/tmp', '/var/tmp', '/home/nonroot', '/run', '/usr/local/lib']);
+    const probe = await writeProbe(CONTAINER, `${DEPLOYMENT.uid}:${DEPLOYMENT.gid}`, '/nodejs/bin/node', [
+      '/',
+      '/app',
+      '/app/dist',
+      '/etc',
+      '/tmp',
+      '/var/tmp',
+      '/home/nonroot',
+      '/run',
+      '/usr/local/lib',
+    ]);
     assert.match(probe.rootMount, /^ro(,|$)/, `the root mount is read-only (${probe.rootMount})`);
     // /tmp and /home/nonroot are writable by 65532's permissions: only the read-only mount stops it.
     for (const dir of ['/', '/app', '/tmp', '/home/nonroot']) assert.ok(dir in probe.attempts, `${dir} exists in the image`);
@@ -205,7 +242,9 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
     await waitFor('an empty work queue', async () => /^irsa_workqueue_depth 0$/m.test((await get('/metrics')).text), 30_000, 200);
     const samples = await sampleRss(pid, REST_WINDOW_MS);
     results.rssMb = median(samples);
-    say(`RSS at rest with one object: ${results.rssMb.toFixed(1)} MB (median of ${samples.length} samples over ${REST_WINDOW_MS / 1000} s; high-water mark ${(procStatus(pid).vmHwmKb / 1024).toFixed(1)} MB)`);
+    say(
+      `RSS at rest with one object: ${results.rssMb.toFixed(1)} MB (median of ${samples.length} samples over ${REST_WINDOW_MS / 1000} s; high-water mark ${(procStatus(pid).vmHwmKb / 1024).toFixed(1)} MB)`,
+    );
     assert.ok(results.rssMb > 0 && results.rssMb < DEPLOYMENT.memoryLimitBytes / 2 ** 20);
   });
 
@@ -214,7 +253,12 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
     await podmanOk(['kill', '--signal=TERM', CONTAINER]);
     let stopped = false;
     try {
-      await waitFor('the container to exit after SIGTERM', async () => (stopped = !(await containerState(CONTAINER)).running), DEPLOYMENT.gracePeriodSeconds * 1000, 50);
+      await waitFor(
+        'the container to exit after SIGTERM',
+        async () => (stopped = !(await containerState(CONTAINER)).running),
+        DEPLOYMENT.gracePeriodSeconds * 1000,
+        50,
+      );
     } finally {
       // As the kubelet does at the end of the grace period.
       if (!stopped) await podman(['kill', '--signal=KILL', CONTAINER]);
@@ -238,7 +282,11 @@ describe('the image (Dockerfile), run as config/manager runs it', { skip: skipRe
     const diff = (await podmanOk(['diff', '--format=json', CONTAINER])).trim();
     const changes = diff ? (JSON.parse(diff) as Record<string, string[] | undefined>) : {};
     const made = [...(changes.changed ?? []), ...(changes.added ?? []), ...(changes.deleted ?? [])];
-    assert.deepEqual(made.filter((p) => !isMountPoint(p)), [], 'changes in the container layer');
+    assert.deepEqual(
+      made.filter((p) => !isMountPoint(p)),
+      [],
+      'changes in the container layer',
+    );
   });
 });
 

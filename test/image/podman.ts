@@ -18,11 +18,16 @@ export interface Result {
 /** podman `args`; never rejects: the caller reads `code`. */
 export function podman(args: string[], timeoutMs = 600_000): Promise<Result> {
   return new Promise((resolve) => {
-    execFile('podman', [`--runtime=${RUNTIME}`, ...args], { maxBuffer: 256 << 20, timeout: timeoutMs, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      // A podman that could not be started or was killed at the timeout says so only in err.
-      resolve({ code, stdout, stderr: err && !stderr ? err.message : stderr });
-    });
+    execFile(
+      'podman',
+      [`--runtime=${RUNTIME}`, ...args],
+      { maxBuffer: 256 << 20, timeout: timeoutMs, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        // A podman that could not be started or was killed at the timeout says so only in err.
+        resolve({ code, stdout, stderr: err && !stderr ? err.message : stderr });
+      },
+    );
   });
 }
 
@@ -114,5 +119,11 @@ export async function containerState(name: string): Promise<ContainerState> {
   }
   const [raw] = JSON.parse(await podmanOk(['container', 'inspect', name])) as Raw[];
   if (!raw) throw new Error(`podman container inspect ${name}: nothing`);
-  return { status: raw.State.Status, running: raw.State.Running, pid: raw.State.Pid, exitCode: raw.State.ExitCode, oomKilled: raw.State.OOMKilled };
+  return {
+    status: raw.State.Status,
+    running: raw.State.Running,
+    pid: raw.State.Pid,
+    exitCode: raw.State.ExitCode,
+    oomKilled: raw.State.OOMKilled,
+  };
 }

@@ -80,11 +80,31 @@ describe('parseConfig', () => {
     { name: 'an account that is not 12 digits', raw: { accountId: '1234' }, want: /accountId \(env IRSA_ACCOUNT_ID\) must match pattern/ },
     { name: 'a rolePath without trailing slash', raw: { rolePath: '/a' }, want: /rolePath \(env IRSA_ROLE_PATH\) must match pattern/ },
     { name: 'concurrency 0', raw: { concurrency: 0 }, want: /concurrency \(env IRSA_CONCURRENCY\) must be >= 1/ },
-    { name: 'a trust policy limit under 2048', raw: { trustPolicyLimit: 2047 }, want: /trustPolicyLimit \(env IRSA_TRUST_POLICY_LIMIT\) must be >= 2048/ },
-    { name: 'an unknown log level', raw: { logLevel: 'trace' }, want: /logLevel \(env IRSA_LOG_LEVEL\) must be equal to one of the allowed values/ },
-    { name: 'a bad namespace in the list', raw: { watchNamespaces: ['ok', 'Not_OK'] }, want: /watchNamespaces\.1 \(env IRSA_WATCH_NAMESPACES\) must match pattern/ },
-    { name: 'an endpoint without scheme', raw: { awsEndpoint: 'localhost:5000' }, want: /awsEndpoint \(env IRSA_AWS_ENDPOINT\) must match pattern/ },
-    { name: 'a boundary that is not a policy ARN', raw: { permissionsBoundary: 'boundary' }, want: /permissionsBoundary \(env IRSA_PERMISSIONS_BOUNDARY\) must match pattern/ },
+    {
+      name: 'a trust policy limit under 2048',
+      raw: { trustPolicyLimit: 2047 },
+      want: /trustPolicyLimit \(env IRSA_TRUST_POLICY_LIMIT\) must be >= 2048/,
+    },
+    {
+      name: 'an unknown log level',
+      raw: { logLevel: 'trace' },
+      want: /logLevel \(env IRSA_LOG_LEVEL\) must be equal to one of the allowed values/,
+    },
+    {
+      name: 'a bad namespace in the list',
+      raw: { watchNamespaces: ['ok', 'Not_OK'] },
+      want: /watchNamespaces\.1 \(env IRSA_WATCH_NAMESPACES\) must match pattern/,
+    },
+    {
+      name: 'an endpoint without scheme',
+      raw: { awsEndpoint: 'localhost:5000' },
+      want: /awsEndpoint \(env IRSA_AWS_ENDPOINT\) must match pattern/,
+    },
+    {
+      name: 'a boundary that is not a policy ARN',
+      raw: { permissionsBoundary: 'boundary' },
+      want: /permissionsBoundary \(env IRSA_PERMISSIONS_BOUNDARY\) must match pattern/,
+    },
     { name: 'an unknown field', raw: { clusterNmae: 'x' }, want: /unknown field clusterNmae/ },
   ];
   for (const tc of bad) {
@@ -107,7 +127,11 @@ describe('parseConfig', () => {
 
 describe('loadConfig', () => {
   it('reads everything from the environment and fills defaults', () => {
-    assert.deepEqual(loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1' }), { clusterName: 'prod', region: 'eu-west-1', ...DEFAULTS });
+    assert.deepEqual(loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1' }), {
+      clusterName: 'prod',
+      region: 'eu-west-1',
+      ...DEFAULTS,
+    });
   });
 
   it('falls back to AWS_DEFAULT_REGION', () => {
@@ -127,7 +151,10 @@ describe('loadConfig', () => {
     const c = loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_CONCURRENCY: '12', IRSA_HTTP_PORT: '0' });
     assert.equal(c.concurrency, 12);
     assert.equal(c.httpPort, 0);
-    configError(() => loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_CONCURRENCY: 'many' }), /concurrency \(env IRSA_CONCURRENCY\) must be integer/);
+    configError(
+      () => loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_CONCURRENCY: 'many' }),
+      /concurrency \(env IRSA_CONCURRENCY\) must be integer/,
+    );
   });
 
   const lists: { name: string; value: string; want: string[] }[] = [
@@ -137,16 +164,24 @@ describe('loadConfig', () => {
   ];
   for (const tc of lists) {
     it(`splits IRSA_WATCH_NAMESPACES: ${tc.name}`, () => {
-      assert.deepEqual(loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_WATCH_NAMESPACES: tc.value }).watchNamespaces, tc.want);
+      assert.deepEqual(
+        loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_WATCH_NAMESPACES: tc.value }).watchNamespaces,
+        tc.want,
+      );
     });
   }
 
   it('ignores empty environment variables', () => {
-    assert.equal(loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_ROLE_PREFIX: '', IRSA_CONCURRENCY: '' }).concurrency, 8);
+    assert.equal(
+      loadConfig({ IRSA_CLUSTER_NAME: 'prod', AWS_REGION: 'eu-west-1', IRSA_ROLE_PREFIX: '', IRSA_CONCURRENCY: '' }).concurrency,
+      8,
+    );
   });
 
   it('reads the YAML file of IRSA_CONFIG', () => {
-    const file = yamlFile('clusterName: prod\nregion: us-gov-west-1\nrolePath: /irsa/\nwatchNamespaces: [a, b]\nconcurrency: 2\npermissionsBoundary: arn:aws-us-gov:iam::123456789012:policy/b\n');
+    const file = yamlFile(
+      'clusterName: prod\nregion: us-gov-west-1\nrolePath: /irsa/\nwatchNamespaces: [a, b]\nconcurrency: 2\npermissionsBoundary: arn:aws-us-gov:iam::123456789012:policy/b\n',
+    );
     const want: OperatorConfig = {
       ...DEFAULTS,
       clusterName: 'prod',
@@ -186,7 +221,10 @@ describe('loadConfig', () => {
 
   it('names a missing file', () => {
     const missing = join(dir, 'missing.yaml');
-    configError(() => loadConfig({ IRSA_CONFIG: missing }), new RegExp(`cannot read the configuration file ${missing.replaceAll(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+    configError(
+      () => loadConfig({ IRSA_CONFIG: missing }),
+      new RegExp(`cannot read the configuration file ${missing.replaceAll(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`),
+    );
   });
 
   it('refuses an unknown field in the file', () => {

@@ -9,13 +9,21 @@ function obj(name: string, ready?: ConditionStatus): IamServiceAccount {
     kind: 'IamServiceAccount',
     metadata: { name, namespace: 'ns' },
     spec: {},
-    ...(ready ? { status: { conditions: [{ type: 'Ready', status: ready, reason: 'R', message: 'm', lastTransitionTime: '2024-01-01T00:00:00Z' }] } } : {}),
+    ...(ready
+      ? {
+          status: { conditions: [{ type: 'Ready', status: ready, reason: 'R', message: 'm', lastTransitionTime: '2024-01-01T00:00:00Z' }] },
+        }
+      : {}),
   };
 }
 
 describe('countByReady', () => {
   it('counts by the Ready condition; none is Unknown', () => {
-    assert.deepEqual(countByReady([obj('a', 'True'), obj('b', 'True'), obj('c', 'False'), obj('d', 'Unknown'), obj('e')]), { True: 2, False: 1, Unknown: 2 });
+    assert.deepEqual(countByReady([obj('a', 'True'), obj('b', 'True'), obj('c', 'False'), obj('d', 'Unknown'), obj('e')]), {
+      True: 2,
+      False: 1,
+      Unknown: 2,
+    });
     assert.deepEqual(countByReady([]), { True: 0, False: 0, Unknown: 0 });
   });
 });

@@ -27,7 +27,12 @@ describe('CRD', () => {
   it('names, scope, version and status subresource', () => {
     const crd = parse(committed) as {
       metadata: { name: string };
-      spec: { group: string; scope: string; names: { kind: string; plural: string; singular: string; listKind: string }; versions: { name: string; served: boolean; storage: boolean; subresources: unknown; schema: { openAPIV3Schema: unknown } }[] };
+      spec: {
+        group: string;
+        scope: string;
+        names: { kind: string; plural: string; singular: string; listKind: string };
+        versions: { name: string; served: boolean; storage: boolean; subresources: unknown; schema: { openAPIV3Schema: unknown } }[];
+      };
     };
     assert.equal(crd.metadata.name, 'iamserviceaccounts.irsa.dev');
     assert.equal(crd.spec.group, 'irsa.dev');

@@ -99,7 +99,9 @@ function schemaPaths(node: unknown, prefix = ''): string[] {
 function objectPaths(value: object, prefix = ''): string[] {
   return Object.entries(value).flatMap(([k, child]: [string, unknown]) => {
     const path = `${prefix}${k}`;
-    return typeof child === 'object' && child !== null && !Array.isArray(child) && !LEAVES.has(path) ? objectPaths(child, `${path}.`) : [path];
+    return typeof child === 'object' && child !== null && !Array.isArray(child) && !LEAVES.has(path)
+      ? objectPaths(child, `${path}.`)
+      : [path];
   });
 }
 
@@ -110,7 +112,15 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
 
   it('every path is really there (the walk found nested fields)', () => {
     const paths = objectPaths(full);
-    for (const p of ['serviceAccount.name', 'serviceAccount.overrideExisting', 'wellKnownPolicies.efsCSIController', 'attachPolicy', 'tags', 'deletionPolicy']) assert.ok(paths.includes(p), p);
+    for (const p of [
+      'serviceAccount.name',
+      'serviceAccount.overrideExisting',
+      'wellKnownPolicies.efsCSIController',
+      'attachPolicy',
+      'tags',
+      'deletionPolicy',
+    ])
+      assert.ok(paths.includes(p), p);
     assert.equal(paths.length, 5 + 14 + 7);
   });
 
@@ -122,7 +132,7 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
     assert.deepEqual(specSchema.properties.tags.additionalProperties, { type: 'string', maxLength: 256 });
   });
 
-  it('the schema\'s attachPolicy properties are the populated document\'s keys', () => {
+  it("the schema's attachPolicy properties are the populated document's keys", () => {
     assert.deepEqual(Object.keys(specSchema.properties.attachPolicy.properties).sort(), Object.keys(full.attachPolicy).sort());
     assert.deepEqual(specSchema.properties.attachPolicy.required, ['Statement']);
   });
@@ -148,7 +158,10 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
     const p = validateSpec(full);
     assert.ok(p);
     assert.equal(p.reason, 'InvalidSpec');
-    assert.match(p.message, /^attachRoleARN uses an existing role as it is: remove attachPolicyARNs, attachPolicy, wellKnownPolicies, roleName, rolePath, roleDescription, permissionsBoundary, maxSessionDuration, tags$/);
+    assert.match(
+      p.message,
+      /^attachRoleARN uses an existing role as it is: remove attachPolicyARNs, attachPolicy, wellKnownPolicies, roleName, rolePath, roleDescription, permissionsBoundary, maxSessionDuration, tags$/,
+    );
     const withoutAttach: Record<string, unknown> = { ...full };
     delete withoutAttach.attachRoleARN;
     const q = validateSpec(withoutAttach);
@@ -194,7 +207,13 @@ describe('IamServiceAccountStatus and statusSchema agree', () => {
 
   it('condition fields and required ones', () => {
     assert.deepEqual(Object.keys(statusSchema.properties.conditions.items.properties).sort(), Object.keys(condition).sort());
-    assert.deepEqual([...statusSchema.properties.conditions.items.required].sort(), ['lastTransitionTime', 'message', 'reason', 'status', 'type']);
+    assert.deepEqual([...statusSchema.properties.conditions.items.required].sort(), [
+      'lastTransitionTime',
+      'message',
+      'reason',
+      'status',
+      'type',
+    ]);
   });
 
   it('conditions are a map keyed by type', () => {
@@ -213,10 +232,25 @@ describe('openAPIV3Schema', () => {
 
 describe('patterns', () => {
   const cases: { name: string; pattern: string; yes: string[]; no: string[] }[] = [
-    { name: 'ROLE_NAME_PATTERN', pattern: ROLE_NAME_PATTERN, yes: ['a', 'A+=,.@_-1', 'r'.repeat(64)], no: ['', 'r'.repeat(65), 'a/b', 'a b', 'a*'] },
+    {
+      name: 'ROLE_NAME_PATTERN',
+      pattern: ROLE_NAME_PATTERN,
+      yes: ['a', 'A+=,.@_-1', 'r'.repeat(64)],
+      no: ['', 'r'.repeat(65), 'a/b', 'a b', 'a*'],
+    },
     { name: 'ROLE_PATH_PATTERN', pattern: ROLE_PATH_PATTERN, yes: ['/', '/a/', '/a/b/'], no: ['', 'a/', '/a', '/a b/'] },
-    { name: 'POLICY_ARN_PATTERN', pattern: POLICY_ARN_PATTERN, yes: ['arn:aws:iam::aws:policy/X', 'arn:aws-cn:iam::123456789012:policy/p/q', 'arn:aws-us-gov:iam::aws:policy/X'], no: ['arn:aws:iam::12:policy/X', 'arn:aws:iam::aws:role/X', 'arn:aws-iso:iam::aws:policy/X', 'arn:aws:iam::aws:policy/'] },
-    { name: 'ROLE_ARN_PATTERN', pattern: ROLE_ARN_PATTERN, yes: ['arn:aws:iam::123456789012:role/r', 'arn:aws-cn:iam::123456789012:role/p/r'], no: ['arn:aws:iam::aws:role/r', 'arn:aws:iam::123456789012:policy/r', 'arn:aws:sts::123456789012:role/r'] },
+    {
+      name: 'POLICY_ARN_PATTERN',
+      pattern: POLICY_ARN_PATTERN,
+      yes: ['arn:aws:iam::aws:policy/X', 'arn:aws-cn:iam::123456789012:policy/p/q', 'arn:aws-us-gov:iam::aws:policy/X'],
+      no: ['arn:aws:iam::12:policy/X', 'arn:aws:iam::aws:role/X', 'arn:aws-iso:iam::aws:policy/X', 'arn:aws:iam::aws:policy/'],
+    },
+    {
+      name: 'ROLE_ARN_PATTERN',
+      pattern: ROLE_ARN_PATTERN,
+      yes: ['arn:aws:iam::123456789012:role/r', 'arn:aws-cn:iam::123456789012:role/p/r'],
+      no: ['arn:aws:iam::aws:role/r', 'arn:aws:iam::123456789012:policy/r', 'arn:aws:sts::123456789012:role/r'],
+    },
     { name: 'DNS_SUBDOMAIN_PATTERN', pattern: DNS_SUBDOMAIN_PATTERN, yes: ['a', 'a-b.c', '0a'], no: ['', '-a', 'a-', 'A', 'a..b', 'a_b'] },
   ];
   for (const tc of cases) {

@@ -26,10 +26,15 @@ describe('callAws', () => {
   it('reports each attempt, and throttled ones apart, then succeeds', async () => {
     const { outcomes, throttles, opts } = recorder();
     const errors = [named('Throttling'), named('ServiceFailure'), named('TooManyRequestsException')];
-    const out = await callAws('iam', 'GetRole', () => {
-      const e = errors.shift();
-      return e ? Promise.reject(e) : Promise.resolve('role');
-    }, opts);
+    const out = await callAws(
+      'iam',
+      'GetRole',
+      () => {
+        const e = errors.shift();
+        return e ? Promise.reject(e) : Promise.resolve('role');
+      },
+      opts,
+    );
     assert.equal(out, 'role');
     assert.deepEqual(outcomes, ['retryable', 'retryable', 'retryable', 'ok']);
     assert.deepEqual(throttles, ['iam:GetRole', 'iam:GetRole']);
@@ -37,11 +42,14 @@ describe('callAws', () => {
 
   it('turns a terminal error into a TerminalError without retrying or counting a throttle', async () => {
     const { outcomes, throttles, opts } = recorder();
-    await assert.rejects(callAws('iam', 'PutRolePolicy', () => Promise.reject(named('MalformedPolicyDocument')), opts), (e: unknown) => {
-      assert.ok(e instanceof TerminalError);
-      assert.equal(e.reason, 'AwsMalformedPolicyDocument');
-      return true;
-    });
+    await assert.rejects(
+      callAws('iam', 'PutRolePolicy', () => Promise.reject(named('MalformedPolicyDocument')), opts),
+      (e: unknown) => {
+        assert.ok(e instanceof TerminalError);
+        assert.equal(e.reason, 'AwsMalformedPolicyDocument');
+        return true;
+      },
+    );
     assert.deepEqual(outcomes, ['terminal']);
     assert.deepEqual(throttles, []);
   });

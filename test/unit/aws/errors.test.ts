@@ -1,6 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { awsErrorCode, awsMessage, awsReason, classifyAwsError, isNotFound, isThrottle, type AwsErrorKind } from '../../../src/aws/errors.ts';
+import {
+  awsErrorCode,
+  awsMessage,
+  awsReason,
+  classifyAwsError,
+  isNotFound,
+  isThrottle,
+  type AwsErrorKind,
+} from '../../../src/aws/errors.ts';
 
 class NamedError extends Error {
   constructor(name: string, message = 'm') {

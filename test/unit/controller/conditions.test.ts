@@ -7,7 +7,14 @@ const T0 = '2024-01-01T00:00:00Z';
 const T1 = '2024-01-01T01:00:00Z';
 
 const ready: Condition = { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok', observedGeneration: 1, lastTransitionTime: T0 };
-const role: Condition = { type: 'RoleSynced', status: 'True', reason: 'Synced', message: 'ok', observedGeneration: 1, lastTransitionTime: T0 };
+const role: Condition = {
+  type: 'RoleSynced',
+  status: 'True',
+  reason: 'Synced',
+  message: 'ok',
+  observedGeneration: 1,
+  lastTransitionTime: T0,
+};
 
 describe('setCondition', () => {
   const cases: { name: string; existing: Condition[]; next: ConditionInput; want: Condition[]; changed: boolean }[] = [

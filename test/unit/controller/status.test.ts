@@ -1,17 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Condition, ConditionStatus, ConditionType, IamServiceAccountStatus } from '../../../src/api/types.ts';
+import type { Reason } from '../../../src/api/reasons.ts';
 import { buildStatus, type Outcome, type PartOutcome } from '../../../src/controller/status.ts';
 
 const T0 = '2024-01-01T00:00:00Z';
 const T1 = '2024-01-01T01:00:00Z';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/r';
 
-const synced = (reason = 'Synced', message = 'in sync'): PartOutcome => ({ state: 'synced', reason, message });
-const progressing = (reason: string, message: string): PartOutcome => ({ state: 'progressing', reason, message });
-const stalled = (reason: string, message: string): PartOutcome => ({ state: 'stalled', reason, message });
+const synced = (reason: Reason = 'Synced', message = 'in sync'): PartOutcome => ({ state: 'synced', reason, message });
+const progressing = (reason: Reason, message: string): PartOutcome => ({ state: 'progressing', reason, message });
+const stalled = (reason: Reason, message: string): PartOutcome => ({ state: 'stalled', reason, message });
 
-const fields: Outcome['fields'] = { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: 'sa', attachedPolicyARNs: ['arn:aws:iam::aws:policy/A'] };
+const fields: Outcome['fields'] = {
+  roleARN: ROLE_ARN,
+  roleName: 'r',
+  serviceAccountName: 'sa',
+  attachedPolicyARNs: ['arn:aws:iam::aws:policy/A'],
+};
 
 /** The conditions as a map from type to [status, reason, message], for compact comparisons. */
 function summary(conditions: Condition[] | undefined): Partial<Record<ConditionType, [ConditionStatus, string, string]>> {
@@ -31,42 +37,42 @@ describe('buildStatus', () => {
     },
     {
       name: 'role progressing',
-      outcome: { role: progressing('WaitingForProvider', 'no provider yet'), serviceAccount: synced(), fields },
+      outcome: { role: progressing('OIDCProviderNotFound', 'no provider yet'), serviceAccount: synced(), fields },
       want: {
-        RoleSynced: ['Unknown', 'WaitingForProvider', 'no provider yet'],
+        RoleSynced: ['Unknown', 'OIDCProviderNotFound', 'no provider yet'],
         ServiceAccountSynced: ['True', 'Synced', 'in sync'],
-        Ready: ['False', 'WaitingForProvider', 'no provider yet'],
-        Reconciling: ['True', 'WaitingForProvider', 'no provider yet'],
+        Ready: ['False', 'OIDCProviderNotFound', 'no provider yet'],
+        Reconciling: ['True', 'OIDCProviderNotFound', 'no provider yet'],
       },
     },
     {
       name: 'ServiceAccount stalled',
-      outcome: { role: synced(), serviceAccount: stalled('ServiceAccountNotOwned', 'owned by someone else'), fields },
+      outcome: { role: synced(), serviceAccount: stalled('ServiceAccountConflict', 'owned by someone else'), fields },
       want: {
         RoleSynced: ['True', 'Synced', 'in sync'],
-        ServiceAccountSynced: ['False', 'ServiceAccountNotOwned', 'owned by someone else'],
-        Ready: ['False', 'ServiceAccountNotOwned', 'owned by someone else'],
-        Stalled: ['True', 'ServiceAccountNotOwned', 'owned by someone else'],
+        ServiceAccountSynced: ['False', 'ServiceAccountConflict', 'owned by someone else'],
+        Ready: ['False', 'ServiceAccountConflict', 'owned by someone else'],
+        Stalled: ['True', 'ServiceAccountConflict', 'owned by someone else'],
       },
     },
     {
       name: 'stalled beats progressing',
-      outcome: { role: progressing('Creating', 'c'), serviceAccount: stalled('Bad', 'b'), fields },
+      outcome: { role: progressing('AwsThrottling', 'c'), serviceAccount: stalled('InvalidSpec', 'b'), fields },
       want: {
-        RoleSynced: ['Unknown', 'Creating', 'c'],
-        ServiceAccountSynced: ['False', 'Bad', 'b'],
-        Ready: ['False', 'Bad', 'b'],
-        Stalled: ['True', 'Bad', 'b'],
+        RoleSynced: ['Unknown', 'AwsThrottling', 'c'],
+        ServiceAccountSynced: ['False', 'InvalidSpec', 'b'],
+        Ready: ['False', 'InvalidSpec', 'b'],
+        Stalled: ['True', 'InvalidSpec', 'b'],
       },
     },
     {
       name: 'the role goes first on equal severity',
-      outcome: { role: stalled('RoleBad', 'r'), serviceAccount: stalled('SaBad', 's'), fields },
+      outcome: { role: stalled('RoleNotOwned', 'r'), serviceAccount: stalled('ServiceAccountExists', 's'), fields },
       want: {
-        RoleSynced: ['False', 'RoleBad', 'r'],
-        ServiceAccountSynced: ['False', 'SaBad', 's'],
-        Ready: ['False', 'RoleBad', 'r'],
-        Stalled: ['True', 'RoleBad', 'r'],
+        RoleSynced: ['False', 'RoleNotOwned', 'r'],
+        ServiceAccountSynced: ['False', 'ServiceAccountExists', 's'],
+        Ready: ['False', 'RoleNotOwned', 'r'],
+        Stalled: ['True', 'RoleNotOwned', 'r'],
       },
     },
     {
@@ -107,13 +113,13 @@ describe('buildStatus', () => {
   });
 
   it('an identical progressing call changes nothing', () => {
-    const outcome: Outcome = { role: progressing('Creating', 'c'), serviceAccount: synced(), fields };
+    const outcome: Outcome = { role: progressing('AwsThrottling', 'c'), serviceAccount: synced(), fields };
     const first = buildStatus(undefined, outcome, 1, T0);
     assert.equal(buildStatus(first.status, outcome, 1, T1).changed, false);
   });
 
   it('progressing then synced: Reconciling goes, Ready turns True at the new time', () => {
-    const first = buildStatus(undefined, { role: progressing('Creating', 'c'), serviceAccount: synced(), fields }, 1, T0);
+    const first = buildStatus(undefined, { role: progressing('AwsThrottling', 'c'), serviceAccount: synced(), fields }, 1, T0);
     const second = buildStatus(first.status, { role: synced(), serviceAccount: synced(), fields }, 1, T1);
     assert.equal(second.changed, true);
     const byType = new Map((second.status.conditions ?? []).map((c) => [c.type, c]));
@@ -126,7 +132,7 @@ describe('buildStatus', () => {
   });
 
   it('stalled then synced: Stalled goes', () => {
-    const first = buildStatus(undefined, { role: stalled('Bad', 'b'), serviceAccount: synced(), fields }, 1, T0);
+    const first = buildStatus(undefined, { role: stalled('InvalidSpec', 'b'), serviceAccount: synced(), fields }, 1, T0);
     assert.ok(first.status.conditions?.some((c) => c.type === 'Stalled'));
     const second = buildStatus(first.status, { role: synced(), serviceAccount: synced(), fields }, 2, T1);
     assert.deepEqual((second.status.conditions ?? []).map((c) => c.type).sort(), ['Ready', 'RoleSynced', 'ServiceAccountSynced']);
@@ -134,7 +140,12 @@ describe('buildStatus', () => {
 
   it('roleOnly removes an earlier ServiceAccountSynced', () => {
     const first = buildStatus(undefined, { role: synced(), serviceAccount: synced(), fields }, 1, T0);
-    const second = buildStatus(first.status, { role: synced(), serviceAccount: undefined, fields: { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: undefined } }, 2, T1);
+    const second = buildStatus(
+      first.status,
+      { role: synced(), serviceAccount: undefined, fields: { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: undefined } },
+      2,
+      T1,
+    );
     assert.equal(second.changed, true);
     assert.ok(!(second.status.conditions ?? []).some((c) => c.type === 'ServiceAccountSynced'));
     assert.ok(!('serviceAccountName' in second.status), 'an undefined field is deleted');
@@ -169,7 +180,7 @@ describe('buildStatus', () => {
   it('does not mutate the previous status', () => {
     const first = buildStatus(undefined, { role: synced(), serviceAccount: synced(), fields }, 1, T0);
     const snapshot = structuredClone(first.status);
-    buildStatus(first.status, { role: stalled('Bad', 'b'), serviceAccount: undefined, fields: { roleARN: undefined } }, 2, T1);
+    buildStatus(first.status, { role: stalled('InvalidSpec', 'b'), serviceAccount: undefined, fields: { roleARN: undefined } }, 2, T1);
     assert.deepEqual(first.status, snapshot);
   });
 });

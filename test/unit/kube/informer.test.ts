@@ -14,7 +14,12 @@ function pagedList(total: number) {
     const items = Array.from({ length: end - start }, (_, i) => ({
       metadata: { name: `o-${start + i}`, managedFields: [{ manager: 'kubectl' }] },
     }));
-    return Promise.resolve({ apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '77', ...(end < total ? { _continue: String(end) } : {}) }, items });
+    return Promise.resolve({
+      apiVersion: 'v1',
+      kind: 'List',
+      metadata: { resourceVersion: '77', ...(end < total ? { _continue: String(end) } : {}) },
+      items,
+    });
   };
   return { calls, listPage };
 }
@@ -25,7 +30,10 @@ describe('listAllPages', () => {
     const { calls, listPage } = pagedList(total);
     const list = await listAllPages(listPage);
     assert.equal(list.items.length, total);
-    assert.deepEqual(list.items.map((o) => o.metadata?.name), Array.from({ length: total }, (_, i) => `o-${i}`));
+    assert.deepEqual(
+      list.items.map((o) => o.metadata?.name),
+      Array.from({ length: total }, (_, i) => `o-${i}`),
+    );
     assert.equal(list.metadata?.resourceVersion, '77');
     assert.deepEqual(calls, [
       { limit: LIST_PAGE_SIZE, continueToken: undefined },

@@ -35,6 +35,21 @@ describe('withoutBookkeeping', () => {
     });
   });
 
+  it("keeps the operator's own apply entry, reduced to manager, operation and fields", () => {
+    const fieldsV1 = { 'f:metadata': { 'f:labels': { 'f:irsa.dev/managed-by': {} } } };
+    const withOurs = {
+      metadata: {
+        name: 'app',
+        managedFields: [
+          { manager: 'helm', operation: 'Apply', fieldsV1: { 'f:metadata': {} } },
+          { manager: 'irsa-operator', operation: 'Update', fieldsV1: { 'f:status': {} } },
+          { manager: 'irsa-operator', operation: 'Apply', apiVersion: 'v1', time: new Date(0), fieldsType: 'FieldsV1', fieldsV1 },
+        ],
+      },
+    };
+    assert.deepEqual(withoutBookkeeping(withOurs).metadata.managedFields, [{ manager: 'irsa-operator', operation: 'Apply', fieldsV1 }]);
+  });
+
   it('leaves the input untouched', () => {
     const before = structuredClone(full);
     withoutBookkeeping(full);

@@ -44,7 +44,11 @@ describe('defaultAudience', () => {
 
 describe('issuerHostPath', () => {
   const ok: { name: string; issuer: string; want: string }[] = [
-    { name: 'https EKS issuer', issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC123', want: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC123' },
+    {
+      name: 'https EKS issuer',
+      issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC123',
+      want: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC123',
+    },
     { name: 'without scheme', issuer: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC123', want: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC123' },
     { name: 'one trailing slash', issuer: 'https://oidc.example.com/id/X/', want: 'oidc.example.com/id/X' },
     { name: 'several trailing slashes', issuer: 'https://oidc.example.com/id/X///', want: 'oidc.example.com/id/X' },
@@ -53,7 +57,11 @@ describe('issuerHostPath', () => {
     { name: 'uppercase scheme', issuer: 'HTTPS://oidc.example.com/id/X', want: 'oidc.example.com/id/X' },
     { name: 'surrounding white space', issuer: '  https://oidc.example.com/x \n', want: 'oidc.example.com/x' },
     { name: 'host with port', issuer: 'https://oidc.example.com:8443/x', want: 'oidc.example.com:8443/x' },
-    { name: 'China issuer', issuer: 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/C', want: 'oidc.eks.cn-north-1.amazonaws.com.cn/id/C' },
+    {
+      name: 'China issuer',
+      issuer: 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/C',
+      want: 'oidc.eks.cn-north-1.amazonaws.com.cn/id/C',
+    },
   ];
   for (const tc of ok) {
     it(`accepts ${tc.name}`, () => {
@@ -82,12 +90,28 @@ describe('issuerHostPath', () => {
 
 describe('ARN builders', () => {
   const cases: { name: string; got: string; want: string }[] = [
-    { name: 'oidc provider aws', got: oidcProviderArn('aws', '123456789012', 'oidc.example.com/id/X'), want: 'arn:aws:iam::123456789012:oidc-provider/oidc.example.com/id/X' },
-    { name: 'oidc provider aws-cn', got: oidcProviderArn('aws-cn', '123456789012', 'h/p'), want: 'arn:aws-cn:iam::123456789012:oidc-provider/h/p' },
+    {
+      name: 'oidc provider aws',
+      got: oidcProviderArn('aws', '123456789012', 'oidc.example.com/id/X'),
+      want: 'arn:aws:iam::123456789012:oidc-provider/oidc.example.com/id/X',
+    },
+    {
+      name: 'oidc provider aws-cn',
+      got: oidcProviderArn('aws-cn', '123456789012', 'h/p'),
+      want: 'arn:aws-cn:iam::123456789012:oidc-provider/h/p',
+    },
     { name: 'role at /', got: roleArn('aws', '123456789012', '/', 'r'), want: 'arn:aws:iam::123456789012:role/r' },
-    { name: 'role with a path', got: roleArn('aws-us-gov', '123456789012', '/team/app/', 'r'), want: 'arn:aws-us-gov:iam::123456789012:role/team/app/r' },
+    {
+      name: 'role with a path',
+      got: roleArn('aws-us-gov', '123456789012', '/team/app/', 'r'),
+      want: 'arn:aws-us-gov:iam::123456789012:role/team/app/r',
+    },
     { name: 'AWS managed policy', got: managedPolicyArn('aws', 'aws', 'ReadOnlyAccess'), want: 'arn:aws:iam::aws:policy/ReadOnlyAccess' },
-    { name: 'managed policy with a path', got: managedPolicyArn('aws-cn', 'aws', 'service-role/X'), want: 'arn:aws-cn:iam::aws:policy/service-role/X' },
+    {
+      name: 'managed policy with a path',
+      got: managedPolicyArn('aws-cn', 'aws', 'service-role/X'),
+      want: 'arn:aws-cn:iam::aws:policy/service-role/X',
+    },
   ];
   for (const tc of cases) {
     it(tc.name, () => {
@@ -98,8 +122,16 @@ describe('ARN builders', () => {
 
 describe('parseArn', () => {
   const cases: { name: string; arn: string; want: ParsedArn | undefined }[] = [
-    { name: 'role', arn: 'arn:aws:iam::123456789012:role/a/b', want: { partition: 'aws', service: 'iam', region: '', account: '123456789012', resource: 'role/a/b' } },
-    { name: 'resource with colons', arn: 'arn:aws-cn:logs:cn-north-1:1:log-group:x:*', want: { partition: 'aws-cn', service: 'logs', region: 'cn-north-1', account: '1', resource: 'log-group:x:*' } },
+    {
+      name: 'role',
+      arn: 'arn:aws:iam::123456789012:role/a/b',
+      want: { partition: 'aws', service: 'iam', region: '', account: '123456789012', resource: 'role/a/b' },
+    },
+    {
+      name: 'resource with colons',
+      arn: 'arn:aws-cn:logs:cn-north-1:1:log-group:x:*',
+      want: { partition: 'aws-cn', service: 'logs', region: 'cn-north-1', account: '1', resource: 'log-group:x:*' },
+    },
     { name: 'not an ARN', arn: 'role/a', want: undefined },
     { name: 'too few parts', arn: 'arn:aws:iam::123', want: undefined },
     { name: 'empty resource', arn: 'arn:aws:iam::123:', want: undefined },

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION, type IamServiceAccount, type IamServiceAccountSpec } from '../../../src/api/types.ts';
+import {
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  OWNER_ANNOTATION,
+  type IamServiceAccount,
+  type IamServiceAccountSpec,
+} from '../../../src/api/types.ts';
 import { minifiedLength, type PolicyDocument } from '../../../src/policy/document.ts';
 import {
   ATTACH_POLICY_NAME,
@@ -11,6 +17,7 @@ import {
   ownerTags,
   wellKnownPolicyName,
   type ClusterIdentity,
+  type RoleDefaults,
   type Desired,
   type DesiredRole,
 } from '../../../src/policy/desired.ts';
@@ -20,7 +27,10 @@ import type { Partition } from '../../../src/policy/arn.ts';
 
 const ACCOUNT = '123456789012';
 
-function identity(over: Partial<ClusterIdentity> = {}): ClusterIdentity {
+/** The cluster's identity and the configuration's role defaults, in one object for brevity. */
+type World = ClusterIdentity & RoleDefaults;
+
+function identity(over: Partial<World> = {}): World {
   const partition = over.partition ?? 'aws';
   const issuer = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
   return {
@@ -47,21 +57,21 @@ function obj(spec: IamServiceAccountSpec, meta: { name?: string; namespace?: str
   };
 }
 
-function ok(o: IamServiceAccount, id: ClusterIdentity = identity()): Desired {
-  const r = desiredState(o, id);
+function ok(o: IamServiceAccount, id: World = identity()): Desired {
+  const r = desiredState(o, id, id);
   assert.ok(r.ok, r.ok ? '' : `${r.problem.reason}: ${r.problem.message}`);
   return r.desired;
 }
 
-function managedRole(o: IamServiceAccount, id: ClusterIdentity = identity()): DesiredRole {
+function managedRole(o: IamServiceAccount, id: World = identity()): DesiredRole {
   const d = ok(o, id);
   assert.equal(d.mode, 'managed');
   assert.ok(d.role);
   return d.role;
 }
 
-function fails(o: IamServiceAccount, id: ClusterIdentity = identity()): { reason: string; message: string } {
-  const r = desiredState(o, id);
+function fails(o: IamServiceAccount, id: World = identity()): { reason: string; message: string } {
+  const r = desiredState(o, id, id);
   assert.ok(!r.ok, 'expected a problem');
   return r.problem;
 }
@@ -105,7 +115,7 @@ describe('desiredState defaults', () => {
     assert.deepEqual(d.role.tags, ownerTags('prod', 'team', 'app'));
   });
 
-  it('uses metadata.name as the ServiceAccount name and the partition\'s audience', () => {
+  it("uses metadata.name as the ServiceAccount name and the partition's audience", () => {
     assert.deepEqual(d.trust, {
       oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC`,
       issuerHostPath: 'oidc.eks.eu-west-1.amazonaws.com/id/ABC',
@@ -156,7 +166,13 @@ describe('desiredState from spec fields', () => {
   it('takes every field of a full managed spec', () => {
     const d = ok(
       obj({
-        serviceAccount: { name: 'runner', create: false, overrideExisting: true, labels: { tier: 'web' }, annotations: { 'example.com/a': 'b' } },
+        serviceAccount: {
+          name: 'runner',
+          create: false,
+          overrideExisting: true,
+          labels: { tier: 'web' },
+          annotations: { 'example.com/a': 'b' },
+        },
         roleName: 'custom-role',
         rolePath: '/apps/',
         roleDescription: 'my role',
@@ -224,7 +240,10 @@ describe('desiredState from spec fields', () => {
   });
 
   it('refuses another boundary than the forced one', () => {
-    const p = fails(obj({ permissionsBoundary: 'arn:aws:iam::123456789012:policy/mine' }), identity({ permissionsBoundary: 'arn:aws:iam::123456789012:policy/forced' }));
+    const p = fails(
+      obj({ permissionsBoundary: 'arn:aws:iam::123456789012:policy/mine' }),
+      identity({ permissionsBoundary: 'arn:aws:iam::123456789012:policy/forced' }),
+    );
     assert.equal(p.reason, 'PermissionsBoundaryForced');
     assert.match(p.message, /policy\/forced/);
   });
@@ -256,8 +275,14 @@ describe('desiredState from spec fields', () => {
 
 describe('desiredState policies', () => {
   it('sorts and de-duplicates managed policies', () => {
-    const role = managedRole(obj({ attachPolicyARNs: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/A'], wellKnownPolicies: { imageBuilder: true } }));
-    assert.deepEqual(role.managedPolicyArns, ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser', 'arn:aws:iam::aws:policy/B']);
+    const role = managedRole(
+      obj({ attachPolicyARNs: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/A'], wellKnownPolicies: { imageBuilder: true } }),
+    );
+    assert.deepEqual(role.managedPolicyArns, [
+      'arn:aws:iam::aws:policy/A',
+      'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser',
+      'arn:aws:iam::aws:policy/B',
+    ]);
   });
 
   it('puts attachPolicy inline under its own name', () => {
@@ -269,14 +294,25 @@ describe('desiredState policies', () => {
   for (const partition of partitions) {
     it(`turns well-known policies into managed ARNs and inline policies in ${partition}`, () => {
       const role = managedRole(
-        obj({ wellKnownPolicies: { imageBuilder: true, ebsCSIController: true, externalDNS: true, awsLoadBalancerController: true, autoScaler: false } }),
+        obj({
+          wellKnownPolicies: {
+            imageBuilder: true,
+            ebsCSIController: true,
+            externalDNS: true,
+            awsLoadBalancerController: true,
+            autoScaler: false,
+          },
+        }),
         identity({ partition }),
       );
       assert.deepEqual(role.managedPolicyArns, [
         `arn:${partition}:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser`,
         `arn:${partition}:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy`,
       ]);
-      assert.deepEqual(Object.keys(role.inlinePolicies).sort(), [wellKnownPolicyName('awsLoadBalancerController'), wellKnownPolicyName('externalDNS')]);
+      assert.deepEqual(Object.keys(role.inlinePolicies).sort(), [
+        wellKnownPolicyName('awsLoadBalancerController'),
+        wellKnownPolicyName('externalDNS'),
+      ]);
       const text = JSON.stringify(role.inlinePolicies);
       assert.ok(!text.includes('${'), 'a placeholder is left');
       assert.ok(text.includes(`"arn:${partition}:route53:::hostedzone/*"`));
@@ -290,7 +326,11 @@ describe('desiredState policies', () => {
   it('refuses more managed policies than the limit, counting well-known ones', () => {
     const arns = (n: number) => Array.from({ length: n }, (_, i) => `arn:aws:iam::aws:policy/P${i}`);
     assert.equal(managedRole(obj({ attachPolicyARNs: arns(2) }), identity({ maxManagedPolicies: 3 })).managedPolicyArns.length, 2);
-    assert.equal(managedRole(obj({ attachPolicyARNs: arns(2), wellKnownPolicies: { imageBuilder: true } }), identity({ maxManagedPolicies: 3 })).managedPolicyArns.length, 3);
+    assert.equal(
+      managedRole(obj({ attachPolicyARNs: arns(2), wellKnownPolicies: { imageBuilder: true } }), identity({ maxManagedPolicies: 3 }))
+        .managedPolicyArns.length,
+      3,
+    );
     const p = fails(obj({ attachPolicyARNs: arns(3), wellKnownPolicies: { imageBuilder: true } }), identity({ maxManagedPolicies: 3 }));
     assert.equal(p.reason, 'TooManyManagedPolicies');
     assert.match(p.message, /^4 managed policies .* limit of 3/);
@@ -298,7 +338,10 @@ describe('desiredState policies', () => {
 
   it('refuses inline policies over 10,240 characters, and accepts exactly 10,240', () => {
     assert.equal(INLINE_POLICIES_LIMIT, 10240);
-    const docWithResource = (len: number): PolicyDocument => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'r'.repeat(len) }] });
+    const docWithResource = (len: number): PolicyDocument => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'r'.repeat(len) }],
+    });
     const overhead = ATTACH_POLICY_NAME.length + minifiedLength(docWithResource(0));
     const atLimit = docWithResource(INLINE_POLICIES_LIMIT - overhead);
     assert.equal(ATTACH_POLICY_NAME.length + minifiedLength(atLimit), INLINE_POLICIES_LIMIT);
@@ -315,7 +358,10 @@ describe('desiredState policies', () => {
     const overhead = ATTACH_POLICY_NAME.length + minifiedLength(docWithResource(0));
     const room = INLINE_POLICIES_LIMIT - used - overhead;
     managedRole(obj({ attachPolicy: docWithResource(room), wellKnownPolicies: { awsLoadBalancerController: true } }));
-    assert.equal(fails(obj({ attachPolicy: docWithResource(room + 1), wellKnownPolicies: { awsLoadBalancerController: true } })).reason, 'InlinePolicyTooLarge');
+    assert.equal(
+      fails(obj({ attachPolicy: docWithResource(room + 1), wellKnownPolicies: { awsLoadBalancerController: true } })).reason,
+      'InlinePolicyTooLarge',
+    );
   });
 
   it('refuses a trust policy over the limit, and accepts one exactly at it', () => {
@@ -333,10 +379,26 @@ describe('desiredState policies', () => {
   });
 
   const mismatches: { name: string; spec: IamServiceAccountSpec; partition: Partition }[] = [
-    { name: 'attachPolicyARNs in aws from an aws-cn cluster', spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/X'] }, partition: 'aws-cn' },
-    { name: 'attachPolicyARNs in aws-cn from an aws cluster', spec: { attachPolicyARNs: ['arn:aws-cn:iam::aws:policy/X'] }, partition: 'aws' },
-    { name: 'attachPolicyARNs in aws-us-gov from an aws cluster', spec: { attachPolicyARNs: ['arn:aws-us-gov:iam::aws:policy/X'] }, partition: 'aws' },
-    { name: 'attachRoleARN in aws from an aws-us-gov cluster', spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r' }, partition: 'aws-us-gov' },
+    {
+      name: 'attachPolicyARNs in aws from an aws-cn cluster',
+      spec: { attachPolicyARNs: ['arn:aws:iam::aws:policy/X'] },
+      partition: 'aws-cn',
+    },
+    {
+      name: 'attachPolicyARNs in aws-cn from an aws cluster',
+      spec: { attachPolicyARNs: ['arn:aws-cn:iam::aws:policy/X'] },
+      partition: 'aws',
+    },
+    {
+      name: 'attachPolicyARNs in aws-us-gov from an aws cluster',
+      spec: { attachPolicyARNs: ['arn:aws-us-gov:iam::aws:policy/X'] },
+      partition: 'aws',
+    },
+    {
+      name: 'attachRoleARN in aws from an aws-us-gov cluster',
+      spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r' },
+      partition: 'aws-us-gov',
+    },
   ];
   for (const tc of mismatches) {
     it(`PartitionMismatch: ${tc.name}`, () => {

@@ -16,8 +16,14 @@ const trust: PolicyDocument = {
     },
   ],
 };
-const inlineA: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*' }] };
-const inlineB: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:*:*:q' }] };
+const inlineA: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*' }],
+};
+const inlineB: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: 'arn:aws:sqs:*:*:q' }],
+};
 
 const desired: DesiredRole = {
   name: 'r',
@@ -64,7 +70,9 @@ describe('diffRole', () => {
   });
 
   it('creates a bare role with one operation', () => {
-    assert.deepEqual(diffRole({ ...desired, managedPolicyArns: [], inlinePolicies: {} }, undefined), [{ op: 'CreateRole', role: { ...desired, managedPolicyArns: [], inlinePolicies: {} } }]);
+    assert.deepEqual(diffRole({ ...desired, managedPolicyArns: [], inlinePolicies: {} }, undefined), [
+      { op: 'CreateRole', role: { ...desired, managedPolicyArns: [], inlinePolicies: {} } },
+    ]);
   });
 
   it('does nothing when the role is as desired', () => {
@@ -86,8 +94,14 @@ describe('diffRole', () => {
       tags: { b: '2', a: '1' },
       managedPolicyArns: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/A'],
       inlinePolicies: {
-        'irsa-b': enc({ Statement: [{ Resource: ['arn:aws:sqs:*:*:q'], Action: ['sqs:SendMessage'], Effect: 'Allow' }], Version: '2012-10-17' }),
-        'irsa-a': enc({ Version: '2012-10-17', Statement: { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: ['*'] } }),
+        'irsa-b': enc({
+          Statement: [{ Resource: ['arn:aws:sqs:*:*:q'], Action: ['sqs:SendMessage'], Effect: 'Allow' }],
+          Version: '2012-10-17',
+        }),
+        'irsa-a': enc({
+          Version: '2012-10-17',
+          Statement: { Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: ['*'] },
+        }),
       },
     };
     assert.deepEqual(diffRole(desired, reordered), []);
@@ -96,22 +110,79 @@ describe('diffRole', () => {
   const single: { name: string; actual: ActualRole; want: IamOperation[] }[] = [
     {
       name: 'trust policy',
-      actual: { ...actual, trustPolicy: enc({ ...trust, Statement: [{ ...(trust.Statement as Record<string, unknown>[])[0], Condition: { StringEquals: { [`${ISSUER}:sub`]: 'system:serviceaccount:ns:other', [`${ISSUER}:aud`]: 'sts.amazonaws.com' } } }] }) },
+      actual: {
+        ...actual,
+        trustPolicy: enc({
+          ...trust,
+          Statement: [
+            {
+              ...(trust.Statement as Record<string, unknown>[])[0],
+              Condition: { StringEquals: { [`${ISSUER}:sub`]: 'system:serviceaccount:ns:other', [`${ISSUER}:aud`]: 'sts.amazonaws.com' } },
+            },
+          ],
+        }),
+      },
       want: [{ op: 'UpdateAssumeRolePolicy', document: trust }],
     },
-    { name: 'unreadable trust policy', actual: { ...actual, trustPolicy: '%%%' }, want: [{ op: 'UpdateAssumeRolePolicy', document: trust }] },
-    { name: 'description', actual: { ...actual, description: 'old' }, want: [{ op: 'UpdateRole', description: 'd', maxSessionDuration: 3600 }] },
-    { name: 'max session duration', actual: { ...actual, maxSessionDuration: 7200 }, want: [{ op: 'UpdateRole', description: 'd', maxSessionDuration: 3600 }] },
-    { name: 'boundary missing', actual: { ...actual, permissionsBoundary: undefined }, want: [{ op: 'PutRolePermissionsBoundary', arn: 'arn:aws:iam::123456789012:policy/boundary' }] },
-    { name: 'boundary different', actual: { ...actual, permissionsBoundary: 'arn:aws:iam::123456789012:policy/other' }, want: [{ op: 'PutRolePermissionsBoundary', arn: 'arn:aws:iam::123456789012:policy/boundary' }] },
+    {
+      name: 'unreadable trust policy',
+      actual: { ...actual, trustPolicy: '%%%' },
+      want: [{ op: 'UpdateAssumeRolePolicy', document: trust }],
+    },
+    {
+      name: 'description',
+      actual: { ...actual, description: 'old' },
+      want: [{ op: 'UpdateRole', description: 'd', maxSessionDuration: 3600 }],
+    },
+    {
+      name: 'max session duration',
+      actual: { ...actual, maxSessionDuration: 7200 },
+      want: [{ op: 'UpdateRole', description: 'd', maxSessionDuration: 3600 }],
+    },
+    {
+      name: 'boundary missing',
+      actual: { ...actual, permissionsBoundary: undefined },
+      want: [{ op: 'PutRolePermissionsBoundary', arn: 'arn:aws:iam::123456789012:policy/boundary' }],
+    },
+    {
+      name: 'boundary different',
+      actual: { ...actual, permissionsBoundary: 'arn:aws:iam::123456789012:policy/other' },
+      want: [{ op: 'PutRolePermissionsBoundary', arn: 'arn:aws:iam::123456789012:policy/boundary' }],
+    },
     { name: 'tag value', actual: { ...actual, tags: { a: '1', b: 'old' } }, want: [{ op: 'TagRole', tags: { b: '2' } }] },
     { name: 'tag missing', actual: { ...actual, tags: { b: '2' } }, want: [{ op: 'TagRole', tags: { a: '1' } }] },
     { name: 'extra tags', actual: { ...actual, tags: { z: '9', a: '1', b: '2', y: '8' } }, want: [{ op: 'UntagRole', keys: ['y', 'z'] }] },
-    { name: 'managed policy missing', actual: { ...actual, managedPolicyArns: ['arn:aws:iam::aws:policy/A'] }, want: [{ op: 'AttachRolePolicy', arn: 'arn:aws:iam::aws:policy/B' }] },
-    { name: 'extra managed policy', actual: { ...actual, managedPolicyArns: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/Z', 'arn:aws:iam::aws:policy/B'] }, want: [{ op: 'DetachRolePolicy', arn: 'arn:aws:iam::aws:policy/Z' }] },
-    { name: 'inline policy different', actual: { ...actual, inlinePolicies: { ...actual.inlinePolicies, 'irsa-a': enc({ ...inlineA, Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }) } }, want: [{ op: 'PutRolePolicy', name: 'irsa-a', document: inlineA }] },
-    { name: 'inline policy missing', actual: { ...actual, inlinePolicies: { 'irsa-b': enc(inlineB) } }, want: [{ op: 'PutRolePolicy', name: 'irsa-a', document: inlineA }] },
-    { name: 'extra inline policy', actual: { ...actual, inlinePolicies: { ...actual.inlinePolicies, 'someone-else': enc(inlineA) } }, want: [{ op: 'DeleteRolePolicy', name: 'someone-else' }] },
+    {
+      name: 'managed policy missing',
+      actual: { ...actual, managedPolicyArns: ['arn:aws:iam::aws:policy/A'] },
+      want: [{ op: 'AttachRolePolicy', arn: 'arn:aws:iam::aws:policy/B' }],
+    },
+    {
+      name: 'extra managed policy',
+      actual: { ...actual, managedPolicyArns: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/Z', 'arn:aws:iam::aws:policy/B'] },
+      want: [{ op: 'DetachRolePolicy', arn: 'arn:aws:iam::aws:policy/Z' }],
+    },
+    {
+      name: 'inline policy different',
+      actual: {
+        ...actual,
+        inlinePolicies: {
+          ...actual.inlinePolicies,
+          'irsa-a': enc({ ...inlineA, Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }),
+        },
+      },
+      want: [{ op: 'PutRolePolicy', name: 'irsa-a', document: inlineA }],
+    },
+    {
+      name: 'inline policy missing',
+      actual: { ...actual, inlinePolicies: { 'irsa-b': enc(inlineB) } },
+      want: [{ op: 'PutRolePolicy', name: 'irsa-a', document: inlineA }],
+    },
+    {
+      name: 'extra inline policy',
+      actual: { ...actual, inlinePolicies: { ...actual.inlinePolicies, 'someone-else': enc(inlineA) } },
+      want: [{ op: 'DeleteRolePolicy', name: 'someone-else' }],
+    },
   ];
   for (const tc of single) {
     it(`one difference, one operation: ${tc.name}`, () => {
@@ -126,7 +197,9 @@ describe('diffRole', () => {
   });
 
   it('deletes an extra inline policy named like an Object.prototype member', () => {
-    assert.deepEqual(diffRole(desired, { ...actual, inlinePolicies: { ...actual.inlinePolicies, constructor: enc(inlineA) } }), [{ op: 'DeleteRolePolicy', name: 'constructor' }]);
+    assert.deepEqual(diffRole(desired, { ...actual, inlinePolicies: { ...actual.inlinePolicies, constructor: enc(inlineA) } }), [
+      { op: 'DeleteRolePolicy', name: 'constructor' },
+    ]);
   });
 
   it('deletes a boundary that is no longer wanted', () => {
@@ -165,7 +238,10 @@ describe('diffRole', () => {
   });
 
   it('attaches the replacement before detaching the replaced policy', () => {
-    const ops = diffRole({ ...desired, managedPolicyArns: ['arn:aws:iam::aws:policy/New'] }, { ...actual, managedPolicyArns: ['arn:aws:iam::aws:policy/Old'] });
+    const ops = diffRole(
+      { ...desired, managedPolicyArns: ['arn:aws:iam::aws:policy/New'] },
+      { ...actual, managedPolicyArns: ['arn:aws:iam::aws:policy/Old'] },
+    );
     assert.deepEqual(ops, [
       { op: 'AttachRolePolicy', arn: 'arn:aws:iam::aws:policy/New' },
       { op: 'DetachRolePolicy', arn: 'arn:aws:iam::aws:policy/Old' },

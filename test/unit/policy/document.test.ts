@@ -24,7 +24,11 @@ describe('parsePolicyDocument', () => {
     { name: 'plain JSON', text: JSON.stringify(base), want: base },
     { name: 'URL-encoded JSON as IAM returns it', text: iamEncoded(base), want: base },
     { name: 'JSON with white space around it', text: `\n  ${JSON.stringify(base, null, 2)}  \n`, want: base },
-    { name: 'encoded characters that need it', text: iamEncoded({ Statement: [{ Resource: 'arn:aws:s3:::b/a b/%/ü' }] }), want: { Statement: [{ Resource: 'arn:aws:s3:::b/a b/%/ü' }] } },
+    {
+      name: 'encoded characters that need it',
+      text: iamEncoded({ Statement: [{ Resource: 'arn:aws:s3:::b/a b/%/ü' }] }),
+      want: { Statement: [{ Resource: 'arn:aws:s3:::b/a b/%/ü' }] },
+    },
   ];
   for (const tc of cases) {
     it(tc.name, () => {
@@ -73,25 +77,43 @@ describe('policiesEqual', () => {
     { name: 'plain JSON text', actual: JSON.stringify(base) },
     {
       name: 'string versus one-element array',
-      actual: iamEncoded({ Version: '2012-10-17', Statement: [(base.Statement as unknown[])[0], { Effect: 'Deny', Action: ['s3:DeleteObject'], Resource: ['*'] }] }),
+      actual: iamEncoded({
+        Version: '2012-10-17',
+        Statement: [(base.Statement as unknown[])[0], { Effect: 'Deny', Action: ['s3:DeleteObject'], Resource: ['*'] }],
+      }),
     },
     {
       name: 'key order',
       actual: iamEncoded({
         Statement: [
-          { Condition: { StringEquals: { 'aws:PrincipalTag/team': ['a', 'b'] } }, Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'], Action: ['s3:GetObject', 's3:ListBucket'], Effect: 'Allow', Sid: 'Read' },
+          {
+            Condition: { StringEquals: { 'aws:PrincipalTag/team': ['a', 'b'] } },
+            Resource: ['arn:aws:s3:::b', 'arn:aws:s3:::b/*'],
+            Action: ['s3:GetObject', 's3:ListBucket'],
+            Effect: 'Allow',
+            Sid: 'Read',
+          },
           { Resource: '*', Action: 's3:DeleteObject', Effect: 'Deny' },
         ],
         Version: '2012-10-17',
       }),
     },
-    { name: 'statement order', actual: iamEncoded({ Version: '2012-10-17', Statement: [(base.Statement as unknown[])[1], (base.Statement as unknown[])[0]] }) },
+    {
+      name: 'statement order',
+      actual: iamEncoded({ Version: '2012-10-17', Statement: [(base.Statement as unknown[])[1], (base.Statement as unknown[])[0]] }),
+    },
     {
       name: 'Action, Resource and condition value order',
       actual: iamEncoded({
         Version: '2012-10-17',
         Statement: [
-          { Sid: 'Read', Effect: 'Allow', Action: ['s3:ListBucket', 's3:GetObject'], Resource: ['arn:aws:s3:::b/*', 'arn:aws:s3:::b'], Condition: { StringEquals: { 'aws:PrincipalTag/team': ['b', 'a'] } } },
+          {
+            Sid: 'Read',
+            Effect: 'Allow',
+            Action: ['s3:ListBucket', 's3:GetObject'],
+            Resource: ['arn:aws:s3:::b/*', 'arn:aws:s3:::b'],
+            Condition: { StringEquals: { 'aws:PrincipalTag/team': ['b', 'a'] } },
+          },
           { Effect: 'Deny', Action: 's3:DeleteObject', Resource: '*' },
         ],
       }),
@@ -104,16 +126,34 @@ describe('policiesEqual', () => {
   }
 
   const other: { name: string; desired: Record<string, unknown>; actual: Record<string, unknown>; want: boolean }[] = [
-    { name: 'nested objects under other keys, key order', desired: { Extra: { b: 1, a: { d: 1, c: 2 } } }, actual: { Extra: { a: { c: 2, d: 1 }, b: 1 } }, want: true },
+    {
+      name: 'nested objects under other keys, key order',
+      desired: { Extra: { b: 1, a: { d: 1, c: 2 } } },
+      actual: { Extra: { a: { c: 2, d: 1 }, b: 1 } },
+      want: true,
+    },
     { name: 'arrays under other keys keep their order', desired: { Extra: [1, 2] }, actual: { Extra: [2, 1] }, want: false },
-    { name: 'a condition block that is not an object', desired: { Condition: { Bool: 'x' } }, actual: { Condition: { Bool: 'x' } }, want: true },
-    { name: 'a condition block that is not an object, different', desired: { Condition: { Bool: 'x' } }, actual: { Condition: { Bool: 'y' } }, want: false },
+    {
+      name: 'a condition block that is not an object',
+      desired: { Condition: { Bool: 'x' } },
+      actual: { Condition: { Bool: 'x' } },
+      want: true,
+    },
+    {
+      name: 'a condition block that is not an object, different',
+      desired: { Condition: { Bool: 'x' } },
+      actual: { Condition: { Bool: 'y' } },
+      want: false,
+    },
     { name: 'a Condition that is not an object', desired: { Condition: 'x' }, actual: { Condition: 'x' }, want: true },
     { name: 'a Principal that is neither "*" nor an object', desired: { Principal: 'arn:a' }, actual: { Principal: 'arn:b' }, want: false },
   ];
   for (const tc of other) {
     it(`${tc.name}: ${tc.want ? 'equal' : 'different'}`, () => {
-      const doc = (extra: Record<string, unknown>): PolicyDocument => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'a:b', Resource: '*', ...extra }] });
+      const doc = (extra: Record<string, unknown>): PolicyDocument => ({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'a:b', Resource: '*', ...extra }],
+      });
       assert.equal(policiesEqual(doc(tc.desired), iamEncoded(doc(tc.actual))), tc.want);
     });
   }
@@ -137,14 +177,17 @@ describe('policiesEqual', () => {
   ];
   for (const tc of principals) {
     it(`Principal ${tc.name}: ${tc.want ? 'equal' : 'different'}`, () => {
-      const doc = (p: unknown): PolicyDocument => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: p, Action: 'sts:AssumeRole' }] });
+      const doc = (p: unknown): PolicyDocument => ({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Principal: p, Action: 'sts:AssumeRole' }],
+      });
       assert.equal(policiesEqual(doc(tc.desired), iamEncoded(doc(tc.actual))), tc.want);
     });
   }
 
   const withStatement0 = (over: Record<string, unknown>): PolicyDocument => ({
     Version: '2012-10-17',
-    Statement: [{ ...((base.Statement as Record<string, unknown>[])[0]), ...over }, (base.Statement as unknown[])[1]],
+    Statement: [{ ...(base.Statement as Record<string, unknown>[])[0], ...over }, (base.Statement as unknown[])[1]],
   });
   const different: { name: string; actual: PolicyDocument | string | undefined }[] = [
     { name: 'another Effect', actual: withStatement0({ Effect: 'Deny' }) },
@@ -155,7 +198,10 @@ describe('policiesEqual', () => {
     { name: 'another condition operator', actual: withStatement0({ Condition: { StringLike: { 'aws:PrincipalTag/team': ['a', 'b'] } } }) },
     { name: 'another Sid', actual: withStatement0({ Sid: 'Other' }) },
     { name: 'NotAction instead of Action', actual: withStatement0({ Action: undefined, NotAction: ['s3:GetObject', 's3:ListBucket'] }) },
-    { name: 'a statement more', actual: { ...base, Statement: [...(base.Statement as unknown[]), { Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] } },
+    {
+      name: 'a statement more',
+      actual: { ...base, Statement: [...(base.Statement as unknown[]), { Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] },
+    },
     { name: 'a statement less', actual: { ...base, Statement: [(base.Statement as unknown[])[0]] } },
     { name: 'another Version', actual: { ...base, Version: '2008-10-17' } },
     { name: 'no actual document', actual: undefined },

@@ -143,7 +143,18 @@ describe('actionOverlaps', () => {
 });
 
 describe('deniedGrant with DEFAULT_DENIED_ACTIONS', () => {
-  const refusedActions = ['*', 'iam:*', 'iam:PassRole', 'IAM:PutRolePolicy', 'sts:AssumeRole', 'organizations:LeaveOrganization', 'iam:P*', 'iam:CreateRole', 'iam:AttachRolePolicy', 'iam:UpdateAssumeRolePolicy'];
+  const refusedActions = [
+    '*',
+    'iam:*',
+    'iam:PassRole',
+    'IAM:PutRolePolicy',
+    'sts:AssumeRole',
+    'organizations:LeaveOrganization',
+    'iam:P*',
+    'iam:CreateRole',
+    'iam:AttachRolePolicy',
+    'iam:UpdateAssumeRolePolicy',
+  ];
   for (const action of refusedActions) {
     it(`refuses an Allow of ${action}`, () => {
       const why = deniedGrant(allowDoc(action), DEFAULT_DENIED_ACTIONS);
@@ -163,21 +174,47 @@ describe('deniedGrant with DEFAULT_DENIED_ACTIONS', () => {
   const docs: { name: string; doc: PolicyDocument; want: RegExp | undefined }[] = [
     { name: 'ignores Deny statements', doc: { Statement: [{ Effect: 'Deny', Action: '*', Resource: '*' }] }, want: undefined },
     { name: 'ignores NotAction in a Deny', doc: { Statement: [{ Effect: 'Deny', NotAction: 's3:*', Resource: '*' }] }, want: undefined },
-    { name: 'refuses NotAction in an Allow', doc: { Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }] }, want: /^statement 0 allows NotAction/ },
-    { name: 'refuses NotAction even when harmless-looking', doc: { Statement: [{ Effect: 'Allow', NotAction: ['s3:GetObject'], Resource: '*' }] }, want: /NotAction/ },
-    { name: 'reads Statement as a single object', doc: { Statement: { Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' } }, want: /^statement 0 allows iam:PassRole\b/ },
+    {
+      name: 'refuses NotAction in an Allow',
+      doc: { Statement: [{ Effect: 'Allow', NotAction: 'iam:*', Resource: '*' }] },
+      want: /^statement 0 allows NotAction/,
+    },
+    {
+      name: 'refuses NotAction even when harmless-looking',
+      doc: { Statement: [{ Effect: 'Allow', NotAction: ['s3:GetObject'], Resource: '*' }] },
+      want: /NotAction/,
+    },
+    {
+      name: 'reads Statement as a single object',
+      doc: { Statement: { Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' } },
+      want: /^statement 0 allows iam:PassRole\b/,
+    },
     { name: 'a single harmless object', doc: { Statement: { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' } }, want: undefined },
     { name: 'Action as a string', doc: allowDoc('iam:PassRole'), want: /allows iam:PassRole\b/ },
-    { name: 'Action as an array, second element denied', doc: allowDoc(['s3:GetObject', 'iam:CreateRole']), want: /^statement 0 allows iam:CreateRole, .*\(iam:Create\*\)/ },
+    {
+      name: 'Action as an array, second element denied',
+      doc: allowDoc(['s3:GetObject', 'iam:CreateRole']),
+      want: /^statement 0 allows iam:CreateRole, .*\(iam:Create\*\)/,
+    },
     {
       name: 'names the index of the offending statement',
-      doc: { Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }, { Effect: 'Deny', Action: '*', Resource: '*' }, { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] },
+      doc: {
+        Statement: [
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+          { Effect: 'Deny', Action: '*', Resource: '*' },
+          { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' },
+        ],
+      },
       want: /^statement 2 allows sts:AssumeRole, .*\(sts:AssumeRole\)/,
     },
     { name: 'no Statement', doc: { Version: '2012-10-17' }, want: undefined },
     { name: 'empty Statement array', doc: { Statement: [] }, want: undefined },
     { name: 'Allow without Action', doc: { Statement: [{ Effect: 'Allow', Resource: '*' }] }, want: undefined },
-    { name: 'skips non-object statements', doc: { Statement: [null, 'x', { Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }, want: /^statement 2 / },
+    {
+      name: 'skips non-object statements',
+      doc: { Statement: [null, 'x', { Effect: 'Allow', Action: 'iam:*', Resource: '*' }] },
+      want: /^statement 2 /,
+    },
   ];
   for (const tc of docs) {
     it(tc.name, () => {
@@ -191,7 +228,10 @@ describe('deniedGrant with DEFAULT_DENIED_ACTIONS', () => {
   }
 
   it('names the denied pattern that was hit', () => {
-    assert.match(deniedGrant(allowDoc('IAM:PutRolePolicy'), DEFAULT_DENIED_ACTIONS) ?? '', /allows IAM:PutRolePolicy, which the operator's policy denies \(iam:Put\*\)$/);
+    assert.match(
+      deniedGrant(allowDoc('IAM:PutRolePolicy'), DEFAULT_DENIED_ACTIONS) ?? '',
+      /allows IAM:PutRolePolicy, which the operator's policy denies \(iam:Put\*\)$/,
+    );
   });
 
   // IAM's `?` wildcard in a statement's action is only compared against denied literals, so these
@@ -212,13 +252,33 @@ describe('deniedGrant with allowedActionPrefixes', () => {
   const cases: { name: string; action: string | string[]; prefixes: string[]; want: RegExp | undefined }[] = [
     { name: 'an allowed prefix passes', action: 's3:GetObject', prefixes: ['s3:'], want: undefined },
     { name: 'one of several prefixes passes', action: 'sqs:SendMessage', prefixes: ['s3:', 'sqs:'], want: undefined },
-    { name: 'another service is refused', action: 'dynamodb:GetItem', prefixes: ['s3:'], want: /^statement 0 allows dynamodb:GetItem; inline policies may only use s3:$/ },
+    {
+      name: 'another service is refused',
+      action: 'dynamodb:GetItem',
+      prefixes: ['s3:'],
+      want: /^statement 0 allows dynamodb:GetItem; inline policies may only use s3:$/,
+    },
     { name: 'lists every prefix in the message', action: 'ec2:RunInstances', prefixes: ['s3:', 'sqs:'], want: /may only use s3:, sqs:$/ },
     { name: 'case-insensitive: upper-case action', action: 'S3:GetObject', prefixes: ['s3:'], want: undefined },
     { name: 'case-insensitive: upper-case prefix', action: 's3:GetObject', prefixes: ['S3:'], want: undefined },
-    { name: 'second array element of another service', action: ['s3:GetObject', 'ec2:DescribeInstances'], prefixes: ['s3:'], want: /allows ec2:DescribeInstances;/ },
-    { name: 'a denied action is reported as denied, not as off-prefix', action: 'iam:PassRole', prefixes: ['s3:'], want: /operator's policy denies \(iam:PassRole\)/ },
-    { name: 'a denied action within an allowed prefix is still refused', action: 'iam:CreateRole', prefixes: ['iam:'], want: /denies \(iam:Create\*\)/ },
+    {
+      name: 'second array element of another service',
+      action: ['s3:GetObject', 'ec2:DescribeInstances'],
+      prefixes: ['s3:'],
+      want: /allows ec2:DescribeInstances;/,
+    },
+    {
+      name: 'a denied action is reported as denied, not as off-prefix',
+      action: 'iam:PassRole',
+      prefixes: ['s3:'],
+      want: /operator's policy denies \(iam:PassRole\)/,
+    },
+    {
+      name: 'a denied action within an allowed prefix is still refused',
+      action: 'iam:CreateRole',
+      prefixes: ['iam:'],
+      want: /denies \(iam:Create\*\)/,
+    },
     { name: 'empty list allows any service not denied', action: 'dynamodb:GetItem', prefixes: [], want: undefined },
   ];
   for (const tc of cases) {
@@ -256,14 +316,20 @@ describe('checkOperatorPolicy: namespaces', () => {
   }
 
   it('refuses the namespace even in attachRoleARN mode', () => {
-    assert.equal(refused(policy({ allowedNamespaces: ['team-*'] }), input({ namespace: 'kube-system', role: undefined })).reason, 'NamespaceNotAllowed');
+    assert.equal(
+      refused(policy({ allowedNamespaces: ['team-*'] }), input({ namespace: 'kube-system', role: undefined })).reason,
+      'NamespaceNotAllowed',
+    );
   });
 });
 
 describe('checkOperatorPolicy: attachRoleARN mode (no role)', () => {
   it('passes everything after the namespace check', () => {
     const strict = policy({ allowedNamespaces: ['team-*'], allowedPolicyARNs: [], maxRolesPerNamespace: 1, rolePrefix: 'irsa-' });
-    assert.equal(checkOperatorPolicy(strict, input({ namespace: 'team-a', role: undefined, explicitRoleName: true, roleIndexInNamespace: () => 5 })), undefined);
+    assert.equal(
+      checkOperatorPolicy(strict, input({ namespace: 'team-a', role: undefined, explicitRoleName: true, roleIndexInNamespace: () => 5 })),
+      undefined,
+    );
   });
 });
 
@@ -338,7 +404,10 @@ describe('checkOperatorPolicy: managed policies', () => {
   }
 
   it('a customer policy named AdministratorAccess is not an AWS-managed one', () => {
-    assert.equal(checkOperatorPolicy(policy(), input({ role: role({ managedPolicyArns: [`arn:aws:iam::${ACCOUNT}:policy/AdministratorAccess`] }) })), undefined);
+    assert.equal(
+      checkOperatorPolicy(policy(), input({ role: role({ managedPolicyArns: [`arn:aws:iam::${ACCOUNT}:policy/AdministratorAccess`] }) })),
+      undefined,
+    );
   });
 
   const allowList: { name: string; allowed: string[]; arns: string[]; want: string | undefined }[] = [
@@ -380,7 +449,8 @@ describe('checkOperatorPolicy: namespace annotation', () => {
   ];
   for (const tc of cases) {
     it(tc.name, () => {
-      const annotations: Record<string, string> = tc.annotation === undefined ? {} : { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: tc.annotation };
+      const annotations: Record<string, string> =
+        tc.annotation === undefined ? {} : { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: tc.annotation };
       const g = input({ namespaceAnnotations: annotations, role: withEcr });
       if (tc.ok) assert.equal(checkOperatorPolicy(p, g), undefined);
       else assert.equal(refused(p, g).reason, 'PolicyNotAllowed');
@@ -388,7 +458,10 @@ describe('checkOperatorPolicy: namespace annotation', () => {
   }
 
   it('keeps the global list next to the annotation', () => {
-    const g = input({ namespaceAnnotations: { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: ECR_READ }, role: role({ managedPolicyArns: [S3_READ, ECR_READ] }) });
+    const g = input({
+      namespaceAnnotations: { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: ECR_READ },
+      role: role({ managedPolicyArns: [S3_READ, ECR_READ] }),
+    });
     assert.equal(checkOperatorPolicy(p, g), undefined);
   });
 
@@ -400,20 +473,30 @@ describe('checkOperatorPolicy: namespace annotation', () => {
   });
 
   it('applies to the annotated namespace only', () => {
-    const annotated = input({ namespace: 'team-a', namespaceAnnotations: { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: ECR_READ }, role: withEcr });
+    const annotated = input({
+      namespace: 'team-a',
+      namespaceAnnotations: { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: ECR_READ },
+      role: withEcr,
+    });
     const other = input({ namespace: 'team-b', namespaceAnnotations: {}, role: withEcr });
     assert.equal(checkOperatorPolicy(p, annotated), undefined);
     assert.equal(refused(p, other).reason, 'PolicyNotAllowed');
   });
 
   it('other annotations are ignored', () => {
-    assert.equal(refused(p, input({ namespaceAnnotations: { 'example.com/allowed-policy-arns': ECR_READ }, role: withEcr })).reason, 'PolicyNotAllowed');
+    assert.equal(
+      refused(p, input({ namespaceAnnotations: { 'example.com/allowed-policy-arns': ECR_READ }, role: withEcr })).reason,
+      'PolicyNotAllowed',
+    );
   });
 
   const overrides = ['*', 'arn:aws:iam::aws:policy/AdministratorAccess', 'arn:*:iam::aws:policy/*'];
   for (const annotation of overrides) {
     it(`never overrides a deny: ${annotation}`, () => {
-      const g = input({ namespaceAnnotations: { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: annotation }, role: role({ managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] }) });
+      const g = input({
+        namespaceAnnotations: { [NAMESPACE_ALLOWED_POLICIES_ANNOTATION]: annotation },
+        role: role({ managedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] }),
+      });
       assert.equal(refused(policy({ allowedPolicyARNs: [] }), g).reason, 'PolicyDenied');
     });
   }
@@ -427,13 +510,22 @@ describe('checkOperatorPolicy: inline policies', () => {
   });
 
   it('names the offending policy among several', () => {
-    const got = refused(policy(), input({ role: role({ inlinePolicies: { good: allowDoc('s3:GetObject'), bad: allowDoc(['s3:GetObject', 'sts:AssumeRole']) } }) }));
+    const got = refused(
+      policy(),
+      input({ role: role({ inlinePolicies: { good: allowDoc('s3:GetObject'), bad: allowDoc(['s3:GetObject', 'sts:AssumeRole']) } }) }),
+    );
     assert.equal(got.reason, 'InlinePolicyDenied');
     assert.match(got.message, /^inline policy bad: statement 0 allows sts:AssumeRole,/);
   });
 
   it('passes a harmless inline policy', () => {
-    assert.equal(checkOperatorPolicy(policy(), input({ role: role({ inlinePolicies: { 'irsa-attach-policy': allowDoc(['s3:GetObject', 'iam:GetRole']) } }) })), undefined);
+    assert.equal(
+      checkOperatorPolicy(
+        policy(),
+        input({ role: role({ inlinePolicies: { 'irsa-attach-policy': allowDoc(['s3:GetObject', 'iam:GetRole']) } }) }),
+      ),
+      undefined,
+    );
   });
 
   it('applies allowedActionPrefixes to inline policies', () => {
@@ -451,12 +543,18 @@ describe('checkOperatorPolicy: inline policies', () => {
       const p = policy({ allowedActionPrefixes: ['s3:'] });
       assert.equal(checkOperatorPolicy(p, input({ role: role({ inlinePolicies: { [wellKnownPolicyName(wk)]: doc } }) })), undefined);
       // The same document under another name is refused.
-      assert.equal(refused(p, input({ role: role({ inlinePolicies: { [`x-${wellKnownPolicyName(wk)}`]: doc } }) })).reason, 'InlinePolicyDenied');
+      assert.equal(
+        refused(p, input({ role: role({ inlinePolicies: { [`x-${wellKnownPolicyName(wk)}`]: doc } }) })).reason,
+        'InlinePolicyDenied',
+      );
     });
   }
 
   it('a well-known policy does not exempt the other inline policies', () => {
-    const inline = { [wellKnownPolicyName('awsLoadBalancerController')]: allowDoc('iam:CreateServiceLinkedRole'), 'irsa-attach-policy': allowDoc('iam:PassRole') };
+    const inline = {
+      [wellKnownPolicyName('awsLoadBalancerController')]: allowDoc('iam:CreateServiceLinkedRole'),
+      'irsa-attach-policy': allowDoc('iam:PassRole'),
+    };
     const got = refused(policy(), input({ role: role({ inlinePolicies: inline }) }));
     assert.equal(got.reason, 'InlinePolicyDenied');
     assert.match(got.message, /^inline policy irsa-attach-policy:/);
@@ -474,8 +572,18 @@ describe('checkOperatorPolicy: order of checks and the shape of refusals', () =>
   const cases: { name: string; p: OperatorPolicy; g: GuardInput; want: string }[] = [
     { name: 'namespace first', p: policy(base), g: everythingWrong, want: 'NamespaceNotAllowed' },
     { name: 'then the role name', p: policy({ ...base, allowedNamespaces: [] }), g: everythingWrong, want: 'RoleNameNotAllowed' },
-    { name: 'then the quota', p: policy({ ...base, allowedNamespaces: [], rolePrefix: '' }), g: everythingWrong, want: 'NamespaceRoleQuotaExceeded' },
-    { name: 'then managed policies', p: policy({ ...base, allowedNamespaces: [], rolePrefix: '', maxRolesPerNamespace: 0 }), g: everythingWrong, want: 'PolicyDenied' },
+    {
+      name: 'then the quota',
+      p: policy({ ...base, allowedNamespaces: [], rolePrefix: '' }),
+      g: everythingWrong,
+      want: 'NamespaceRoleQuotaExceeded',
+    },
+    {
+      name: 'then managed policies',
+      p: policy({ ...base, allowedNamespaces: [], rolePrefix: '', maxRolesPerNamespace: 0 }),
+      g: everythingWrong,
+      want: 'PolicyDenied',
+    },
     {
       name: 'then policy allow-list',
       p: policy({ ...base, allowedNamespaces: [], rolePrefix: '', maxRolesPerNamespace: 0, deniedPolicyARNs: [] }),

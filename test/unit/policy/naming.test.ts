@@ -17,7 +17,7 @@ describe('deriveRoleName', () => {
     assert.equal(deriveRoleName('p-', 'c', 'ns', 'app'), deriveRoleName('p-', 'c', 'ns', 'app'));
   });
 
-  it('ROLE_NAME_MAX is IAM\'s 64', () => {
+  it("ROLE_NAME_MAX is IAM's 64", () => {
     assert.equal(ROLE_NAME_MAX, 64);
   });
 
@@ -66,11 +66,23 @@ describe('deriveRoleName', () => {
 
   const distinct: { name: string; a: [string, string, string, string]; b: [string, string, string, string] }[] = [
     { name: 'namespace/name split that collides when joined with "-"', a: ['', 'c', 'a-b', 'c'], b: ['', 'c', 'a', 'b-c'] },
-    { name: 'cluster/namespace split that collides when joined with "-"', a: ['', 'prod-eu', 'team', 'app'], b: ['', 'prod', 'eu-team', 'app'] },
+    {
+      name: 'cluster/namespace split that collides when joined with "-"',
+      a: ['', 'prod-eu', 'team', 'app'],
+      b: ['', 'prod', 'eu-team', 'app'],
+    },
     { name: 'different clusters', a: ['', 'prod', 'team', 'app'], b: ['', 'staging', 'team', 'app'] },
     { name: 'different clusters, truncated names', a: ['', 'prod', 'team', 'x'.repeat(100)], b: ['', 'stag', 'team', 'x'.repeat(100)] },
-    { name: 'long names differing only past the cut', a: ['', 'c', 'n'.repeat(30), `${'a'.repeat(60)}1`], b: ['', 'c', 'n'.repeat(30), `${'a'.repeat(60)}2`] },
-    { name: 'long namespace/name split that collides when joined with "-"', a: ['', 'c', `${'n'.repeat(40)}-x`, 'a'.repeat(40)], b: ['', 'c', 'n'.repeat(40), `x-${'a'.repeat(40)}`] },
+    {
+      name: 'long names differing only past the cut',
+      a: ['', 'c', 'n'.repeat(30), `${'a'.repeat(60)}1`],
+      b: ['', 'c', 'n'.repeat(30), `${'a'.repeat(60)}2`],
+    },
+    {
+      name: 'long namespace/name split that collides when joined with "-"',
+      a: ['', 'c', `${'n'.repeat(40)}-x`, 'a'.repeat(40)],
+      b: ['', 'c', 'n'.repeat(40), `x-${'a'.repeat(40)}`],
+    },
   ];
   for (const tc of distinct) {
     it(`different names: ${tc.name}`, () => {

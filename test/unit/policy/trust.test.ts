@@ -15,7 +15,14 @@ const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
 const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`;
 
 function subject(over: Partial<TrustSubject> = {}): TrustSubject {
-  return { oidcProviderArn: PROVIDER, issuerHostPath: ISSUER, namespace: 'team', serviceAccountName: 'app', audience: 'sts.amazonaws.com', ...over };
+  return {
+    oidcProviderArn: PROVIDER,
+    issuerHostPath: ISSUER,
+    namespace: 'team',
+    serviceAccountName: 'app',
+    audience: 'sts.amazonaws.com',
+    ...over,
+  };
 }
 
 describe('serviceAccountSubject', () => {
@@ -27,7 +34,12 @@ describe('serviceAccountSubject', () => {
 describe('buildTrustPolicy', () => {
   const cases: { name: string; partition: Partition; region: string; issuer: string }[] = [
     { name: 'aws', partition: 'aws', region: 'eu-west-1', issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC/' },
-    { name: 'aws-cn with the China audience', partition: 'aws-cn', region: 'cn-north-1', issuer: 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/CN' },
+    {
+      name: 'aws-cn with the China audience',
+      partition: 'aws-cn',
+      region: 'cn-north-1',
+      issuer: 'https://oidc.eks.cn-north-1.amazonaws.com.cn/id/CN',
+    },
     { name: 'aws-us-gov', partition: 'aws-us-gov', region: 'us-gov-west-1', issuer: 'oidc.eks.us-gov-west-1.amazonaws.com/id/GOV' },
   ];
   for (const tc of cases) {
@@ -35,7 +47,13 @@ describe('buildTrustPolicy', () => {
       const hp = issuerHostPath(tc.issuer);
       const provider = oidcProviderArn(tc.partition, '123456789012', hp);
       const aud = defaultAudience(tc.partition);
-      const doc = buildTrustPolicy({ oidcProviderArn: provider, issuerHostPath: hp, namespace: 'ns', serviceAccountName: 'sa', audience: aud });
+      const doc = buildTrustPolicy({
+        oidcProviderArn: provider,
+        issuerHostPath: hp,
+        namespace: 'ns',
+        serviceAccountName: 'sa',
+        audience: aud,
+      });
       assert.deepEqual(doc, {
         Version: '2012-10-17',
         Statement: [
@@ -114,20 +132,70 @@ describe('trustAllows', () => {
   const cases: { name: string; doc: PolicyDocument; want: boolean }[] = [
     { name: 'the policy buildTrustPolicy writes', doc: buildTrustPolicy(s), want: true },
     { name: 'a single statement object, not a list', doc: { Version: '2012-10-17', Statement: stmt() }, want: true },
-    { name: 'Federated, Action and values as arrays', doc: doc(stmt({ Principal: { Federated: ['arn:aws:iam::1:oidc-provider/other', PROVIDER] }, Action: ['sts:TagSession', 'sts:AssumeRoleWithWebIdentity'], Condition: { StringEquals: { [sub]: ['system:serviceaccount:team:app'], [aud]: ['other', 'sts.amazonaws.com'] } } })), want: true },
-    { name: 'a later statement allows', doc: doc(stmt({ Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/other.example.com' } }), stmt()), want: true },
-    { name: 'StringLike instead of StringEquals', doc: doc(stmt({ Condition: { StringLike: { [sub]: 'system:serviceaccount:team:*', [aud]: 'sts.amazonaws.com' } } })), want: false },
-    { name: 'wrong sub', doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:other', [aud]: 'sts.amazonaws.com' } } })), want: false },
-    { name: 'sub that also lets another ServiceAccount in', doc: doc(stmt({ Condition: { StringEquals: { [sub]: ['system:serviceaccount:team:app', 'system:serviceaccount:team:other'], [aud]: 'sts.amazonaws.com' } } })), want: false },
+    {
+      name: 'Federated, Action and values as arrays',
+      doc: doc(
+        stmt({
+          Principal: { Federated: ['arn:aws:iam::1:oidc-provider/other', PROVIDER] },
+          Action: ['sts:TagSession', 'sts:AssumeRoleWithWebIdentity'],
+          Condition: { StringEquals: { [sub]: ['system:serviceaccount:team:app'], [aud]: ['other', 'sts.amazonaws.com'] } },
+        }),
+      ),
+      want: true,
+    },
+    {
+      name: 'a later statement allows',
+      doc: doc(stmt({ Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/other.example.com' } }), stmt()),
+      want: true,
+    },
+    {
+      name: 'StringLike instead of StringEquals',
+      doc: doc(stmt({ Condition: { StringLike: { [sub]: 'system:serviceaccount:team:*', [aud]: 'sts.amazonaws.com' } } })),
+      want: false,
+    },
+    {
+      name: 'wrong sub',
+      doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:other', [aud]: 'sts.amazonaws.com' } } })),
+      want: false,
+    },
+    {
+      name: 'sub that also lets another ServiceAccount in',
+      doc: doc(
+        stmt({
+          Condition: {
+            StringEquals: { [sub]: ['system:serviceaccount:team:app', 'system:serviceaccount:team:other'], [aud]: 'sts.amazonaws.com' },
+          },
+        }),
+      ),
+      want: false,
+    },
     { name: 'no sub condition', doc: doc(stmt({ Condition: { StringEquals: { [aud]: 'sts.amazonaws.com' } } })), want: false },
-    { name: 'wrong aud', doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app', [aud]: 'sts.amazonaws.com.cn' } } })), want: false },
+    {
+      name: 'wrong aud',
+      doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app', [aud]: 'sts.amazonaws.com.cn' } } })),
+      want: false,
+    },
     { name: 'no aud condition', doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app' } } })), want: false },
-    { name: 'condition keys of another issuer', doc: doc(stmt({ Condition: { StringEquals: { 'other.example.com:sub': 'system:serviceaccount:team:app', 'other.example.com:aud': 'sts.amazonaws.com' } } })), want: false },
+    {
+      name: 'condition keys of another issuer',
+      doc: doc(
+        stmt({
+          Condition: {
+            StringEquals: { 'other.example.com:sub': 'system:serviceaccount:team:app', 'other.example.com:aud': 'sts.amazonaws.com' },
+          },
+        }),
+      ),
+      want: false,
+    },
     { name: 'no Condition', doc: doc(stmt({ Condition: undefined })), want: false },
     { name: 'Deny', doc: doc(stmt({ Effect: 'Deny' })), want: false },
     { name: 'missing Federated', doc: doc(stmt({ Principal: { AWS: 'arn:aws:iam::123456789012:root' } })), want: false },
     { name: 'Principal "*"', doc: doc(stmt({ Principal: '*' })), want: false },
-    { name: 'another provider', doc: doc(stmt({ Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/other.example.com' } })), want: false },
+    {
+      name: 'another provider',
+      doc: doc(stmt({ Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/other.example.com' } })),
+      want: false,
+    },
     { name: 'another action', doc: doc(stmt({ Action: 'sts:AssumeRole' })), want: false },
     { name: 'no statements', doc: { Version: '2012-10-17' }, want: false },
     { name: 'statement that is not an object', doc: doc('Allow'), want: false },

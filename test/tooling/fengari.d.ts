@@ -1,4 +1,4 @@
-// The part of fengari (Lua 5.3 in JavaScript) that test/unit/argocd-health.test.ts uses; the
+// The part of fengari (Lua 5.3 in JavaScript) that test/tooling/argocd-health.test.ts uses; the
 // package ships no types. Strings cross as Lua strings (bytes); where fengari converts a JS string
 // itself, the parameter says `string | Uint8Array`.
 declare module 'fengari' {

@@ -52,7 +52,12 @@ function stringField(L: LuaState, key: string): string | null {
 /** Runs the health script as Argo CD does: `obj` global, the chunk returns `hs`. */
 function health(obj: IamServiceAccount): { status: string | null; message: string | null } {
   const L = lauxlib.luaL_newstate();
-  const libs = [['_G', lualib.luaopen_base], ['table', lualib.luaopen_table], ['string', lualib.luaopen_string], ['math', lualib.luaopen_math]] as const;
+  const libs = [
+    ['_G', lualib.luaopen_base],
+    ['table', lualib.luaopen_table],
+    ['string', lualib.luaopen_string],
+    ['math', lualib.luaopen_math],
+  ] as const;
   for (const [name, open] of libs) {
     lauxlib.luaL_requiref(L, to_luastring(name), open, true);
     lua.lua_pop(L, 1);
@@ -60,8 +65,10 @@ function health(obj: IamServiceAccount): { status: string | null; message: strin
   // Through JSON, as Argo CD converts the live object.
   pushValue(L, JSON.parse(JSON.stringify(obj)));
   lua.lua_setglobal(L, to_luastring('obj'));
-  if (lauxlib.luaL_loadbuffer(L, to_luastring(HEALTH_LUA), null, to_luastring('@config/argocd/health.lua')) !== lua.LUA_OK
-    || lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK) {
+  if (
+    lauxlib.luaL_loadbuffer(L, to_luastring(HEALTH_LUA), null, to_luastring('@config/argocd/health.lua')) !== lua.LUA_OK ||
+    lua.lua_pcall(L, 0, 1, 0) !== lua.LUA_OK
+  ) {
     throw new Error(`health.lua failed: ${lua.lua_tojsstring(L, -1) ?? '(no message)'}`);
   }
   assert.equal(lua.lua_type(L, -1), lua.LUA_TTABLE, 'health.lua returns a table');
@@ -92,12 +99,20 @@ function withConditions(generation: number, ...conditions: [ConditionType, Condi
   return {
     observedGeneration: generation,
     ...fields,
-    conditions: conditions.map(([type, status, reason, message]): Condition => ({ type, status, reason, message, observedGeneration: generation, lastTransitionTime: T })),
+    conditions: conditions.map(([type, status, reason, message]): Condition => ({
+      type,
+      status,
+      reason,
+      message,
+      observedGeneration: generation,
+      lastTransitionTime: T,
+    })),
   };
 }
 
 const synced = { state: 'synced', reason: 'Synced', message: 'in sync' } as const;
-const SA_EXISTS = 'ServiceAccount apps/web exists and was not created by irsa-operator: set serviceAccount.overrideExisting: true to take it over';
+const SA_EXISTS =
+  'ServiceAccount apps/web exists and was not created by irsa-operator: set serviceAccount.overrideExisting: true to take it over';
 const WAITING_FOR_ROLE = 'the ServiceAccount is annotated once the role is in sync';
 
 describe('Argo CD health check', () => {
@@ -128,21 +143,32 @@ describe('Argo CD health check', () => {
     },
     {
       name: 'Progressing: Ready=False, Reconciling=True (WaitingForRole)',
-      obj: object(1, withConditions(1,
-        ['RoleSynced', 'True', 'Synced', 'in sync'],
-        ['ServiceAccountSynced', 'Unknown', 'WaitingForRole', WAITING_FOR_ROLE],
-        ['Ready', 'False', 'WaitingForRole', WAITING_FOR_ROLE],
-        ['Reconciling', 'True', 'WaitingForRole', WAITING_FOR_ROLE])),
+      obj: object(
+        1,
+        withConditions(
+          1,
+          ['RoleSynced', 'True', 'Synced', 'in sync'],
+          ['ServiceAccountSynced', 'Unknown', 'WaitingForRole', WAITING_FOR_ROLE],
+          ['Ready', 'False', 'WaitingForRole', WAITING_FOR_ROLE],
+          ['Reconciling', 'True', 'WaitingForRole', WAITING_FOR_ROLE],
+        ),
+      ),
       status: 'Progressing',
       message: /^WaitingForRole: the ServiceAccount is annotated once the role is in sync$/,
     },
     {
       name: 'Progressing: role waiting for the OIDC provider, as the reconciler writes it',
-      obj: object(1, written({
-        role: { state: 'progressing', reason: 'OIDCProviderNotFound', message: 'no IAM OIDC provider for the cluster issuer' },
-        serviceAccount: { state: 'progressing', reason: 'WaitingForRole', message: WAITING_FOR_ROLE },
-        fields,
-      }, 1)),
+      obj: object(
+        1,
+        written(
+          {
+            role: { state: 'progressing', reason: 'OIDCProviderNotFound', message: 'no IAM OIDC provider for the cluster issuer' },
+            serviceAccount: { state: 'progressing', reason: 'WaitingForRole', message: WAITING_FOR_ROLE },
+            fields,
+          },
+          1,
+        ),
+      ),
       status: 'Progressing',
       message: /^OIDCProviderNotFound: no IAM OIDC provider for the cluster issuer$/,
     },
@@ -160,15 +186,23 @@ describe('Argo CD health check', () => {
     },
     {
       name: 'Degraded: Stalled=True (ServiceAccountExists)',
-      obj: object(4, written({ role: synced, serviceAccount: { state: 'stalled', reason: 'ServiceAccountExists', message: SA_EXISTS }, fields }, 4)),
+      obj: object(
+        4,
+        written({ role: synced, serviceAccount: { state: 'stalled', reason: 'ServiceAccountExists', message: SA_EXISTS }, fields }, 4),
+      ),
       status: 'Degraded',
       message: /^ServiceAccountExists: ServiceAccount apps\/web exists and was not created by irsa-operator: /,
     },
     {
       name: 'Degraded: Ready=False without Reconciling',
-      obj: object(1, withConditions(1,
-        ['RoleSynced', 'False', 'RoleNotOwned', 'role irsa-prod.apps.web exists without the ownership tags'],
-        ['Ready', 'False', 'RoleNotOwned', 'role irsa-prod.apps.web exists without the ownership tags'])),
+      obj: object(
+        1,
+        withConditions(
+          1,
+          ['RoleSynced', 'False', 'RoleNotOwned', 'role irsa-prod.apps.web exists without the ownership tags'],
+          ['Ready', 'False', 'RoleNotOwned', 'role irsa-prod.apps.web exists without the ownership tags'],
+        ),
+      ),
       status: 'Degraded',
       message: /^RoleNotOwned: role irsa-prod\.apps\.web exists without the ownership tags$/,
     },

@@ -40,12 +40,16 @@ test("the image's LD_PRELOAD names a file the image's own COPY puts there (ld.so
   const stage = imageStage(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'));
   const preload = stage.env.LD_PRELOAD;
   assert.ok(preload, 'the image preloads an allocator');
-  for (const lib of preload.split(':')) assert.ok(stage.copiedTo.includes(lib), `${lib} is copied into the image (copies: ${stage.copiedTo.join(', ')})`);
+  for (const lib of preload.split(':'))
+    assert.ok(stage.copiedTo.includes(lib), `${lib} is copied into the image (copies: ${stage.copiedTo.join(', ')})`);
 });
 
 test('localPreload keeps paths that exist here and says how to get a library this machine lacks', () => {
   assert.equal(localPreload(''), '');
   assert.equal(localPreload(process.execPath), process.execPath);
-  assert.throws(() => localPreload('/usr/local/lib/libnot-a-real-one.so.9'), /preloads libnot-a-real-one\.so\.9 .*this machine has none\. Install libnot-a-real-one\.so\.9 .*--operator-env LD_PRELOAD=/);
+  assert.throws(
+    () => localPreload('/usr/local/lib/libnot-a-real-one.so.9'),
+    /preloads libnot-a-real-one\.so\.9 .*this machine has none\. Install libnot-a-real-one\.so\.9 .*--operator-env LD_PRELOAD=/,
+  );
   assert.throws(() => localPreload('/usr/local/lib/libjemalloc.so.99'), /apt-get install libjemalloc2/);
 });

@@ -1,16 +1,7 @@
 // A work queue of object keys in the manner of client-go's: a key waits at most once, is never
 // handled by two workers at once (an add while it is handled marks it dirty and it runs again
 // after), and failed keys come back after a per-key exponential backoff with jitter.
-
-export type QueueVerdict =
-  /** Done; reset the key's backoff. */
-  | { kind: 'done' }
-  /** Done for now; come back after this delay (resets the backoff). */
-  | { kind: 'after'; delayMs: number }
-  /** Failed; come back after the key's next backoff delay. */
-  | { kind: 'retry' }
-  /** Failed in a way retrying cannot fix; wait for the next add. */
-  | { kind: 'drop' };
+import type { QueueVerdict } from './outcome.ts';
 
 export interface QueueOptions {
   concurrency: number;

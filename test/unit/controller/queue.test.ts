@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
-import { backoffDelay, WorkQueue, type QueueVerdict } from '../../../src/kube/queue.ts';
+import type { QueueVerdict } from '../../../src/controller/outcome.ts';
+import { backoffDelay, WorkQueue } from '../../../src/controller/queue.ts';
 
 const DONE: QueueVerdict = { kind: 'done' };
 const ALMOST_ONE = 0.9999999999;
@@ -16,7 +17,9 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } 
 async function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => { reject(new Error(`timed out after ${ms} ms waiting for ${what}`)); }, ms);
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+    }, ms);
   });
   try {
     return await Promise.race([p, deadline]);
@@ -42,7 +45,10 @@ describe('backoffDelay', () => {
   ];
   for (const tc of cases) {
     it(tc.name, () => {
-      assert.equal(backoffDelay(tc.n, tc.base, tc.max, () => tc.random), tc.want);
+      assert.equal(
+        backoffDelay(tc.n, tc.base, tc.max, () => tc.random),
+        tc.want,
+      );
     });
   }
 
@@ -62,15 +68,18 @@ describe('WorkQueue', () => {
     const blockerStarted = deferred();
     const gate = deferred();
     const end = deferred();
-    const q = new WorkQueue(async (key) => {
-      calls.push(key);
-      if (key === 'blocker') {
-        blockerStarted.resolve();
-        await gate.promise;
-      }
-      if (key === 'end') end.resolve();
-      return DONE;
-    }, { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 });
+    const q = new WorkQueue(
+      async (key) => {
+        calls.push(key);
+        if (key === 'blocker') {
+          blockerStarted.resolve();
+          await gate.promise;
+        }
+        if (key === 'end') end.resolve();
+        return DONE;
+      },
+      { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    );
     q.start();
     q.add('blocker');
     await within(blockerStarted.promise, 'the blocker to start');
@@ -88,11 +97,14 @@ describe('WorkQueue', () => {
   it('runs nothing before start, then each waiting key once', async () => {
     const calls: string[] = [];
     const end = deferred();
-    const q = new WorkQueue((key) => {
-      calls.push(key);
-      if (key === 'end') end.resolve();
-      return Promise.resolve(DONE);
-    }, { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 });
+    const q = new WorkQueue(
+      (key) => {
+        calls.push(key);
+        if (key === 'end') end.resolve();
+        return Promise.resolve(DONE);
+      },
+      { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    );
     q.add('a');
     q.add('b');
     q.add('a');
@@ -113,24 +125,27 @@ describe('WorkQueue', () => {
     const firstStarted = deferred();
     const gate = deferred();
     const end = deferred<{ depth: number; aRuns: number }>();
-    const q: WorkQueue = new WorkQueue(async (key) => {
-      if (key === 'end') {
-        end.resolve({ depth: q.depth, aRuns });
+    const q: WorkQueue = new WorkQueue(
+      async (key) => {
+        if (key === 'end') {
+          end.resolve({ depth: q.depth, aRuns });
+          return DONE;
+        }
+        aRuns++;
+        concurrentA++;
+        maxConcurrentA = Math.max(maxConcurrentA, concurrentA);
+        if (aRuns === 1) {
+          firstStarted.resolve();
+          await gate.promise;
+        } else {
+          // Queued behind this run: a third run of "a" would wait after it.
+          q.add('end');
+        }
+        concurrentA--;
         return DONE;
-      }
-      aRuns++;
-      concurrentA++;
-      maxConcurrentA = Math.max(maxConcurrentA, concurrentA);
-      if (aRuns === 1) {
-        firstStarted.resolve();
-        await gate.promise;
-      } else {
-        // Queued behind this run: a third run of "a" would wait after it.
-        q.add('end');
-      }
-      concurrentA--;
-      return DONE;
-    }, { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 });
+      },
+      { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    );
     q.start();
     q.add('a');
     await within(firstStarted.promise, 'the first run');
@@ -153,23 +168,26 @@ describe('WorkQueue', () => {
     const gateA = deferred();
     const bRan = deferred<{ aInFlight: number; aRuns: number }>();
     const aSecondDone = deferred();
-    const q = new WorkQueue(async (key) => {
-      const n = (inFlight.get(key) ?? 0) + 1;
-      inFlight.set(key, n);
-      maxSameKey = Math.max(maxSameKey, n);
-      if (key === 'a') {
-        aRuns++;
-        if (aRuns === 1) {
-          aStarted.resolve();
-          await gateA.promise;
-        } else {
-          aSecondDone.resolve();
+    const q = new WorkQueue(
+      async (key) => {
+        const n = (inFlight.get(key) ?? 0) + 1;
+        inFlight.set(key, n);
+        maxSameKey = Math.max(maxSameKey, n);
+        if (key === 'a') {
+          aRuns++;
+          if (aRuns === 1) {
+            aStarted.resolve();
+            await gateA.promise;
+          } else {
+            aSecondDone.resolve();
+          }
         }
-      }
-      if (key === 'b') bRan.resolve({ aInFlight: inFlight.get('a') ?? 0, aRuns });
-      inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
-      return DONE;
-    }, { concurrency: 3, baseDelayMs: 1, maxDelayMs: 1 });
+        if (key === 'b') bRan.resolve({ aInFlight: inFlight.get('a') ?? 0, aRuns });
+        inFlight.set(key, (inFlight.get(key) ?? 1) - 1);
+        return DONE;
+      },
+      { concurrency: 3, baseDelayMs: 1, maxDelayMs: 1 },
+    );
     q.start();
     q.add('a');
     await within(aStarted.promise, 'a to start');
@@ -189,12 +207,15 @@ describe('WorkQueue', () => {
     const started: string[] = [];
     const gate = deferred();
     const twoStarted = deferred();
-    const q = new WorkQueue(async (key) => {
-      started.push(key);
-      if (started.length === 2) twoStarted.resolve();
-      await gate.promise;
-      return DONE;
-    }, { concurrency: 2, baseDelayMs: 1, maxDelayMs: 1 });
+    const q = new WorkQueue(
+      async (key) => {
+        started.push(key);
+        if (started.length === 2) twoStarted.resolve();
+        await gate.promise;
+        return DONE;
+      },
+      { concurrency: 2, baseDelayMs: 1, maxDelayMs: 1 },
+    );
     q.start();
     q.add('a');
     q.add('b');
@@ -211,22 +232,25 @@ describe('WorkQueue', () => {
     let runs = 0;
     let randomCalls = 0;
     const third = deferred();
-    const q = new WorkQueue((key) => {
-      assert.equal(key, 'k');
-      runs++;
-      if (runs === 1) return Promise.resolve<QueueVerdict>({ kind: 'retry' });
-      if (runs === 2) return Promise.reject(new Error('boom'));
-      third.resolve();
-      return Promise.resolve(DONE);
-    }, {
-      concurrency: 1,
-      baseDelayMs: 1,
-      maxDelayMs: 2,
-      random: () => {
-        randomCalls++;
-        return 0;
+    const q = new WorkQueue(
+      (key) => {
+        assert.equal(key, 'k');
+        runs++;
+        if (runs === 1) return Promise.resolve<QueueVerdict>({ kind: 'retry' });
+        if (runs === 2) return Promise.reject(new Error('boom'));
+        third.resolve();
+        return Promise.resolve(DONE);
       },
-    });
+      {
+        concurrency: 1,
+        baseDelayMs: 1,
+        maxDelayMs: 2,
+        random: () => {
+          randomCalls++;
+          return 0;
+        },
+      },
+    );
     q.start();
     q.add('k');
     await within(third.promise, 'the third run');
@@ -238,12 +262,15 @@ describe('WorkQueue', () => {
   it('re-runs a key after the delay of an "after" verdict', async () => {
     let runs = 0;
     const second = deferred();
-    const q = new WorkQueue(() => {
-      runs++;
-      if (runs === 1) return Promise.resolve<QueueVerdict>({ kind: 'after', delayMs: 1 });
-      second.resolve();
-      return Promise.resolve(DONE);
-    }, { concurrency: 1, baseDelayMs: 1000, maxDelayMs: 1000 });
+    const q = new WorkQueue(
+      () => {
+        runs++;
+        if (runs === 1) return Promise.resolve<QueueVerdict>({ kind: 'after', delayMs: 1 });
+        second.resolve();
+        return Promise.resolve(DONE);
+      },
+      { concurrency: 1, baseDelayMs: 1000, maxDelayMs: 1000 },
+    );
     q.start();
     q.add('k');
     await within(second.promise, 'the second run');
@@ -256,14 +283,23 @@ describe('WorkQueue', () => {
     const RETRY: QueueVerdict = { kind: 'retry' };
     const verdicts: QueueVerdict[] = [RETRY, RETRY, RETRY, DONE, RETRY];
     let runs = 0;
-    const q = new WorkQueue(() => Promise.resolve(verdicts[runs++] ?? DONE), { concurrency: 1, baseDelayMs: 100, maxDelayMs: 300, random: () => 0 });
+    const q = new WorkQueue(() => Promise.resolve(verdicts[runs++] ?? DONE), {
+      concurrency: 1,
+      baseDelayMs: 100,
+      maxDelayMs: 300,
+      random: () => 0,
+    });
     q.start();
     q.add('k');
     // tick() lets the run settle (microtasks, then one real setImmediate); only t.mock.timers.tick moves the clock.
     await tick();
     assert.equal(runs, 1);
     // [backoff, runs before it]: 50 (n=1: 100 halved), 100 (n=2: 200 halved), 150 (n=3: 400 capped to 300, halved).
-    for (const [wait, before] of [[50, 1], [100, 2], [150, 3]] as const) {
+    for (const [wait, before] of [
+      [50, 1],
+      [100, 2],
+      [150, 3],
+    ] as const) {
       t.mock.timers.tick(wait - 1);
       await tick();
       assert.equal(runs, before, `not before ${wait} ms`);
@@ -322,10 +358,13 @@ describe('WorkQueue', () => {
   it('keeps the earlier of two delayed adds (mock timers)', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     let runs = 0;
-    const q = new WorkQueue(() => {
-      runs++;
-      return Promise.resolve(DONE);
-    }, { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 });
+    const q = new WorkQueue(
+      () => {
+        runs++;
+        return Promise.resolve(DONE);
+      },
+      { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    );
     q.start();
     q.addAfter('k', 100);
     q.addAfter('k', 50);
@@ -346,12 +385,15 @@ describe('WorkQueue', () => {
     const started = deferred();
     const gate = deferred();
     let runs = 0;
-    const q = new WorkQueue(async () => {
-      runs++;
-      started.resolve();
-      await gate.promise;
-      return DONE;
-    }, { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 });
+    const q = new WorkQueue(
+      async () => {
+        runs++;
+        started.resolve();
+        await gate.promise;
+        return DONE;
+      },
+      { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1 },
+    );
     q.start();
     q.add('a');
     q.add('b');
@@ -377,11 +419,14 @@ describe('WorkQueue onPickup', () => {
     const picked: [string, number][] = [];
     const gate = deferred();
     let aRuns = 0;
-    const q = new WorkQueue(async (key) => {
-      if (key === 'a' && ++aRuns === 1) return { kind: 'after', delayMs: 100 };
-      if (key === 'blocker') await gate.promise;
-      return DONE;
-    }, { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1, onPickup: (key, ms) => picked.push([key, ms]) });
+    const q = new WorkQueue(
+      async (key) => {
+        if (key === 'a' && ++aRuns === 1) return { kind: 'after', delayMs: 100 };
+        if (key === 'blocker') await gate.promise;
+        return DONE;
+      },
+      { concurrency: 1, baseDelayMs: 1, maxDelayMs: 1, onPickup: (key, ms) => picked.push([key, ms]) },
+    );
     q.add('a');
     t.mock.timers.tick(40);
     q.start();
@@ -389,7 +434,14 @@ describe('WorkQueue onPickup', () => {
     assert.deepEqual(picked, [['a', 40]], 'waited from its add until a worker was free');
     t.mock.timers.tick(100);
     await tick();
-    assert.deepEqual(picked, [['a', 40], ['a', 0]], 'a delayed key waits from when it became due');
+    assert.deepEqual(
+      picked,
+      [
+        ['a', 40],
+        ['a', 0],
+      ],
+      'a delayed key waits from when it became due',
+    );
     q.add('blocker');
     await tick();
     q.add('b');
@@ -398,25 +450,35 @@ describe('WorkQueue onPickup', () => {
     t.mock.timers.tick(15);
     gate.resolve();
     await tick();
-    assert.deepEqual(picked.slice(2), [['blocker', 0], ['b', 25]], 'b waited behind the blocker from its first add');
+    assert.deepEqual(
+      picked.slice(2),
+      [
+        ['blocker', 0],
+        ['b', 25],
+      ],
+      'b waited behind the blocker from its first add',
+    );
     await q.shutdown();
   });
 
   it('loses no key when the callback throws', async () => {
     const end = deferred();
     const calls: string[] = [];
-    const q = new WorkQueue((key) => {
-      calls.push(key);
-      if (key === 'end') end.resolve();
-      return Promise.resolve(DONE);
-    }, {
-      concurrency: 1,
-      baseDelayMs: 1,
-      maxDelayMs: 1,
-      onPickup: () => {
-        throw new Error('observer failed');
+    const q = new WorkQueue(
+      (key) => {
+        calls.push(key);
+        if (key === 'end') end.resolve();
+        return Promise.resolve(DONE);
       },
-    });
+      {
+        concurrency: 1,
+        baseDelayMs: 1,
+        maxDelayMs: 1,
+        onPickup: () => {
+          throw new Error('observer failed');
+        },
+      },
+    );
     q.start();
     q.add('a');
     q.add('end');

@@ -61,9 +61,18 @@ test('the container securityContext overrides the pod one; the grace period is r
 });
 
 test('a securityContext setting or an env source the translation does not know fails instead of being left out', () => {
-  withManifest(deployment('{ privileged: false }'), (file) => assert.throws(() => operatorDeployment(file), /securityContext\.privileged: not translated/));
-  withManifest(deployment('{ capabilities: { add: [NET_ADMIN] } }'), (file) => assert.throws(() => operatorDeployment(file), /capabilities\.add/));
-  withManifest(deployment('{ seccompProfile: { type: Unconfined } }'), (file) => assert.throws(() => operatorDeployment(file), /seccompProfile Unconfined/));
-  const fromSecret = deployment('{}').replace('[{ name: IRSA_CONFIG', '[{ name: TOKEN, valueFrom: { secretKeyRef: { name: s, key: k } } }, { name: IRSA_CONFIG');
+  withManifest(deployment('{ privileged: false }'), (file) =>
+    assert.throws(() => operatorDeployment(file), /securityContext\.privileged: not translated/),
+  );
+  withManifest(deployment('{ capabilities: { add: [NET_ADMIN] } }'), (file) =>
+    assert.throws(() => operatorDeployment(file), /capabilities\.add/),
+  );
+  withManifest(deployment('{ seccompProfile: { type: Unconfined } }'), (file) =>
+    assert.throws(() => operatorDeployment(file), /seccompProfile Unconfined/),
+  );
+  const fromSecret = deployment('{}').replace(
+    '[{ name: IRSA_CONFIG',
+    '[{ name: TOKEN, valueFrom: { secretKeyRef: { name: s, key: k } } }, { name: IRSA_CONFIG',
+  );
   withManifest(fromSecret, (file) => assert.throws(() => operatorDeployment(file), /env TOKEN without a literal value/));
 });

@@ -1,0 +1,60 @@
+// Every condition reason the operator can report, with what it means. One vocabulary for the
+// outcomes, the errors and docs/troubleshooting.md (a test checks that each has a section there).
+// AWS error codes the operator cannot name in advance are reported as `Aws<Code>`.
+
+export const REASONS = {
+  Synced: 'the part matches the spec',
+  // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
+  OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer yet",
+  RoleNotFound: 'IAM has no role of the attachRoleARN name yet',
+  TrustPolicyMismatch: 'the attachRoleARN role does not trust this ServiceAccount',
+  PolicyNotFound: 'a customer-managed policy in attachPolicyARNs does not exist yet',
+  ServiceAccountNotFound: 'serviceAccount.create is false and the ServiceAccount does not exist yet',
+  WaitingForRole: 'the ServiceAccount is annotated once the role is in sync',
+  KubernetesApiError: 'the Kubernetes API failed a call; retried with backoff',
+  // The object as written: Stalled until it changes.
+  InvalidSpec: 'the spec breaks the schema or a rule too costly for CEL',
+  AudienceMismatch: "the audience is another partition's STS audience",
+  PartitionMismatch: 'an ARN is in another partition than the cluster',
+  InvalidRolePath: 'the joined role path is over 512 characters',
+  TrustPolicyTooLarge: "the trust policy is over the account's size quota",
+  TooManyManagedPolicies: 'more managed policies than the per-role quota',
+  InlinePolicyTooLarge: "the inline policies are over IAM's per-role size limit",
+  PermissionsBoundaryForced: 'spec.permissionsBoundary differs from the one the operator forces',
+  // The operator's policy, set by the platform team.
+  NamespaceNotAllowed: 'the operator does not serve this namespace',
+  RoleNameNotAllowed: 'spec.roleName lacks the required prefix',
+  NamespaceRoleQuotaExceeded: 'the namespace holds as many roles as it may',
+  PolicyNotAllowed: 'a managed policy ARN is not on the allowed list',
+  PolicyDenied: 'a managed policy ARN is on the denied list',
+  PolicyGrantsDeniedAction: "a customer-managed policy's document grants a denied action",
+  InlinePolicyDenied: 'the inline policy grants a denied action or one outside the allowed prefixes',
+  // IAM.
+  RoleNotOwned: "a role of that name exists and is not the operator's",
+  RoleConflict: 'a role of that name belongs to another IamServiceAccount',
+  RolePathMismatch: 'the role exists under another path',
+  RoleArnMismatch: 'the attachRoleARN names a role IAM has under another ARN',
+  // The ServiceAccount.
+  ServiceAccountExists: 'the ServiceAccount exists and was not made by the operator',
+  ServiceAccountConflict: 'the ServiceAccount belongs to another IamServiceAccount',
+  // The operator's configuration.
+  ClusterNotFound: 'EKS has no cluster of the configured name',
+  IssuerUnknown: 'the EKS cluster has no OIDC issuer',
+  AccountUnknown: 'STS named no account',
+} as const;
+
+/** What a pass did, reported as an Event (conditions say how things are; Events say what happened). */
+export const EVENT_REASONS = {
+  RoleCreated: 'created the IAM role',
+  RoleUpdated: 'changed the IAM role to match the spec',
+  RoleDeleted: 'deleted the IAM role (deletionPolicy: Delete)',
+  ServiceAccountCreated: 'created the ServiceAccount',
+  ServiceAccountAnnotated: 'put the role annotations on the ServiceAccount',
+} as const;
+
+export type KnownReason = keyof typeof REASONS;
+/** An AWS error code as a reason: `AwsThrottling`, `AwsAccessDenied`, ... (`AwsUnavailable` without one). */
+export type AwsReason = `Aws${string}`;
+export type Reason = KnownReason | AwsReason;
+/** An Event's reason: what a pass did, or Ready's new reason when it changes. */
+export type EventReason = keyof typeof EVENT_REASONS | Reason;

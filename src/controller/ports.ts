@@ -1,0 +1,55 @@
+// The narrow interfaces the controller works through. The shell implements them against the real
+// servers (aws/iam.ts, kube/client.ts, the informer caches); the reconciler's unit test implements
+// them in memory with IAM's and Kubernetes' observable rules. Nothing else reaches the controller.
+import type { V1ServiceAccount } from '@kubernetes/client-node';
+import type { IamServiceAccount, IamServiceAccountStatus } from '../api/types.ts';
+import type { EventInput } from '../kube/client.ts';
+import type { ActualRole, IamOperation } from '../policy/diff.ts';
+
+/** IAM, as far as the controller uses it. NotFound is an answer (undefined), not an error. */
+export interface RoleStore {
+  /** The whole role: settings, trust, tags, managed and inline policies. */
+  read(name: string): Promise<ActualRole | undefined>;
+  /** Only the role's ARN and trust policy (attachRoleARN). */
+  readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined>;
+  oidcProviderExists(arn: string): Promise<boolean>;
+  /** The default version's document of a managed policy. */
+  policyDocument(arn: string): Promise<string | undefined>;
+  /** Runs the operations in order. */
+  apply(name: string, ops: readonly IamOperation[]): Promise<void>;
+  /** Detaches and deletes every policy, then the role; an absent role is done. */
+  delete(name: string): Promise<void>;
+}
+
+/** The Kubernetes reads the caches cannot answer. */
+export interface KubeReads {
+  /** A ServiceAccount the operator has not labelled yet (the cache selects on its label). */
+  getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined>;
+  getNamespaceAnnotations(name: string): Promise<Record<string, string>>;
+}
+
+/** Every Kubernetes write the controller makes. */
+export interface KubeWrites {
+  patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<unknown>;
+  /** Guarded by resourceVersion: a conflict (409) when someone wrote first. */
+  patchFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<IamServiceAccount>;
+  /** Server-side apply of exactly these labels and annotations (the fields it stops sending are removed). */
+  applyServiceAccount(
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+  ): Promise<unknown>;
+  /** Deletes the ServiceAccount with this uid; false when it was gone or replaced. */
+  deleteServiceAccount(namespace: string, name: string, uid: string): Promise<boolean>;
+  createEvent(e: EventInput, now: Date): Promise<void>;
+}
+
+/** The informer caches. */
+export interface ObjectCache {
+  object(namespace: string, name: string): IamServiceAccount | undefined;
+  objectsInNamespace(namespace: string): readonly IamServiceAccount[];
+  /** ServiceAccounts carrying the operator's label. */
+  serviceAccount(namespace: string, name: string): V1ServiceAccount | undefined;
+  serviceAccounts(namespace: string): readonly V1ServiceAccount[];
+}

@@ -1,0 +1,197 @@
+// The role part: the IAM role an object manages (created, kept equal to the spec, deleted with
+// the object), or the existing role it names (attachRoleARN: only its trust is verified).
+import { TerminalError, WaitError } from '../errors.ts';
+import { desiredState, OWNER_TAGS, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
+import { diffRole, type ActualRole, type IamOperation } from '../policy/diff.ts';
+import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
+import { serviceAccountSubject, trustAllows } from '../policy/trust.ts';
+import type { Admission } from './admission.ts';
+import type { EventRecorder } from './events.ts';
+import type { Part, Pass } from './part.ts';
+import type { RoleStore } from './ports.ts';
+import type { PartOutcome } from './status.ts';
+import { TtlCache } from './ttl-cache.ts';
+
+export interface RoleWant {
+  desired: Desired;
+  identity: ClusterIdentity;
+}
+
+export type RoleSeen =
+  /** This process synced the role at this generation less than a drift period ago: no AWS read. */
+  | { kind: 'fresh'; message: string }
+  | { kind: 'managed'; actual: ActualRole | undefined }
+  | { kind: 'attached'; found: { arn: string; trustPolicy: string } | undefined };
+
+export interface RolePlan {
+  ops: IamOperation[];
+  /** Whether IAM has the role already (the operations update it rather than create it). */
+  exists: boolean;
+  /** The role exists without ownership tags and the configuration allows adopting it. */
+  adopting: boolean;
+  message: string;
+  /** Whether this plan comes from a full read (it renews the memory of the last sync). */
+  observed: boolean;
+}
+
+export interface RolePartDeps {
+  roles: RoleStore;
+  admission: Admission;
+  events: EventRecorder;
+  identity: () => Promise<ClusterIdentity>;
+  roleDefaults: RoleDefaults;
+  adoptExistingRoles: boolean;
+  driftPeriodMs: number;
+  now: () => number;
+}
+
+export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
+  private readonly deps: RolePartDeps;
+  /** The last full sync per object key, with its generation. */
+  private readonly synced: TtlCache<string, { generation: number; message: string }>;
+  /** OIDC providers seen to exist. */
+  private readonly providers: TtlCache<string, true>;
+
+  constructor(deps: RolePartDeps) {
+    this.deps = deps;
+    this.synced = new TtlCache(deps.driftPeriodMs, deps.now);
+    this.providers = new TtlCache(deps.driftPeriodMs, deps.now);
+  }
+
+  async observe(pass: Pass, { desired, identity }: RoleWant): Promise<RoleSeen> {
+    const memo = this.synced.get(pass.key);
+    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) return { kind: 'fresh', message: memo.message };
+    await this.requireProvider(identity.oidcProviderArn);
+    if (desired.mode === 'attached') return { kind: 'attached', found: await this.deps.roles.readTrust(desired.roleName) };
+    await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns);
+    return { kind: 'managed', actual: await this.deps.roles.read(desired.role.name) };
+  }
+
+  decide(pass: Pass, { desired, identity }: RoleWant, seen: RoleSeen): RolePlan {
+    const { namespace, name } = pass.obj.metadata;
+    return decideRole(desired, seen, { cluster: identity.clusterName, namespace, name }, this.deps.adoptExistingRoles);
+  }
+
+  async apply(pass: Pass, { desired }: RoleWant, plan: RolePlan): Promise<PartOutcome> {
+    if (plan.adopting) pass.log.warn('adopting an existing IAM role', { role: desired.roleName });
+    if (plan.ops.length > 0) {
+      const names = plan.ops.map((o) => o.op);
+      pass.log.info(plan.exists ? 'updating IAM role' : 'creating IAM role', { role: desired.roleName, operations: names });
+      await this.deps.roles.apply(desired.roleName, plan.ops);
+      const verb = plan.exists ? 'updated' : 'created';
+      this.deps.events.record(
+        pass.obj,
+        pass.log,
+        'Normal',
+        plan.exists ? 'RoleUpdated' : 'RoleCreated',
+        `${verb} IAM role ${desired.roleArn}: ${[...new Set(names)].join(', ')}`,
+      );
+    }
+    if (plan.observed) this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message });
+    return { state: 'synced', reason: 'Synced', message: plan.message };
+  }
+
+  /**
+   * Deletes the role (deletionPolicy Delete) if it is this object's. The status names the role the
+   * last status write saw; a pass cut short after it created a role left no trace there, so the
+   * role the spec implies is looked at too. Ownership is checked before any write.
+   */
+  async release(pass: Pass): Promise<void> {
+    const { obj } = pass;
+    this.synced.delete(pass.key);
+    if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
+    const identity = await this.deps.identity();
+    const wanted = desiredState(obj, identity, this.deps.roleDefaults);
+    const names = new Set([obj.status?.roleName, wanted.ok && wanted.desired.mode === 'managed' ? wanted.desired.roleName : undefined]);
+    for (const roleName of names) {
+      if (!roleName) continue;
+      const actual = await this.deps.roles.read(roleName);
+      if (!actual) continue;
+      if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
+        pass.log.warn('role is not owned by this object; leaving it', { role: roleName });
+        continue;
+      }
+      pass.log.info('deleting IAM role', { role: roleName });
+      await this.deps.roles.delete(roleName);
+      this.deps.events.record(obj, pass.log, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
+    }
+  }
+
+  /** Forgets an object that is gone. */
+  forget(key: string): void {
+    this.synced.delete(key);
+  }
+
+  private async requireProvider(arn: string): Promise<void> {
+    if (this.providers.get(arn)) return;
+    if (!(await this.deps.roles.oidcProviderExists(arn))) {
+      throw new WaitError(
+        'OIDCProviderNotFound',
+        `IAM has no OIDC provider ${arn}: create it for the cluster's issuer (eksctl utils associate-iam-oidc-provider, or aws iam create-open-id-connect-provider)`,
+      );
+    }
+    this.providers.set(arn, true);
+  }
+}
+
+/** What to do about the role, from what was seen. Pure; throws when the role cannot be used. */
+export function decideRole(
+  desired: Desired,
+  seen: RoleSeen,
+  owner: { cluster: string; namespace: string; name: string },
+  adoptExistingRoles: boolean,
+): RolePlan {
+  const plan = { ops: [], exists: true, adopting: false, observed: true };
+  if (seen.kind === 'fresh') return { ...plan, message: seen.message, observed: false };
+  if (desired.mode === 'attached') {
+    const found = seen.kind === 'attached' ? seen.found : undefined;
+    if (!found) throw new WaitError('RoleNotFound', `IAM has no role ${desired.roleArn}: create it or fix attachRoleARN`);
+    if (found.arn !== desired.roleArn) {
+      throw new TerminalError(
+        'RoleArnMismatch',
+        `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`,
+      );
+    }
+    const t = desired.trust;
+    if (!trustAllows(parsePolicyDocumentOrEmpty(found.trustPolicy), t)) {
+      throw new WaitError(
+        'TrustPolicyMismatch',
+        `role ${desired.roleArn} does not trust ServiceAccount ${t.namespace}/${t.serviceAccountName}: add an Allow statement for sts:AssumeRoleWithWebIdentity by ${t.oidcProviderArn} with StringEquals ${t.issuerHostPath}:sub = ${serviceAccountSubject(t.namespace, t.serviceAccountName)} and ${t.issuerHostPath}:aud = ${t.audience}`,
+      );
+    }
+    return { ...plan, message: `existing role ${desired.roleArn} trusts this ServiceAccount` };
+  }
+  const want = desired.role;
+  const actual = seen.kind === 'managed' ? seen.actual : undefined;
+  const adopting = actual !== undefined && !ownedBy(actual.tags, owner.cluster, owner.namespace, owner.name);
+  if (actual && adopting) {
+    if (actual.tags[OWNER_TAGS.managedBy] !== undefined) {
+      const tag = (key: string) => actual.tags[key] ?? '?';
+      throw new TerminalError(
+        'RoleConflict',
+        `IAM role ${want.name} belongs to IamServiceAccount ${tag(OWNER_TAGS.namespace)}/${tag(OWNER_TAGS.name)} in cluster ${tag(OWNER_TAGS.cluster)}: choose another roleName`,
+      );
+    }
+    if (!adoptExistingRoles) {
+      throw new TerminalError(
+        'RoleNotOwned',
+        `IAM role ${want.name} exists and was not created by irsa-operator: choose another roleName, use attachRoleARN to use that role as it is, or ask the platform team to allow adoptExistingRoles`,
+      );
+    }
+  }
+  if (actual && actual.path !== want.path) {
+    throw new TerminalError(
+      'RolePathMismatch',
+      `IAM role ${want.name} has path ${actual.path}, not ${want.path}; IAM cannot move a role: delete it or restore the path`,
+    );
+  }
+  // Condition reasons say how things are, not what this pass did: a pass that writes nothing
+  // must leave the status as it was. What was done goes into Events.
+  return {
+    ops: diffRole(want, actual),
+    exists: actual !== undefined,
+    adopting,
+    observed: true,
+    message: `role ${want.arn} matches the spec`,
+  };
+}

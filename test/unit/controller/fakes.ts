@@ -1,0 +1,336 @@
+// In-memory IAM and Kubernetes for the reconciler's unit test. They keep the rules the reconciler
+// relies on and that the real servers enforce: IAM's NotFound and EntityAlreadyExists, documents
+// returned URL-encoded, policies that must exist to be attached; Kubernetes' resourceVersion
+// conflicts (409), NotFound (404), uid preconditions, server-side apply that removes the fields
+// its manager stops sending, an object that goes once its last finalizer does, and a
+// ServiceAccount cache that sees only the operator's labelled ServiceAccounts (as the informer's
+// label selector does). They complement the real-server e2e tests, never replace them.
+import { ApiException, type V1ServiceAccount } from '@kubernetes/client-node';
+import {
+  FIELD_MANAGER,
+  MANAGED_BY_LABEL,
+  type IamServiceAccount,
+  type IamServiceAccountSpec,
+  type IamServiceAccountStatus,
+} from '../../../src/api/types.ts';
+import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from '../../../src/controller/ports.ts';
+import type { EventInput } from '../../../src/kube/client.ts';
+import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
+
+/** An AWS SDK error as IamRoles lets it through: an Error whose name is the AWS code. */
+export function awsError(code: string, message = code): Error {
+  return Object.assign(new Error(message), { name: code });
+}
+
+export class FakeIam implements RoleStore {
+  readonly roles = new Map<string, ActualRole>();
+  readonly providers = new Set<string>();
+  /** Customer-managed policies: ARN -> default version's document. */
+  readonly policies = new Map<string, string>();
+  /** Every call, in order: `Read role`, `CreateRole role`, ... */
+  readonly calls: string[] = [];
+  private readonly failures = new Map<string, Error[]>();
+
+  /** The next call of this kind ('read', 'readTrust', 'apply', 'delete', 'oidcProviderExists', 'policyDocument') throws e. */
+  failNext(kind: string, e: Error): void {
+    this.failures.set(kind, [...(this.failures.get(kind) ?? []), e]);
+  }
+
+  writes(): string[] {
+    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderExists|policyDocument) /.test(c));
+  }
+
+  private enter(kind: string, detail: string): void {
+    const queued = this.failures.get(kind);
+    const e = queued?.shift();
+    if (e !== undefined) throw e;
+    if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
+  }
+
+  read(name: string): Promise<ActualRole | undefined> {
+    this.enter('read', name);
+    const r = this.roles.get(name);
+    return Promise.resolve(r && structuredClone(r));
+  }
+
+  readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined> {
+    this.enter('readTrust', name);
+    const r = this.roles.get(name);
+    return Promise.resolve(r && { arn: r.arn, trustPolicy: r.trustPolicy });
+  }
+
+  oidcProviderExists(arn: string): Promise<boolean> {
+    this.enter('oidcProviderExists', arn);
+    return Promise.resolve(this.providers.has(arn));
+  }
+
+  policyDocument(arn: string): Promise<string | undefined> {
+    this.enter('policyDocument', arn);
+    return Promise.resolve(this.policies.get(arn));
+  }
+
+  async apply(name: string, ops: readonly IamOperation[]): Promise<void> {
+    for (const o of ops) {
+      this.enter('apply', name);
+      this.calls.push(`${o.op} ${name}`);
+      await Promise.resolve();
+      this.applyOne(name, o);
+    }
+  }
+
+  private applyOne(name: string, o: IamOperation): void {
+    if (o.op === 'CreateRole') {
+      if (this.roles.has(name)) throw awsError('EntityAlreadyExists');
+      const r = o.role;
+      this.roles.set(name, { ...r, trustPolicy: encode(r.trustPolicy), managedPolicyArns: [], inlinePolicies: {}, tags: { ...r.tags } });
+      return;
+    }
+    const role = this.roles.get(name);
+    if (!role) throw awsError('NoSuchEntity', `The role with name ${name} cannot be found.`);
+    switch (o.op) {
+      case 'UpdateAssumeRolePolicy':
+        role.trustPolicy = encode(o.document);
+        return;
+      case 'UpdateRole':
+        role.description = o.description;
+        role.maxSessionDuration = o.maxSessionDuration;
+        return;
+      case 'PutRolePermissionsBoundary':
+        role.permissionsBoundary = o.arn;
+        return;
+      case 'DeleteRolePermissionsBoundary':
+        role.permissionsBoundary = undefined;
+        return;
+      case 'TagRole':
+        Object.assign(role.tags, o.tags);
+        return;
+      case 'UntagRole':
+        for (const k of o.keys) Reflect.deleteProperty(role.tags, k);
+        return;
+      case 'AttachRolePolicy':
+        if (!/^arn:[^:]+:iam::aws:/.test(o.arn) && !this.policies.has(o.arn))
+          throw awsError('NoSuchEntity', `Policy ${o.arn} does not exist`);
+        role.managedPolicyArns = [...new Set([...role.managedPolicyArns, o.arn])].sort();
+        return;
+      case 'DetachRolePolicy':
+        role.managedPolicyArns = role.managedPolicyArns.filter((a) => a !== o.arn);
+        return;
+      case 'PutRolePolicy':
+        role.inlinePolicies[o.name] = encode(o.document);
+        return;
+      case 'DeleteRolePolicy':
+        Reflect.deleteProperty(role.inlinePolicies, o.name);
+        return;
+    }
+  }
+
+  delete(name: string): Promise<void> {
+    this.enter('delete', name);
+    this.roles.delete(name);
+    return Promise.resolve();
+  }
+}
+
+/** IAM returns documents URL-encoded. */
+export function encode(doc: unknown): string {
+  return encodeURIComponent(JSON.stringify(doc));
+}
+
+const notFound = () => new ApiException(404, 'Not Found', {}, {});
+const conflict = () => new ApiException(409, 'Conflict: the object has been modified', {}, {});
+
+interface StoredServiceAccount {
+  sa: V1ServiceAccount;
+  /** Label and annotation keys the operator's field manager owns. */
+  ours: { labels: Set<string>; annotations: Set<string> };
+}
+
+export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
+  private readonly objects = new Map<string, IamServiceAccount>();
+  private readonly serviceAccountStore = new Map<string, StoredServiceAccount>();
+  readonly namespaceAnnotations = new Map<string, Record<string, string>>();
+  readonly events: { object: string; type: string; reason: string; message: string }[] = [];
+  /** Every write, in order: `patchStatus ns/name`, ... */
+  readonly writes: string[] = [];
+  private rv = 1;
+  private uid = 1;
+  private readonly failures = new Map<string, Error[]>();
+
+  failNext(kind: string, e: Error): void {
+    this.failures.set(kind, [...(this.failures.get(kind) ?? []), e]);
+  }
+
+  private enter(kind: string, detail: string): void {
+    const e = this.failures.get(kind)?.shift();
+    if (e !== undefined) throw e;
+    if (kind !== 'getServiceAccount' && kind !== 'getNamespaceAnnotations') this.writes.push(`${kind} ${detail}`);
+  }
+
+  // --- what a person (kubectl) does ---
+
+  create(name: string, namespace: string, spec: IamServiceAccountSpec, createdAt = new Date(0)): IamServiceAccount {
+    const obj: IamServiceAccount = {
+      apiVersion: 'irsa.dev/v1alpha1',
+      kind: 'IamServiceAccount',
+      metadata: {
+        name,
+        namespace,
+        uid: `uid-${this.uid++}`,
+        generation: 1,
+        resourceVersion: String(this.rv++),
+        creationTimestamp: createdAt,
+      },
+      spec,
+    };
+    this.objects.set(`${namespace}/${name}`, obj);
+    return obj;
+  }
+
+  updateSpec(key: string, spec: IamServiceAccountSpec): void {
+    const obj = this.must(key);
+    obj.spec = spec;
+    obj.metadata.generation = (obj.metadata.generation ?? 0) + 1;
+    obj.metadata.resourceVersion = String(this.rv++);
+  }
+
+  /** kubectl delete: gone at once without finalizers, else marked for deletion. */
+  delete(key: string): void {
+    const obj = this.must(key);
+    if ((obj.metadata.finalizers ?? []).length === 0) {
+      this.objects.delete(key);
+      return;
+    }
+    obj.metadata.deletionTimestamp = new Date(0);
+    obj.metadata.resourceVersion = String(this.rv++);
+  }
+
+  /** A ServiceAccount made by someone else (kubectl, Helm). */
+  putServiceAccount(namespace: string, name: string, labels: Record<string, string> = {}, annotations: Record<string, string> = {}): void {
+    this.serviceAccountStore.set(`${namespace}/${name}`, {
+      sa: { metadata: { name, namespace, uid: `sa-uid-${this.uid++}`, labels: { ...labels }, annotations: { ...annotations } } },
+      ours: { labels: new Set(), annotations: new Set() },
+    });
+  }
+
+  get(key: string): IamServiceAccount | undefined {
+    const obj = this.objects.get(key);
+    return obj && structuredClone(obj);
+  }
+
+  sa(namespace: string, name: string): V1ServiceAccount | undefined {
+    const s = this.serviceAccountStore.get(`${namespace}/${name}`);
+    return s && structuredClone(s.sa);
+  }
+
+  private must(key: string): IamServiceAccount {
+    const obj = this.objects.get(key);
+    if (!obj) throw notFound();
+    return obj;
+  }
+
+  // --- ObjectCache: what the informers would hold ---
+
+  object(namespace: string, name: string): IamServiceAccount | undefined {
+    return this.get(`${namespace}/${name}`);
+  }
+
+  objectsInNamespace(namespace: string): readonly IamServiceAccount[] {
+    return [...this.objects.values()].filter((o) => o.metadata.namespace === namespace).map((o) => structuredClone(o));
+  }
+
+  serviceAccount(namespace: string, name: string): V1ServiceAccount | undefined {
+    const sa = this.sa(namespace, name);
+    return sa?.metadata?.labels?.[MANAGED_BY_LABEL] === undefined ? undefined : sa;
+  }
+
+  serviceAccounts(namespace: string): readonly V1ServiceAccount[] {
+    return [...this.serviceAccountStore.values()]
+      .map((s) => s.sa)
+      .filter((sa) => sa.metadata?.namespace === namespace && sa.metadata.labels?.[MANAGED_BY_LABEL] !== undefined)
+      .map((sa) => structuredClone(sa));
+  }
+
+  // --- KubeReads ---
+
+  getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
+    this.enter('getServiceAccount', `${namespace}/${name}`);
+    return Promise.resolve(this.sa(namespace, name));
+  }
+
+  getNamespaceAnnotations(name: string): Promise<Record<string, string>> {
+    this.enter('getNamespaceAnnotations', name);
+    return Promise.resolve({ ...(this.namespaceAnnotations.get(name) ?? {}) });
+  }
+
+  // --- KubeWrites ---
+
+  patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<unknown> {
+    this.enter('patchStatus', `${namespace}/${name}`);
+    const obj = this.must(`${namespace}/${name}`);
+    obj.status = structuredClone(status);
+    obj.metadata.resourceVersion = String(this.rv++);
+    return Promise.resolve(structuredClone(obj));
+  }
+
+  patchFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<IamServiceAccount> {
+    this.enter('patchFinalizers', `${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    const obj = this.must(key);
+    if (obj.metadata.resourceVersion !== resourceVersion) throw conflict();
+    obj.metadata.finalizers = [...finalizers];
+    obj.metadata.resourceVersion = String(this.rv++);
+    if (obj.metadata.deletionTimestamp && finalizers.length === 0) this.objects.delete(key);
+    return Promise.resolve(structuredClone(obj));
+  }
+
+  applyServiceAccount(
+    namespace: string,
+    name: string,
+    labels: Record<string, string>,
+    annotations: Record<string, string>,
+  ): Promise<unknown> {
+    this.enter('applyServiceAccount', `${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    if (!this.serviceAccountStore.has(key)) this.putServiceAccount(namespace, name);
+    const stored = this.serviceAccountStore.get(key);
+    if (!stored?.sa.metadata) throw notFound();
+    const md = stored.sa.metadata;
+    md.labels = ssa(md.labels ?? {}, stored.ours.labels, labels);
+    md.annotations = ssa(md.annotations ?? {}, stored.ours.annotations, annotations);
+    stored.ours = { labels: new Set(Object.keys(labels)), annotations: new Set(Object.keys(annotations)) };
+    md.managedFields = [{ manager: FIELD_MANAGER, operation: 'Apply', fieldsV1: fieldsV1(stored.ours) }];
+    return Promise.resolve(structuredClone(stored.sa));
+  }
+
+  deleteServiceAccount(namespace: string, name: string, uid: string): Promise<boolean> {
+    this.enter('deleteServiceAccount', `${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    const stored = this.serviceAccountStore.get(key);
+    if (stored?.sa.metadata?.uid !== uid) return Promise.resolve(false);
+    this.serviceAccountStore.delete(key);
+    return Promise.resolve(true);
+  }
+
+  createEvent(e: EventInput): Promise<void> {
+    this.enter('createEvent', `${e.regarding.metadata.namespace}/${e.regarding.metadata.name}`);
+    this.events.push({
+      object: `${e.regarding.metadata.namespace}/${e.regarding.metadata.name}`,
+      type: e.type,
+      reason: e.reason,
+      message: e.message,
+    });
+    return Promise.resolve();
+  }
+}
+
+/** Server-side apply of one map: keys the manager owned and no longer sends go; sent keys are set. */
+function ssa(current: Record<string, string>, owned: ReadonlySet<string>, sent: Record<string, string>): Record<string, string> {
+  const out = Object.fromEntries(Object.entries(current).filter(([k]) => !owned.has(k) || k in sent));
+  return { ...out, ...sent };
+}
+
+/** The operator's apply entry as the apiserver records it. */
+function fieldsV1(ours: { labels: Set<string>; annotations: Set<string> }): object {
+  const keys = (set: Set<string>) => Object.fromEntries([...set].map((k) => [`f:${k}`, {}]));
+  return { 'f:metadata': { 'f:labels': keys(ours.labels), 'f:annotations': keys(ours.annotations) } };
+}

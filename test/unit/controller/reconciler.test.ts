@@ -1,0 +1,582 @@
+// The real Reconciler, driven through its ports with in-memory IAM and Kubernetes (fakes.ts): every
+// rule of a pass (finalizer, operator policy, the role, the ServiceAccount gate, rename, Retain,
+// status and verdict) in milliseconds. The e2e suites run the same code against the real servers.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  MANAGED_BY_LABEL,
+  OWNER_ANNOTATION,
+  SA_ANNOTATIONS,
+  type ConditionType,
+  type IamServiceAccountSpec,
+} from '../../../src/api/types.ts';
+import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/config.ts';
+import { TerminalError } from '../../../src/errors.ts';
+import type { QueueVerdict } from '../../../src/controller/outcome.ts';
+import { Reconciler } from '../../../src/controller/reconciler.ts';
+import { CREATED_ANNOTATION } from '../../../src/controller/serviceaccount.ts';
+import { makeLogger } from '../../../src/log.ts';
+import { ownerTags, type ClusterIdentity } from '../../../src/policy/desired.ts';
+import { buildTrustPolicy } from '../../../src/policy/trust.ts';
+import { awsError, encode, FakeIam, FakeKube } from './fakes.ts';
+
+const ACCOUNT = '123456789012';
+const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
+const IDENTITY: ClusterIdentity = {
+  clusterName: 'prod',
+  partition: 'aws',
+  account: ACCOUNT,
+  issuerHostPath: ISSUER,
+  oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`,
+};
+const DRIFT_MS = 600_000;
+const WAIT_MS = 15_000;
+const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+const KEY = 'team/app';
+const ROLE = 'prod.team.app';
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
+
+interface WorldOptions {
+  config?: Partial<OperatorConfig>;
+  identity?: () => Promise<ClusterIdentity>;
+}
+
+function world(o: WorldOptions = {}) {
+  const config = { ...parseConfig({ clusterName: 'prod', region: 'eu-west-1' }), ...o.config };
+  const iam = new FakeIam();
+  iam.providers.add(IDENTITY.oidcProviderArn);
+  const kube = new FakeKube();
+  let t = Date.UTC(2026, 0, 1);
+  const reconciler = new Reconciler(
+    { roles: iam, kube, cache: kube, identity: o.identity ?? (() => Promise.resolve(IDENTITY)), log: makeLogger('error', true) },
+    {
+      policy: config,
+      roleDefaults: roleDefaults(config),
+      adoptExistingRoles: config.adoptExistingRoles,
+      driftPeriodMs: DRIFT_MS,
+      waitMs: WAIT_MS,
+      now: () => new Date(t),
+      random: () => 0.5,
+    },
+  );
+  const run = async (key = KEY): Promise<QueueVerdict> => {
+    const verdict = await reconciler.reconcile(key);
+    await reconciler.flush();
+    return verdict;
+  };
+  const cond = (type: ConditionType, key = KEY): [string, string] | undefined => {
+    const c = kube.get(key)?.status?.conditions?.find((x) => x.type === type);
+    return c && [c.status, c.reason];
+  };
+  /** Counts of what the next pass writes. */
+  const quiet = async (key = KEY) => {
+    const [iamBefore, kubeBefore] = [iam.calls.length, kube.writes.length];
+    const verdict = await run(key);
+    return { verdict, iamCalls: iam.calls.slice(iamBefore), kubeWrites: kube.writes.slice(kubeBefore) };
+  };
+  return { iam, kube, run, cond, quiet, advance: (ms: number) => (t += ms) };
+}
+
+const AFTER_DRIFT: QueueVerdict = { kind: 'after', delayMs: DRIFT_MS };
+const AFTER_WAIT: QueueVerdict = { kind: 'after', delayMs: WAIT_MS };
+
+/** A role that is not the operator's (made by hand or by Terraform). */
+function foreignRole(w: ReturnType<typeof world>, name = ROLE, tags: Record<string, string> = { team: 'a' }, path = '/') {
+  w.iam.roles.set(name, {
+    name,
+    path,
+    arn: `arn:aws:iam::${ACCOUNT}:role${path}${name}`,
+    description: '',
+    maxSessionDuration: 3600,
+    permissionsBoundary: undefined,
+    trustPolicy: encode({ Version: '2012-10-17', Statement: [] }),
+    tags,
+    managedPolicyArns: [],
+    inlinePolicies: {},
+  });
+}
+
+describe('Reconciler: a new object', () => {
+  it('creates the role, then the ServiceAccount, reports Ready and looks again after the drift period', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.iam.writes(), [`CreateRole ${ROLE}`, `AttachRolePolicy ${ROLE}`]);
+    const role = w.iam.roles.get(ROLE);
+    assert.deepEqual(role?.managedPolicyArns, [S3_READ]);
+    assert.deepEqual(role?.tags, ownerTags('prod', 'team', 'app'));
+    const sa = w.kube.sa('team', 'app');
+    assert.equal(sa?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], ROLE_ARN);
+    assert.equal(sa?.metadata?.annotations?.[CREATED_ANNOTATION], 'true');
+    assert.equal(sa?.metadata?.annotations?.[OWNER_ANNOTATION], 'app');
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.deepEqual(w.cond('RoleSynced'), ['True', 'Synced']);
+    assert.deepEqual(w.cond('ServiceAccountSynced'), ['True', 'Synced']);
+    assert.equal(w.cond('Reconciling'), undefined);
+    const status = w.kube.get(KEY)?.status;
+    assert.equal(status?.roleARN, ROLE_ARN);
+    assert.equal(status?.serviceAccountName, 'app');
+    assert.equal(status?.oidcProviderARN, IDENTITY.oidcProviderArn);
+    assert.deepEqual(w.kube.get(KEY)?.metadata.finalizers, ['irsa.dev/finalizer']);
+    assert.deepEqual(
+      w.kube.events.map((e) => e.reason),
+      ['RoleCreated', 'ServiceAccountCreated', 'Synced'],
+    );
+  });
+
+  it('writes nothing at all on the next pass of the same generation (quiet at rest)', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    const again = await w.quiet();
+    assert.deepEqual(again, { verdict: AFTER_DRIFT, iamCalls: [], kubeWrites: [] });
+  });
+
+  it('re-reads IAM after the drift period and repairs what changed behind its back', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    await w.run();
+    const role = w.iam.roles.get(ROLE);
+    assert.ok(role);
+    role.managedPolicyArns = [];
+    role.tags.extra = 'x';
+    w.advance(DRIFT_MS + 1);
+    const { verdict, iamCalls, kubeWrites } = await w.quiet();
+    assert.deepEqual(verdict, AFTER_DRIFT);
+    assert.ok(iamCalls.includes(`read ${ROLE}`));
+    assert.deepEqual(w.iam.writes().slice(-2), [`UntagRole ${ROLE}`, `AttachRolePolicy ${ROLE}`]);
+    assert.deepEqual(w.iam.roles.get(ROLE)?.managedPolicyArns, [S3_READ]);
+    assert.deepEqual(kubeWrites, ['createEvent team/app'], 'an Event for the repair; status unchanged');
+  });
+
+  it('a spec change (new generation) is read and applied at once, without waiting for the drift period', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.kube.updateSpec(KEY, { tags: { team: 'a' }, maxSessionDuration: 7200 });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.iam.writes().slice(-2), [`UpdateRole ${ROLE}`, `TagRole ${ROLE}`]);
+    assert.equal(w.iam.roles.get(ROLE)?.maxSessionDuration, 7200);
+    assert.equal(w.kube.get(KEY)?.status?.observedGeneration, 2);
+  });
+
+  it('roleOnly: a role and no ServiceAccount, no ServiceAccountSynced condition', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { roleOnly: true });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.ok(w.iam.roles.has(ROLE));
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.equal(w.cond('ServiceAccountSynced'), undefined);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
+  it('an object gone from the cache is done', async () => {
+    const w = world();
+    assert.deepEqual(await w.run('team/none'), { kind: 'done' });
+    assert.deepEqual(w.iam.calls, []);
+  });
+});
+
+describe('Reconciler: the ServiceAccount waits for the role', () => {
+  it('an IAM failure leaves the ServiceAccount untouched and backs off', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.iam.failNext('apply', awsError('Throttling', 'Rate exceeded'));
+    assert.deepEqual(await w.run(), { kind: 'retry' });
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.deepEqual(w.cond('RoleSynced'), ['Unknown', 'AwsThrottling']);
+    assert.deepEqual(w.cond('ServiceAccountSynced'), ['Unknown', 'WaitingForRole']);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AwsThrottling']);
+    assert.deepEqual(w.cond('Reconciling'), ['True', 'AwsThrottling']);
+    assert.deepEqual(await w.run(), AFTER_DRIFT, 'the next pass converges');
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
+  it('no OIDC provider: waits (no backoff), creates nothing', async () => {
+    const w = world();
+    w.iam.providers.clear();
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.iam.writes(), []);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
+    w.iam.providers.add(IDENTITY.oidcProviderArn);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
+  it('a terminal IAM error stalls the object and drops the key', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.iam.failNext('apply', new TerminalError('AwsMalformedPolicyDocument', 'CreateRole: bad document'));
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Stalled'), ['True', 'AwsMalformedPolicyDocument']);
+    assert.deepEqual(w.cond('RoleSynced'), ['False', 'AwsMalformedPolicyDocument']);
+  });
+
+  it('a transient read failure backs off with the role Unknown', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.iam.failNext('read', awsError('ServiceUnavailable'));
+    assert.deepEqual(await w.run(), { kind: 'retry' });
+    assert.deepEqual(w.cond('RoleSynced'), ['Unknown', 'AwsServiceUnavailable']);
+  });
+});
+
+describe('Reconciler: roles that are not this object’s', () => {
+  it('RoleNotOwned: a role of that name without ownership tags is never written', async () => {
+    const w = world();
+    foreignRole(w);
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.writes(), []);
+    assert.deepEqual(w.cond('Ready'), ['False', 'RoleNotOwned']);
+    assert.deepEqual(w.cond('Stalled'), ['True', 'RoleNotOwned']);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+  });
+
+  it('adoptExistingRoles: such a role is taken over and tagged', async () => {
+    const w = world({ config: { adoptExistingRoles: true } });
+    foreignRole(w);
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.iam.roles.get(ROLE)?.tags, ownerTags('prod', 'team', 'app'));
+  });
+
+  it('RoleConflict: a role owned by another IamServiceAccount, even with adoption on', async () => {
+    const w = world({ config: { adoptExistingRoles: true } });
+    foreignRole(w, ROLE, ownerTags('prod', 'team', 'other'));
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'RoleConflict']);
+    assert.match(w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /team\/other in cluster prod/);
+    assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('RolePathMismatch: IAM cannot move a role', async () => {
+    const w = world();
+    foreignRole(w, ROLE, ownerTags('prod', 'team', 'app'), '/old/');
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'RolePathMismatch']);
+  });
+});
+
+describe('Reconciler: attachRoleARN', () => {
+  const attached = (w: ReturnType<typeof world>, trust: unknown, name = 'existing') => {
+    foreignRole(w, name);
+    const role = w.iam.roles.get(name);
+    assert.ok(role);
+    role.trustPolicy = encode(trust);
+  };
+  const trustFor = (sa: string) =>
+    buildTrustPolicy({
+      oidcProviderArn: IDENTITY.oidcProviderArn,
+      issuerHostPath: ISSUER,
+      namespace: 'team',
+      serviceAccountName: sa,
+      audience: 'sts.amazonaws.com',
+    });
+  const ARN = `arn:aws:iam::${ACCOUNT}:role/existing`;
+
+  it('a role that trusts the ServiceAccount: Ready, the ServiceAccount annotated, no IAM write', async () => {
+    const w = world();
+    attached(w, trustFor('app'));
+    w.kube.create('app', 'team', { attachRoleARN: ARN });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.iam.writes(), []);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], ARN);
+  });
+
+  it('RoleNotFound: waits for the role to be made', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { attachRoleARN: ARN });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'RoleNotFound']);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+  });
+
+  it('RoleArnMismatch: the name exists under another path (terminal)', async () => {
+    const w = world();
+    foreignRole(w, 'existing', {}, '/other/');
+    w.kube.create('app', 'team', { attachRoleARN: ARN });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'RoleArnMismatch']);
+  });
+
+  it('TrustPolicyMismatch: the role trusts another ServiceAccount; the message holds the statement to add', async () => {
+    const w = world();
+    attached(w, trustFor('someone-else'));
+    w.kube.create('app', 'team', { attachRoleARN: ARN });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'TrustPolicyMismatch']);
+    const message = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+    assert.match(message, /system:serviceaccount:team:app/);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+  });
+});
+
+describe('Reconciler: the ServiceAccount', () => {
+  it('ServiceAccountExists: an existing ServiceAccount stops the object before any IAM write', async () => {
+    const w = world();
+    w.kube.putServiceAccount('team', 'app');
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.writes(), []);
+    assert.deepEqual(w.cond('Ready'), ['False', 'ServiceAccountExists']);
+  });
+
+  it('ServiceAccountConflict: a ServiceAccount another object owns', async () => {
+    const w = world();
+    w.kube.putServiceAccount('team', 'app', { [MANAGED_BY_LABEL]: 'irsa-operator' }, { [OWNER_ANNOTATION]: 'other' });
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'ServiceAccountConflict']);
+    assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('overrideExisting: annotates a ServiceAccount it did not create, keeps its other fields, and gives them back on delete', async () => {
+    const w = world();
+    w.kube.putServiceAccount('team', 'app', { 'app.kubernetes.io/managed-by': 'Helm' }, { 'meta.helm.sh/release-name': 'r' });
+    w.kube.create('app', 'team', { serviceAccount: { overrideExisting: true } });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    const sa = w.kube.sa('team', 'app');
+    assert.equal(sa?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], ROLE_ARN);
+    assert.equal(sa?.metadata?.annotations?.[CREATED_ANNOTATION], undefined);
+    assert.equal(sa?.metadata?.labels?.['app.kubernetes.io/managed-by'], 'Helm');
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    const after = w.kube.sa('team', 'app');
+    assert.ok(after, 'not deleted: the operator did not create it');
+    assert.deepEqual(after.metadata?.annotations, { 'meta.helm.sh/release-name': 'r' });
+    assert.deepEqual(after.metadata?.labels, { 'app.kubernetes.io/managed-by': 'Helm' });
+  });
+
+  it('create: false and no ServiceAccount: the role is made, the ServiceAccount waited for', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { serviceAccount: { create: false } });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.ok(w.iam.roles.has(ROLE));
+    assert.deepEqual(w.cond('ServiceAccountSynced'), ['Unknown', 'ServiceAccountNotFound']);
+    w.kube.putServiceAccount('team', 'app');
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], ROLE_ARN);
+  });
+
+  it('a rename deletes the old ServiceAccount it created and moves status to the new one', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.kube.updateSpec(KEY, { serviceAccount: { name: 'renamed' } });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.equal(w.kube.sa('team', 'renamed')?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], ROLE_ARN);
+    assert.equal(w.kube.get(KEY)?.status?.serviceAccountName, 'renamed');
+    const trust = decodeURIComponent(w.iam.roles.get(ROLE)?.trustPolicy ?? '');
+    assert.match(trust, /system:serviceaccount:team:renamed/);
+  });
+
+  it("a label or annotation removed from the spec is removed from the ServiceAccount; other managers' keys stay", async () => {
+    const w = world();
+    w.kube.putServiceAccount('team', 'app', { chart: 'app-1.0' }, { 'meta.helm.sh/release-name': 'r' });
+    w.kube.create('app', 'team', {
+      serviceAccount: { overrideExisting: true, labels: { tier: 'web', team: 'a' }, annotations: { note: 'x' } },
+    });
+    await w.run();
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.labels?.tier, 'web');
+    w.kube.updateSpec(KEY, { serviceAccount: { overrideExisting: true, labels: { team: 'a' } } });
+    const { kubeWrites } = await w.quiet();
+    assert.ok(kubeWrites.includes('applyServiceAccount team/app'));
+    const sa = w.kube.sa('team', 'app');
+    assert.equal(sa?.metadata?.labels?.tier, undefined);
+    assert.equal(sa?.metadata?.annotations?.note, undefined);
+    assert.equal(sa?.metadata?.labels?.team, 'a');
+    assert.equal(sa?.metadata?.labels?.chart, 'app-1.0');
+    assert.equal(sa?.metadata?.annotations?.['meta.helm.sh/release-name'], 'r');
+    assert.deepEqual((await w.quiet()).kubeWrites, [], 'then quiet again');
+  });
+
+  it('an annotation removed behind its back is put back on the next pass', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.kube.putServiceAccount(
+      'team',
+      'app',
+      { [MANAGED_BY_LABEL]: 'irsa-operator' },
+      { [OWNER_ANNOTATION]: 'app', [CREATED_ANNOTATION]: 'true' },
+    );
+    const { kubeWrites } = await w.quiet();
+    assert.ok(kubeWrites.includes('applyServiceAccount team/app'));
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], ROLE_ARN);
+  });
+});
+
+describe('Reconciler: deletion', () => {
+  it('deletionPolicy Delete: the ServiceAccount, then the role, then the finalizer', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    await w.run();
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.equal(w.iam.roles.has(ROLE), false);
+    assert.equal(w.kube.get(KEY), undefined, 'the object is gone with its finalizer');
+    assert.ok(w.kube.events.some((e) => e.reason === 'RoleDeleted'));
+  });
+
+  it('deletionPolicy Retain: the role stays', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { deletionPolicy: 'Retain' });
+    await w.run();
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.ok(w.iam.roles.has(ROLE));
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.equal(w.kube.get(KEY), undefined);
+  });
+
+  it('a role that is not the object’s is left alone', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    const role = w.iam.roles.get(ROLE);
+    assert.ok(role);
+    role.tags = { team: 'a' };
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.ok(w.iam.roles.has(ROLE));
+  });
+
+  it('a failed cleanup keeps the finalizer, reports the reason and backs off', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.kube.delete(KEY);
+    w.iam.failNext('delete', awsError('Throttling'));
+    assert.deepEqual(await w.run(), { kind: 'retry' });
+    assert.deepEqual(w.kube.get(KEY)?.metadata.finalizers, ['irsa.dev/finalizer']);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AwsThrottling']);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.equal(w.iam.roles.has(ROLE), false);
+  });
+
+  it('a role created by a pass cut short before its status write is still deleted', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.kube.failNext('patchStatus', new Error('connection reset'));
+    assert.deepEqual(await w.run(), { kind: 'retry' });
+    assert.ok(w.iam.roles.has(ROLE));
+    assert.equal(w.kube.get(KEY)?.status, undefined);
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.equal(w.iam.roles.has(ROLE), false);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+  });
+});
+
+describe("Reconciler: the operator's policy and the spec", () => {
+  const refused = async (w: ReturnType<typeof world>, spec: IamServiceAccountSpec, reason: string, namespace = 'team') => {
+    w.kube.create('app', namespace, spec);
+    assert.deepEqual(await w.run(`${namespace}/app`), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready', `${namespace}/app`), ['False', reason]);
+    assert.deepEqual(w.cond('Stalled', `${namespace}/app`), ['True', reason]);
+    assert.deepEqual(w.iam.calls, [], 'no AWS call');
+  };
+
+  it('InvalidSpec: refused before any AWS call', async () => {
+    await refused(world(), { tags: { 'aws:x': 'y' } }, 'InvalidSpec');
+  });
+
+  it('NamespaceNotAllowed', async () => {
+    await refused(world({ config: { allowedNamespaces: ['apps-*'] } }), {}, 'NamespaceNotAllowed');
+  });
+
+  it('PolicyDenied: a denied managed policy ARN', async () => {
+    await refused(world(), { attachPolicyARNs: ['arn:aws:iam::aws:policy/AdministratorAccess'] }, 'PolicyDenied');
+  });
+
+  it('PolicyNotAllowed, and a namespace annotation that allows it', async () => {
+    const w = world({ config: { allowedPolicyARNs: [] } });
+    await refused(w, { attachPolicyARNs: [S3_READ] }, 'PolicyNotAllowed');
+    const w2 = world({ config: { allowedPolicyARNs: [] } });
+    w2.kube.namespaceAnnotations.set('team', { 'irsa.dev/allowed-policy-arns': 'arn:aws:iam::aws:policy/AmazonS3*' });
+    w2.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    assert.deepEqual(await w2.run(), AFTER_DRIFT);
+  });
+
+  it('PolicyGrantsDeniedAction: a customer-managed policy whose document grants iam:*', async () => {
+    const w = world();
+    const arn = `arn:aws:iam::${ACCOUNT}:policy/escalate`;
+    w.iam.policies.set(arn, encode({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }));
+    w.kube.create('app', 'team', { attachPolicyARNs: [arn] });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'PolicyGrantsDeniedAction']);
+    assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('PolicyNotFound: waits for a customer-managed policy to exist', async () => {
+    const w = world();
+    const arn = `arn:aws:iam::${ACCOUNT}:policy/later`;
+    w.kube.create('app', 'team', { attachPolicyARNs: [arn] });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'PolicyNotFound']);
+    w.iam.policies.set(arn, encode({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }));
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.iam.roles.get(ROLE)?.managedPolicyArns, [arn]);
+  });
+
+  it('NamespaceRoleQuotaExceeded: the oldest objects keep the roles', async () => {
+    const w = world({ config: { maxRolesPerNamespace: 1 } });
+    w.kube.create('first', 'team', {}, new Date(1000));
+    w.kube.create('second', 'team', {}, new Date(2000));
+    assert.deepEqual(await w.run('team/second'), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready', 'team/second'), ['False', 'NamespaceRoleQuotaExceeded']);
+    assert.deepEqual(await w.run('team/first'), AFTER_DRIFT);
+  });
+
+  it('a terminal identity failure stalls; a transient one backs off', async () => {
+    const w = world({ identity: () => Promise.reject(new TerminalError('ClusterNotFound', 'EKS has no cluster prod')) });
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'ClusterNotFound']);
+    const w2 = world({ identity: () => Promise.reject(awsError('Throttling')) });
+    w2.kube.create('app', 'team', {});
+    assert.deepEqual(await w2.run(), { kind: 'retry' });
+    assert.deepEqual(w2.cond('Reconciling'), ['True', 'AwsThrottling']);
+  });
+});
+
+describe('Reconciler: Kubernetes answers', () => {
+  it('a conflict on the finalizer patch retries with a fresh read', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.kube.failNext('patchFinalizers', new (await import('@kubernetes/client-node')).ApiException(409, 'Conflict', {}, {}));
+    assert.deepEqual(await w.run(), { kind: 'retry' });
+    assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('an object deleted during the pass (404 on the status write) ends the pass quietly', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.kube.failNext('patchStatus', new (await import('@kubernetes/client-node')).ApiException(404, 'Not Found', {}, {}));
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.ok(!w.kube.events.some((e) => e.reason === 'Synced'), 'no Ready Event for a status never written');
+  });
+
+  it('the Ready Event is sent on transitions only', async () => {
+    const w = world();
+    w.iam.providers.clear();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    await w.run();
+    w.iam.providers.add(IDENTITY.oidcProviderArn);
+    await w.run();
+    await w.run();
+    assert.deepEqual(
+      w.kube.events.filter((e) => e.reason === 'OIDCProviderNotFound' || e.reason === 'Synced').map((e) => `${e.type} ${e.reason}`),
+      ['Warning OIDCProviderNotFound', 'Normal Synced'],
+    );
+  });
+});
