@@ -4,7 +4,7 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config.ts';
@@ -201,6 +201,8 @@ describe('config/default (kustomize)', () => {
     const objs = objects(render);
     assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
       'ClusterRole/irsa-operator',
+      'ClusterRole/irsa-operator-iamserviceaccount-editor-role',
+      'ClusterRole/irsa-operator-iamserviceaccount-viewer-role',
       'ClusterRoleBinding/irsa-operator',
       'ConfigMap/irsa-operator-config',
       'CustomResourceDefinition/iamserviceaccounts.irsa.dev',
@@ -278,10 +280,9 @@ describe('charts/irsa-operator (Helm)', () => {
     assert.equal(config.region, 'eu-west-1');
     assert.equal(parseConfig(config).region, 'eu-west-1', 'the operator accepts the configuration');
 
-    const clusterRole = find(objs, 'ClusterRole');
-    assert.deepEqual((clusterRole as unknown as Rules).rules, roleRules(), 'the chart ClusterRole rules equal config/rbac/role.yaml');
     const binding = find(objs, 'ClusterRoleBinding');
-    assert.equal((binding.roleRef as { name: string }).name, clusterRole.metadata.name);
+    const clusterRole = find(objs, 'ClusterRole', (binding.roleRef as { name: string }).name);
+    assert.deepEqual((clusterRole as unknown as Rules).rules, roleRules(), 'the chart ClusterRole rules equal config/rbac/role.yaml');
     assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: NAMESPACE }]);
   });
 
@@ -332,6 +333,107 @@ describe('charts/irsa-operator (Helm)', () => {
     assert.deepEqual((find(objs, 'Deployment') as Deployment).spec.template.spec.containers[0]?.ports, [
       { name: 'http', containerPort: 9090, protocol: 'TCP' },
     ]);
+  });
+});
+
+describe("people's ClusterRoles on IamServiceAccounts (kubebuilder's viewer and editor)", () => {
+  const setArgs = ['--set', 'config.clusterName=prod', '--set', 'config.region=eu-west-1'];
+  const AGGREGATE = 'rbac.authorization.k8s.io/aggregate-to-';
+  /** The aggregate-to-* labels of the viewer and editor ClusterRoles among `objs`. */
+  function aggregation(objs: K8sObject[]): { viewer: string[]; editor: string[] } {
+    const labels = (suffix: string) => {
+      const role = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(suffix));
+      assert.ok(role, `a ClusterRole named *${suffix}`);
+      return Object.entries(role.metadata.labels ?? {})
+        .filter(([k, v]) => k.startsWith(AGGREGATE) && v === 'true')
+        .map(([k]) => k.slice(AGGREGATE.length))
+        .sort();
+    };
+    return { viewer: labels('-iamserviceaccount-viewer-role'), editor: labels('-iamserviceaccount-editor-role') };
+  }
+  const chart = async (extra: string[]) => {
+    const r = await helm(['template', 'irsa', CHART, '--namespace', NAMESPACE, ...setArgs, ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return objects(r.stdout);
+  };
+  /** config/default with kustomize components, from an overlay in the repository's git-ignored .cache. */
+  const kustomizeWith = async (components: string[]) => {
+    const dir = join(REPO, '.cache', `overlay-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    try {
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        JSON.stringify({ resources: ['../../config/default'], components: components.map((c) => `../../config/rbac/${c}`) }),
+      );
+      return objects(await kubectl(['kustomize', dir]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('aggregate into view by default, into edit and admin only when asked (kustomize components, Helm values)', async () => {
+    const none = { viewer: ['view'], editor: [] };
+    assert.deepEqual(aggregation(objects(await kubectl(['kustomize', join(REPO, 'config/default')]))), none);
+    assert.deepEqual(aggregation(await kustomizeWith(['aggregate-to-edit'])), { viewer: ['view'], editor: ['edit'] });
+    assert.deepEqual(aggregation(await kustomizeWith(['aggregate-to-admin'])), { viewer: ['view'], editor: ['admin'] });
+    assert.deepEqual(aggregation(await chart([])), none);
+    assert.deepEqual(aggregation(await chart(['--set', 'rbac.aggregateToEdit=true'])), { viewer: ['view'], editor: ['edit'] });
+    assert.deepEqual(aggregation(await chart(['--set', 'rbac.aggregateToAdmin=true'])), { viewer: ['view'], editor: ['admin'] });
+    assert.deepEqual(aggregation(await chart(['--set', 'rbac.aggregateToView=false'])), { viewer: [], editor: [] });
+  });
+
+  it('have the same rules in config/rbac and the chart', async () => {
+    const rules = (objs: K8sObject[], suffix: string) =>
+      (objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(suffix)) as unknown as Rules | undefined)?.rules;
+    const kustomized = objects(await kubectl(['kustomize', join(REPO, 'config/default')]));
+    const charted = await chart([]);
+    for (const suffix of ['-iamserviceaccount-viewer-role', '-iamserviceaccount-editor-role'])
+      assert.deepEqual(rules(charted, suffix), rules(kustomized, suffix), suffix);
+  });
+
+  it('grant what they say: the viewer reads, the editor creates, neither touches anything else', async () => {
+    // The apiserver answers for the rules; the aggregation itself is kube-controller-manager's,
+    // which the test environment does not run.
+    const objs = objects(await kubectl(['kustomize', join(REPO, 'config/default')])).filter(
+      (o) => o.kind === 'ClusterRole' && o.metadata.name.includes('-iamserviceaccount-'),
+    );
+    await kubectl(
+      ['apply', '--server-side', '--field-manager=install-test', '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objs }),
+    );
+    const ns = `rbac-${process.pid}`;
+    await kubectl(['create', 'namespace', ns]);
+    await kubectl([
+      'create',
+      'rolebinding',
+      '-n',
+      ns,
+      'viewer',
+      '--clusterrole=irsa-operator-iamserviceaccount-viewer-role',
+      '--user=tenant-viewer',
+    ]);
+    await kubectl([
+      'create',
+      'rolebinding',
+      '-n',
+      ns,
+      'editor',
+      '--clusterrole=irsa-operator-iamserviceaccount-editor-role',
+      '--user=tenant-editor',
+    ]);
+    const can = async (user: string, verb: string, resource: string, ...flags: string[]) =>
+      (await kubectlResult(['auth', 'can-i', verb, resource, '-n', ns, `--as=${user}`, ...flags])).stdout.trim();
+    assert.equal(await can('tenant-viewer', 'list', 'iamserviceaccounts.irsa.dev'), 'yes');
+    assert.equal(await can('tenant-viewer', 'create', 'iamserviceaccounts.irsa.dev'), 'no');
+    assert.equal(await can('tenant-editor', 'create', 'iamserviceaccounts.irsa.dev'), 'yes');
+    assert.equal(await can('tenant-editor', 'delete', 'iamserviceaccounts.irsa.dev'), 'yes');
+    assert.equal(await can('tenant-editor', 'get', 'iamserviceaccounts.irsa.dev', '--subresource=status'), 'yes');
+    assert.equal(
+      await can('tenant-editor', 'patch', 'iamserviceaccounts.irsa.dev', '--subresource=status'),
+      'no',
+      "status is the operator's",
+    );
+    assert.equal(await can('tenant-editor', 'create', 'serviceaccounts'), 'no');
   });
 });
 
