@@ -73,24 +73,14 @@ export function buildStatus(
       now,
     ),
   );
-  apply(
-    worst.state === 'progressing'
-      ? setCondition(
-          conditions,
-          { type: 'Reconciling', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation },
-          now,
-        )
-      : removeCondition(conditions, 'Reconciling'),
-  );
-  apply(
-    worst.state === 'stalled'
-      ? setCondition(
-          conditions,
-          { type: 'Stalled', status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation },
-          now,
-        )
-      : removeCondition(conditions, 'Stalled'),
-  );
+  // kstatus: Reconciling while work goes on, Stalled while a person must act; absent otherwise.
+  for (const [type, state] of [
+    ['Reconciling', 'progressing'],
+    ['Stalled', 'stalled'],
+  ] as const) {
+    const condition = { type, status: 'True', reason: worst.reason, message: worst.message, observedGeneration: generation } as const;
+    apply(worst.state === state ? setCondition(conditions, condition, now) : removeCondition(conditions, type));
+  }
 
   // A field the outcome leaves undefined is dropped (roleOnly has no serviceAccountName, say).
   const merged = { ...prev, ...outcome.fields, observedGeneration: generation, conditions };

@@ -272,18 +272,18 @@ describe('reconcile against kube-apiserver and moto', () => {
     await waitGone(['-n', ns, 'serviceaccount', 'backup-writer']);
   });
 
-  it('keeps fields another manager (Helm) owns on a ServiceAccount it takes over, and gives them back on delete', async () => {
-    const helmSa = {
+  /** Helm's ServiceAccount `app`: server-side applied by the field manager helm. */
+  const applyAsHelm = async (labels: Record<string, string>) => {
+    const sa = {
       apiVersion: 'v1',
       kind: 'ServiceAccount',
-      metadata: {
-        name: 'app',
-        namespace: ns,
-        labels: { 'app.kubernetes.io/managed-by': 'Helm', chart: 'app-1.0' },
-        annotations: { 'meta.helm.sh/release-name': 'app' },
-      },
+      metadata: { name: 'app', namespace: ns, labels, annotations: { 'meta.helm.sh/release-name': 'app' } },
     };
-    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], JSON.stringify(helmSa));
+    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], JSON.stringify(sa));
+  };
+
+  it('keeps fields another manager (Helm) owns on a ServiceAccount it takes over, and gives them back on delete', async () => {
+    await applyAsHelm({ 'app.kubernetes.io/managed-by': 'Helm', chart: 'app-1.0' });
     await kubectl(
       ['apply', '-n', ns, '-f', '-'],
       JSON.stringify({
@@ -310,17 +310,7 @@ describe('reconcile against kube-apiserver and moto', () => {
   });
 
   it('removes a label or annotation dropped from the spec from the ServiceAccount, and keeps the keys Helm owns', async () => {
-    const helmSa = {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: {
-        name: 'app',
-        namespace: ns,
-        labels: { chart: 'app-1.0', shared: 'helm' },
-        annotations: { 'meta.helm.sh/release-name': 'app' },
-      },
-    };
-    await kubectl(['apply', '--server-side', '--field-manager=helm', '-f', '-'], JSON.stringify(helmSa));
+    await applyAsHelm({ chart: 'app-1.0', shared: 'helm' });
     const object = (serviceAccount: object) =>
       JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'app' }, spec: { serviceAccount } });
     await kubectl(
