@@ -98,7 +98,7 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
    */
   async release(pass: Pass): Promise<void> {
     const { obj } = pass;
-    this.synced.delete(pass.key);
+    this.forget(pass.key);
     if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
     const identity = await this.deps.identity();
     const wanted = desiredState(obj, identity, this.deps.roleDefaults);

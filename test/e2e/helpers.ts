@@ -47,6 +47,14 @@ export async function kubectlResult(args: string[], input?: string) {
   return runKubectl(env(), args, input);
 }
 
+/** `kubectl apply` of an IamServiceAccount in `ns`, as a user applies YAML. */
+export async function applyIamsa(ns: string, name: string, spec: object): Promise<void> {
+  await kubectl(
+    ['apply', '-n', ns, '-f', '-'],
+    JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name }, spec }),
+  );
+}
+
 export async function getJson<T = Record<string, unknown>>(args: string[]): Promise<T> {
   return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
 }

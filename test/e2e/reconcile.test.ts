@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { Operator } from '../../src/operator.ts';
 import {
+  applyIamsa,
   awsCalls,
   decodeDoc,
   getIamsa,
@@ -284,15 +285,10 @@ describe('reconcile against kube-apiserver and moto', () => {
 
   it('keeps fields another manager (Helm) owns on a ServiceAccount it takes over, and gives them back on delete', async () => {
     await applyAsHelm({ 'app.kubernetes.io/managed-by': 'Helm', chart: 'app-1.0' });
-    await kubectl(
-      ['apply', '-n', ns, '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'irsa.dev/v1alpha1',
-        kind: 'IamServiceAccount',
-        metadata: { name: 'app' },
-        spec: { serviceAccount: { overrideExisting: true }, attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
-      }),
-    );
+    await applyIamsa(ns, 'app', {
+      serviceAccount: { overrideExisting: true },
+      attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+    });
     const obj = await waitForCondition(ns, 'app', 'Ready', 'True');
     const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app', '--show-managed-fields']);
     assert.equal(sa.metadata.labels?.chart, 'app-1.0');
@@ -311,18 +307,15 @@ describe('reconcile against kube-apiserver and moto', () => {
 
   it('removes a label or annotation dropped from the spec from the ServiceAccount, and keeps the keys Helm owns', async () => {
     await applyAsHelm({ chart: 'app-1.0', shared: 'helm' });
-    const object = (serviceAccount: object) =>
-      JSON.stringify({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'app' }, spec: { serviceAccount } });
-    await kubectl(
-      ['apply', '-n', ns, '-f', '-'],
-      object({ overrideExisting: true, labels: { tier: 'web', shared: 'helm' }, annotations: { note: 'from-spec' } }),
-    );
+    await applyIamsa(ns, 'app', {
+      serviceAccount: { overrideExisting: true, labels: { tier: 'web', shared: 'helm' }, annotations: { note: 'from-spec' } },
+    });
     await waitForCondition(ns, 'app', 'Ready', 'True');
     const before = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
     assert.equal(before.metadata.labels?.tier, 'web');
     assert.equal(before.metadata.annotations?.note, 'from-spec');
 
-    await kubectl(['apply', '-n', ns, '-f', '-'], object({ overrideExisting: true }));
+    await applyIamsa(ns, 'app', { serviceAccount: { overrideExisting: true } });
     await waitFor('the dropped label and annotation to go', async () => {
       const sa = await getJson<SaJson>(['-n', ns, 'get', 'serviceaccount', 'app']);
       return sa.metadata.labels?.tier === undefined && sa.metadata.annotations?.note === undefined;
@@ -399,15 +392,7 @@ describe('reconcile against kube-apiserver and moto', () => {
 
   it('refuses a role of the same name that it does not own (RoleNotOwned) and leaves it alone', async () => {
     await iam().send(new CreateRoleCommand({ RoleName: 'taken-role', AssumeRolePolicyDocument: JSON.stringify(expectedTrust(ns, 'x')) }));
-    await kubectl(
-      ['apply', '-n', ns, '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'irsa.dev/v1alpha1',
-        kind: 'IamServiceAccount',
-        metadata: { name: 'grabber' },
-        spec: { roleName: 'taken-role', attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] },
-      }),
-    );
+    await applyIamsa(ns, 'grabber', { roleName: 'taken-role', attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] });
     await waitForCondition(ns, 'grabber', 'Stalled', 'True', 'RoleNotOwned');
     assert.deepEqual(await attached('taken-role'), []);
     await kubectl(['delete', '-n', ns, 'iamsa', 'grabber', '--wait=true', '--timeout=30s']);
@@ -416,15 +401,7 @@ describe('reconcile against kube-apiserver and moto', () => {
 
   it('reports a bad inline policy the API server cannot catch as InvalidSpec without calling AWS', async () => {
     const callsBefore = (await awsCalls()).length;
-    await kubectl(
-      ['apply', '-n', ns, '-f', '-'],
-      JSON.stringify({
-        apiVersion: 'irsa.dev/v1alpha1',
-        kind: 'IamServiceAccount',
-        metadata: { name: 'bad' },
-        spec: { attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*' }] } },
-      }),
-    );
+    await applyIamsa(ns, 'bad', { attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*' }] } });
     const obj = await waitForCondition(ns, 'bad', 'Stalled', 'True', 'InvalidSpec');
     assert.match(obj.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /Resource/);
     const writes = (await awsCalls()).slice(callsBefore).filter(isWrite);

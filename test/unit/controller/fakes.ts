@@ -22,28 +22,35 @@ export function awsError(code: string, message = code): Error {
   return Object.assign(new Error(message), { name: code });
 }
 
-export class FakeIam implements RoleStore {
+/** Failures queued per kind of call: the next call of that kind throws the next one. */
+class FailureQueue {
+  private readonly failures = new Map<string, Error[]>();
+
+  failNext(kind: string, e: Error): void {
+    this.failures.set(kind, [...(this.failures.get(kind) ?? []), e]);
+  }
+
+  protected throwIfQueued(kind: string): void {
+    const e = this.failures.get(kind)?.shift();
+    if (e !== undefined) throw e;
+  }
+}
+
+export class FakeIam extends FailureQueue implements RoleStore {
   readonly roles = new Map<string, ActualRole>();
   readonly providers = new Set<string>();
   /** Customer-managed policies: ARN -> default version's document. */
   readonly policies = new Map<string, string>();
   /** Every call, in order: `Read role`, `CreateRole role`, ... */
   readonly calls: string[] = [];
-  private readonly failures = new Map<string, Error[]>();
-
-  /** The next call of this kind ('read', 'readTrust', 'apply', 'delete', 'oidcProviderExists', 'policyDocument') throws e. */
-  failNext(kind: string, e: Error): void {
-    this.failures.set(kind, [...(this.failures.get(kind) ?? []), e]);
-  }
 
   writes(): string[] {
     return this.calls.filter((c) => !/^(read|readTrust|oidcProviderExists|policyDocument) /.test(c));
   }
 
+  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProviderExists', 'policyDocument'. */
   private enter(kind: string, detail: string): void {
-    const queued = this.failures.get(kind);
-    const e = queued?.shift();
-    if (e !== undefined) throw e;
+    this.throwIfQueued(kind);
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
   }
 
@@ -145,7 +152,7 @@ interface StoredServiceAccount {
   ours: { labels: Set<string>; annotations: Set<string> };
 }
 
-export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
+export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, ObjectCache {
   private readonly objects = new Map<string, IamServiceAccount>();
   private readonly serviceAccountStore = new Map<string, StoredServiceAccount>();
   readonly namespaceAnnotations = new Map<string, Record<string, string>>();
@@ -154,15 +161,10 @@ export class FakeKube implements KubeReads, KubeWrites, ObjectCache {
   readonly writes: string[] = [];
   private rv = 1;
   private uid = 1;
-  private readonly failures = new Map<string, Error[]>();
 
-  failNext(kind: string, e: Error): void {
-    this.failures.set(kind, [...(this.failures.get(kind) ?? []), e]);
-  }
-
+  /** Kinds: the KubeReads and KubeWrites method names. */
   private enter(kind: string, detail: string): void {
-    const e = this.failures.get(kind)?.shift();
-    if (e !== undefined) throw e;
+    this.throwIfQueued(kind);
     if (kind !== 'getServiceAccount' && kind !== 'getNamespaceAnnotations') this.writes.push(`${kind} ${detail}`);
   }
 
