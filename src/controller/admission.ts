@@ -1,24 +1,32 @@
 // The operator's policy applied to one object: the platform team's rules (guard.ts) fed with what
 // they need from the cluster (the namespace's annotations, the namespace's other objects) and from
-// IAM (the documents of customer-managed policies). Refusals are terminal.
+// IAM (the documents of managed policies, AWS's and the customer's). Refusals are terminal.
 import type { SpecProblem } from '../api/validate.ts';
 import type { IamServiceAccount } from '../api/types.ts';
 import { TerminalError, WaitError } from '../errors.ts';
 import type { Desired } from '../policy/desired.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { checkOperatorPolicy, deniedGrant, type OperatorPolicy } from '../policy/guard.ts';
+import type { DeniedAction } from '../policy/actions.ts';
+import { checkOperatorPolicy, deniedGrant, describeGrant, type OperatorPolicy } from '../policy/guard.ts';
 import type { KubeReads, ObjectCache, RoleStore } from './ports.ts';
 import { TtlCache } from './ttl-cache.ts';
 
 /** Namespace annotations are re-read after this long (a changed allow-list is seen soon). */
 const NAMESPACE_CACHE_MS = 30_000;
-/** Customer-managed policy documents are re-read after this long (a fixed policy is seen soon). */
-const POLICY_CACHE_MS = 60_000;
+/**
+ * A managed policy's default version is re-read after this long, so a new version is judged by the
+ * next full sync (drift checks are at least this far apart). Documents are immutable per version.
+ */
+const POLICY_VERSION_CACHE_MS = 60_000;
+/** Verdicts kept per (policy, version): far more than the policies one account attaches. */
+const MAX_VERDICTS = 5_000;
 
 export interface AdmissionDeps {
   policy: OperatorPolicy;
+  /** The policy's denied actions, resolved against IAM's action list at start. */
+  denied: readonly DeniedAction[];
   kube: Pick<KubeReads, 'getNamespaceAnnotations'>;
-  roles: Pick<RoleStore, 'policyDocument'>;
+  roles: Pick<RoleStore, 'policyDefaultVersion' | 'policyVersionDocument'>;
   cache: Pick<ObjectCache, 'objectsInNamespace'>;
   now: () => number;
 }
@@ -26,18 +34,20 @@ export interface AdmissionDeps {
 export class Admission {
   private readonly deps: AdmissionDeps;
   private readonly namespaces: TtlCache<string, Record<string, string>>;
-  private readonly documents: TtlCache<string, string>;
+  private readonly versions: TtlCache<string, string>;
+  /** `arn#version` → the refusal's message, or '' when the version grants nothing denied. */
+  private readonly verdicts = new Map<string, string>();
 
   constructor(deps: AdmissionDeps) {
     this.deps = deps;
     this.namespaces = new TtlCache(NAMESPACE_CACHE_MS, deps.now);
-    this.documents = new TtlCache(POLICY_CACHE_MS, deps.now);
+    this.versions = new TtlCache(POLICY_VERSION_CACHE_MS, deps.now);
   }
 
   /** The operator policy's refusal of this object, if any. No AWS call. */
   async refusal(obj: IamServiceAccount, desired: Desired): Promise<SpecProblem | undefined> {
     const namespace = obj.metadata.namespace;
-    return checkOperatorPolicy(this.deps.policy, {
+    return checkOperatorPolicy(this.deps.policy, this.deps.denied, {
       namespace,
       namespaceAnnotations: await this.namespaceAnnotations(namespace),
       role: desired.role,
@@ -46,19 +56,40 @@ export class Admission {
     });
   }
 
-  /** Customer-managed policies are read from IAM and held to the same action rules as inline ones. */
+  /**
+   * Every managed policy, AWS's included, is read from IAM (the default version's document) and
+   * refused when it grants a denied action.
+   */
   async checkPolicyDocuments(arns: readonly string[]): Promise<void> {
     for (const arn of arns) {
-      if (/^arn:[^:]+:iam::aws:/.test(arn)) continue;
-      let document = this.documents.get(arn);
-      if (document === undefined) {
-        document = await this.deps.roles.policyDocument(arn);
-        if (document === undefined) throw new WaitError('PolicyNotFound', `IAM has no policy ${arn}: create it or fix attachPolicyARNs`);
-        this.documents.set(arn, document);
+      const version = await this.defaultVersion(arn);
+      const key = `${arn}#${version}`;
+      let verdict = this.verdicts.get(key);
+      if (verdict === undefined) {
+        verdict = await this.judge(arn, version);
+        if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.clear();
+        this.verdicts.set(key, verdict);
       }
-      const why = deniedGrant(parsePolicyDocumentOrEmpty(document), this.deps.policy.deniedActions);
-      if (why) throw new TerminalError('PolicyGrantsDeniedAction', `${arn}: ${why}`);
+      if (verdict !== '') throw new TerminalError('PolicyGrantsDeniedAction', verdict);
     }
+  }
+
+  private async defaultVersion(arn: string): Promise<string> {
+    let version = this.versions.get(arn);
+    if (version === undefined) {
+      version = await this.deps.roles.policyDefaultVersion(arn);
+      if (version === undefined) throw new WaitError('PolicyNotFound', `IAM has no policy ${arn}: create it or fix attachPolicyARNs`);
+      this.versions.set(arn, version);
+    }
+    return version;
+  }
+
+  private async judge(arn: string, version: string): Promise<string> {
+    const document = await this.deps.roles.policyVersionDocument(arn, version);
+    if (document === undefined)
+      throw new WaitError('PolicyNotFound', `IAM has no version ${version} of ${arn}: it changed while being read`);
+    const grant = deniedGrant(parsePolicyDocumentOrEmpty(document), this.deps.denied);
+    return grant ? `${arn} (version ${version}): ${describeGrant(grant)}: attach a narrower policy` : '';
   }
 
   private async namespaceAnnotations(namespace: string): Promise<Record<string, string>> {

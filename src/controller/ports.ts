@@ -13,8 +13,10 @@ export interface RoleStore {
   /** Only the role's ARN and trust policy (attachRoleARN). */
   readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined>;
   oidcProviderExists(arn: string): Promise<boolean>;
-  /** The default version's document of a managed policy. */
-  policyDocument(arn: string): Promise<string | undefined>;
+  /** A managed policy's default version id. */
+  policyDefaultVersion(arn: string): Promise<string | undefined>;
+  /** One version's document of a managed policy. */
+  policyVersionDocument(arn: string, versionId: string): Promise<string | undefined>;
   /** Runs the operations in order. */
   apply(name: string, ops: readonly IamOperation[]): Promise<void>;
   /** Detaches and deletes every policy, then the role; an absent role is done. */

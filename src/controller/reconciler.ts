@@ -8,6 +8,7 @@ import { errorMessage } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { desiredState, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
+import type { DeniedAction } from '../policy/actions.ts';
 import type { OperatorPolicy } from '../policy/guard.ts';
 import type { SpecProblem } from '../api/validate.ts';
 import { Admission } from './admission.ts';
@@ -32,6 +33,8 @@ export interface ReconcilerDeps {
 
 export interface ReconcilerOptions {
   policy: OperatorPolicy;
+  /** The policy's denied actions, resolved against IAM's action list (policy/actions.ts). */
+  denied: readonly DeniedAction[];
   roleDefaults: RoleDefaults;
   adoptExistingRoles: boolean;
   driftPeriodMs: number;
@@ -59,7 +62,14 @@ export class Reconciler {
     this.opts = opts;
     const now = () => this.now().getTime();
     this.events = new EventRecorder(deps.kube, () => this.now());
-    this.admission = new Admission({ policy: opts.policy, kube: deps.kube, roles: deps.roles, cache: deps.cache, now });
+    this.admission = new Admission({
+      policy: opts.policy,
+      denied: opts.denied,
+      kube: deps.kube,
+      roles: deps.roles,
+      cache: deps.cache,
+      now,
+    });
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
     this.serviceAccount = new ServiceAccountPart({ ...deps, events: this.events });
   }

@@ -3,20 +3,20 @@
 // SpecProblem with a CamelCase reason and a message that says what is allowed.
 import type { Reason } from '../api/reasons.ts';
 import type { SpecProblem } from '../api/validate.ts';
-import { asArray, type PolicyDocument } from './document.ts';
+import type { DeniedAction, DeniedActionRules } from './actions.ts';
+import { asArray, isRecord, type PolicyDocument } from './document.ts';
+import { globToRegExp, matchesAny } from './glob.ts';
 import { wellKnownPolicyName, type DesiredRole } from './desired.ts';
 
 const WELL_KNOWN_PREFIX = wellKnownPolicyName('');
 
-export interface OperatorPolicy {
+export interface OperatorPolicy extends DeniedActionRules {
   /** Glob patterns of namespaces whose objects are served; empty: all. */
   allowedNamespaces: string[];
   /** Glob patterns of managed policy ARNs that may be attached. */
   allowedPolicyARNs: string[];
   /** Glob patterns of managed policy ARNs that may never be attached (wins over allowed). */
   deniedPolicyARNs: string[];
-  /** Glob patterns of actions no Allow statement may grant, matched case-insensitively both ways. */
-  deniedActions: string[];
   /** Service prefixes (e.g. "s3:") inline policies may use; empty: any not denied. */
   allowedActionPrefixes: string[];
   /** Roles (IamServiceAccounts that manage one) per namespace; 0: no cap. */
@@ -28,6 +28,7 @@ export interface OperatorPolicy {
 /** Namespace annotation adding glob patterns to allowedPolicyARNs for that namespace alone. */
 export const NAMESPACE_ALLOWED_POLICIES_ANNOTATION = 'irsa.dev/allowed-policy-arns';
 
+/** Refused by name before any document is read (they grant everything, or all of IAM). */
 export const DEFAULT_DENIED_POLICY_ARNS = [
   'arn:*:iam::aws:policy/AdministratorAccess',
   'arn:*:iam::aws:policy/AdministratorAccess-*',
@@ -36,82 +37,61 @@ export const DEFAULT_DENIED_POLICY_ARNS = [
 ];
 
 /**
- * What lets a role escalate: write IAM, pass roles, assume other roles, leave the organisation.
- * A statement's `*` (or `iam:*`, `iam:P*`, ...) overlaps these and is refused with them; reads
- * such as iam:GetRole or iam:List* are not.
+ * Actions that let a role escape its tenant: hand a role to a service, become another role, or
+ * become the root of a member account. IAM, Organizations and Account writes come from
+ * DEFAULT_DENIED_WRITE_SERVICES.
  */
-export const DEFAULT_DENIED_ACTIONS = [
-  'iam:Add*',
-  'iam:Attach*',
-  'iam:Change*',
-  'iam:Create*',
-  'iam:Deactivate*',
-  'iam:Delete*',
-  'iam:Detach*',
-  'iam:Enable*',
-  'iam:PassRole',
-  'iam:Put*',
-  'iam:Remove*',
-  'iam:Reset*',
-  'iam:Set*',
-  'iam:Update*',
-  'iam:Upload*',
-  'sts:AssumeRole',
-  'organizations:*',
-];
+export const DEFAULT_DENIED_ACTIONS = ['iam:PassRole', 'sts:AssumeRole', 'sts:AssumeRoot'];
 
-export function globToRegExp(glob: string, flags = ''): RegExp {
-  const body = glob
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replaceAll('*', '.*')
-    .replaceAll('?', '.');
-  return new RegExp(`^${body}$`, flags);
+/** Services whose every action above Read and List is denied: who may write these owns the account. */
+export const DEFAULT_DENIED_WRITE_SERVICES = ['iam', 'organizations', 'account'];
+
+/** Where a document grants a denied action. */
+export interface DeniedGrant {
+  /** `"Sid"` when the statement has one, else its 0-based position. */
+  statement: string;
+  action: string;
+  rule: string;
 }
 
-const matchesAny = (value: string, globs: readonly string[], flags = '') => globs.some((g) => globToRegExp(g, flags).test(value));
+const statementLabel = (st: Record<string, unknown>, i: number) => (typeof st.Sid === 'string' && st.Sid !== '' ? `"${st.Sid}"` : `${i}`);
+
+const actionPatterns = (value: unknown) =>
+  asArray(value)
+    .filter((a): a is string => typeof a === 'string')
+    .map((a) => globToRegExp(a, 'i'));
 
 /**
- * Whether an action pattern from a statement can grant a denied action: some action matches both
- * globs (`*` any run, `?` one character). IAM compares actions case-insensitively.
+ * The first denied action an Allow statement grants, whatever its resource or condition: an
+ * Action pattern that matches the action, or a NotAction list that leaves it out. IAM compares
+ * actions case-insensitively.
  */
-export function actionOverlaps(action: string, denied: string): boolean {
-  const a = action.toLowerCase();
-  const b = denied.toLowerCase();
-  const memo = new Map<number, boolean>();
-  const overlap = (i: number, j: number): boolean => {
-    const key = i * (b.length + 1) + j;
-    const known = memo.get(key);
-    if (known !== undefined) return known;
-    let r: boolean;
-    if (i === a.length && j === b.length) r = true;
-    else if (a[i] === '*') r = overlap(i + 1, j) || (j < b.length && overlap(i, j + 1));
-    else if (b[j] === '*') r = overlap(i, j + 1) || (i < a.length && overlap(i + 1, j));
-    else if (i === a.length || j === b.length) r = false;
-    else r = (a[i] === '?' || b[j] === '?' || a[i] === b[j]) && overlap(i + 1, j + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return overlap(0, 0);
+export function deniedGrant(doc: PolicyDocument, denied: readonly DeniedAction[]): DeniedGrant | undefined {
+  for (const [i, st] of asArray(doc.Statement).entries()) {
+    if (!isRecord(st) || st.Effect !== 'Allow') continue;
+    const not = st.NotAction !== undefined;
+    const patterns = actionPatterns(not ? st.NotAction : st.Action);
+    const hit = denied.find((d) => patterns.some((re) => re.test(d.action)) !== not);
+    if (hit) return { statement: statementLabel(st, i), action: hit.action, rule: hit.rule };
+  }
+  return undefined;
 }
 
-/** The first denied grant in a document, described for a person; undefined when there is none. */
-export function deniedGrant(
-  doc: PolicyDocument,
-  deniedActions: readonly string[],
-  allowedPrefixes: readonly string[] = [],
-): string | undefined {
+export const describeGrant = (g: DeniedGrant) =>
+  `statement ${g.statement} grants ${g.action}, which the operator's policy denies (${g.rule})`;
+
+/** Where an inline document steps outside the services it may use; undefined when it does not. */
+export function outsidePrefixes(doc: PolicyDocument, prefixes: readonly string[]): string | undefined {
+  if (prefixes.length === 0) return undefined;
   for (const [i, st] of asArray(doc.Statement).entries()) {
-    if (typeof st !== 'object' || st === null) continue;
-    const rec = st as Record<string, unknown>;
-    if (rec.Effect !== 'Allow') continue;
-    if (rec.NotAction !== undefined) return `statement ${i} allows NotAction, which grants every other action`;
-    for (const action of asArray(rec.Action).map(String)) {
-      const hit = deniedActions.find((d) => actionOverlaps(action, d));
-      if (hit !== undefined) return `statement ${i} allows ${action}, which the operator's policy denies (${hit})`;
-      if (allowedPrefixes.length > 0 && !allowedPrefixes.some((p) => action.toLowerCase().startsWith(p.toLowerCase()))) {
-        return `statement ${i} allows ${action}; inline policies may only use ${allowedPrefixes.join(', ')}`;
-      }
-    }
+    if (!isRecord(st) || st.Effect !== 'Allow') continue;
+    const where = `statement ${statementLabel(st, i)}`;
+    if (st.NotAction !== undefined)
+      return `${where} uses NotAction, which grants actions of every service; inline policies may only use ${prefixes.join(', ')}`;
+    const action = asArray(st.Action)
+      .map(String)
+      .find((a) => !prefixes.some((p) => a.toLowerCase().startsWith(p.toLowerCase())));
+    if (action !== undefined) return `${where} allows ${action}; inline policies may only use ${prefixes.join(', ')}`;
   }
   return undefined;
 }
@@ -132,7 +112,7 @@ export interface GuardInput {
 
 const refuse = (reason: Reason, message: string): SpecProblem => ({ reason, message });
 
-export function checkOperatorPolicy(p: OperatorPolicy, g: GuardInput): SpecProblem | undefined {
+export function checkOperatorPolicy(p: OperatorPolicy, denied: readonly DeniedAction[], g: GuardInput): SpecProblem | undefined {
   if (p.allowedNamespaces.length > 0 && !matchesAny(g.namespace, p.allowedNamespaces)) {
     return refuse(
       'NamespaceNotAllowed',
@@ -170,8 +150,11 @@ export function checkOperatorPolicy(p: OperatorPolicy, g: GuardInput): SpecProbl
     // eksctl's well-known policies ship with the operator and are reviewed with it; some need a
     // narrow IAM action (the load balancer controller's iam:CreateServiceLinkedRole, say).
     if (name.startsWith(WELL_KNOWN_PREFIX)) continue;
-    const why = deniedGrant(doc, p.deniedActions, p.allowedActionPrefixes);
-    if (why) return refuse('InlinePolicyDenied', `inline policy ${name}: ${why}`);
+    const grant = deniedGrant(doc, denied);
+    if (grant)
+      return refuse('InlinePolicyDenied', `inline policy ${name}: ${describeGrant(grant)}: remove the action or narrow the statement`);
+    const outside = outsidePrefixes(doc, p.allowedActionPrefixes);
+    if (outside) return refuse('InlinePolicyDenied', `inline policy ${name}: ${outside}`);
   }
   return undefined;
 }

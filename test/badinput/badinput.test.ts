@@ -42,8 +42,8 @@ interface Case {
   spec?: Spec;
   raw?: string;
   namespace?: string;
-  /** apply: kubectl must fail with stderr matching; reason: the operator must answer Ready=False with it. */
-  want: { apply: RegExp } | { reason: string };
+  /** apply: kubectl must fail with stderr matching; reason: the operator must answer Ready=False with it (and the message). */
+  want: { apply: RegExp } | { reason: string; message?: RegExp };
 }
 
 const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -219,6 +219,80 @@ const cases: Case[] = [
   },
   { name: 'a namespace the operator does not serve', namespace: 'other-1', spec: {}, want: { reason: 'NamespaceNotAllowed' } },
   { name: 'a fourth role in a namespace capped at three', namespace: HEALTHY_NS, spec: {}, want: { reason: 'NamespaceRoleQuotaExceeded' } },
+  // What a policy grants, judged against IAM's action list: AWS-managed policies read from IAM,
+  // NotAction, wildcards and case tricks.
+  ...(
+    [
+      ['AWSLambda_FullAccess', 'iam:PassRole'],
+      ['PowerUserAccess', 'sts:AssumeRole'],
+      ['AmazonECS_FullAccess', 'iam:PassRole'],
+      ['AmazonEC2FullAccess', 'iam:CreateServiceLinkedRole'],
+      ['AWSAccountManagementFullAccess', 'account:CloseAccount'],
+      ['IAMUserChangePassword', 'iam:ChangePassword'],
+    ] as const
+  ).map(([policy, action]): Case => ({
+    name: `the AWS-managed ${policy}, which grants ${action}`,
+    spec: { attachPolicyARNs: [`arn:aws:iam::aws:policy/${policy}`] },
+    want: {
+      reason: 'PolicyGrantsDeniedAction',
+      message: new RegExp(`^arn:aws:iam::aws:policy/${policy} \\(version v\\d+\\): statement .* grants ${action},`),
+    },
+  })),
+  {
+    name: 'a customer policy whose NotAction leaves IAM in',
+    spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/not-s3'] },
+    want: { reason: 'PolicyGrantsDeniedAction', message: /policy\/not-s3 \(version v1\): statement "AllButS3" grants iam:PassRole/ },
+  },
+  ...(
+    [
+      ['iam:Pass*', 'iam:PassRole'],
+      ['iam:*Role', 'iam:PassRole'],
+      ['iam:Pass?ole', 'iam:PassRole'],
+      ['IaM:pAsSrOlE', 'iam:PassRole'],
+      ['*:PassRole', 'iam:PassRole'],
+      ['i*:Pass*', 'iam:PassRole'],
+      ['iam:Tag*', 'iam:TagInstanceProfile'],
+      ['iam:Untag*', 'iam:UntagInstanceProfile'],
+      ['iam:DeleteRolePermissionsBoundary', 'iam:DeleteRolePermissionsBoundary'],
+      ['iam:CreatePolicyVersion', 'iam:CreatePolicyVersion'],
+      ['iam:CreateAccessKey', 'iam:CreateAccessKey'],
+      ['organizations:Leave*', 'organizations:LeaveOrganization'],
+      ['account:Close*', 'account:CloseAccount'],
+      ['sts:AssumeRoot', 'sts:AssumeRoot'],
+      ['sts:Assume*', 'sts:AssumeRole'],
+    ] as const
+  ).map(([action, granted]): Case => ({
+    name: `an inline policy granting ${action}`,
+    spec: stmt({ Action: ['s3:GetObject', action] }),
+    want: { reason: 'InlinePolicyDenied', message: new RegExp(`statement 0 grants ${granted},`) },
+  })),
+  {
+    name: 'an inline NotAction that leaves out all of IAM but not sts:AssumeRole',
+    spec: stmt({ NotAction: ['iam:*', 'organizations:*', 'account:*'] }),
+    want: { reason: 'InlinePolicyDenied', message: /grants sts:AssumeRole,/ },
+  },
+  {
+    name: 'an inline PassRole narrowed by resource and condition',
+    spec: stmt({
+      Action: 'iam:PassRole',
+      Resource: 'arn:aws:iam::123456789012:role/lambda-*',
+      Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+    }),
+    want: { reason: 'InlinePolicyDenied', message: /grants iam:PassRole,/ },
+  },
+  {
+    name: 'an inline denied action in a later statement, named by its Sid',
+    spec: {
+      attachPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' },
+          { Sid: 'Sneaky', Effect: 'Allow', Action: ['sqs:SendMessage', 'iam:UpdateAssumeRolePolicy'], Resource: '*' },
+        ],
+      },
+    },
+    want: { reason: 'InlinePolicyDenied', message: /statement "Sneaky" grants iam:UpdateAssumeRolePolicy,/ },
+  },
   {
     name: 'a customer policy that does not exist',
     spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/missing'] },
@@ -330,6 +404,15 @@ describe('bad inputs', () => {
         PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }),
       }),
     );
+    await iam().send(
+      new CreatePolicyCommand({
+        PolicyName: 'not-s3',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Sid: 'AllButS3', Effect: 'Allow', NotAction: 's3:*', Resource: '*' }],
+        }),
+      }),
+    );
     op = await startOperator({ rolePrefix: PREFIX, allowedNamespaces: ['healthy-*', 'bad-*'], maxRolesPerNamespace: HEALTHY.length });
     for (const [i, name] of HEALTHY.entries()) {
       const spec =
@@ -378,7 +461,7 @@ describe('bad inputs', () => {
         assert.match(applied.stderr, tc.want.apply);
       } else {
         assert.equal(applied.code, 0, applied.stderr);
-        const want = tc.want.reason;
+        const { reason: want, message = /./ } = tc.want;
         let last = '';
         await waitFor(
           `${ns}/${name} Ready=False ${want}`,
@@ -386,7 +469,7 @@ describe('bad inputs', () => {
             const obj = await getIamsa(ns, name);
             const ready = obj.status?.conditions?.find((c) => c.type === 'Ready');
             last = JSON.stringify(ready);
-            return ready?.status === 'False' && ready.reason === want && ready.message.length > 0;
+            return ready?.status === 'False' && ready.reason === want && message.test(ready.message);
           },
           20_000,
           100,
@@ -416,6 +499,6 @@ describe('bad inputs', () => {
     }
     assert.deepEqual(now, before0);
     assert.equal(intact, HEALTHY.length);
-    assert.ok(cases.length >= 40);
+    assert.ok(cases.length >= 80, `only ${cases.length} cases`);
   });
 });

@@ -1,4 +1,4 @@
-import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS } from '../../src/policy/guard.ts';
+import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_WRITE_SERVICES, DEFAULT_DENIED_POLICY_ARNS } from '../../src/policy/guard.ts';
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ const DEFAULTS = {
   allowedPolicyARNs: ['*'] as string[],
   deniedPolicyARNs: DEFAULT_DENIED_POLICY_ARNS,
   deniedActions: DEFAULT_DENIED_ACTIONS,
+  deniedWriteServices: DEFAULT_DENIED_WRITE_SERVICES,
+  exemptActions: [],
   allowedActionPrefixes: [] as string[],
   maxRolesPerNamespace: 0,
   adoptExistingRoles: false,

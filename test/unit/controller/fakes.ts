@@ -16,6 +16,7 @@ import {
 import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from '../../../src/controller/ports.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
+import type { PolicyDocument } from '../../../src/policy/document.ts';
 
 /** An AWS SDK error as IamRoles lets it through: an Error whose name is the AWS code. */
 export function awsError(code: string, message = code): Error {
@@ -39,16 +40,19 @@ class FailureQueue {
 export class FakeIam extends FailureQueue implements RoleStore {
   readonly roles = new Map<string, ActualRole>();
   readonly providers = new Set<string>();
-  /** Customer-managed policies: ARN -> default version's document. */
-  readonly policies = new Map<string, string>();
+  /**
+   * Managed policies: ARN -> default version and its document. An AWS-managed policy no test set
+   * exists with a harmless document, as every AWS-managed policy exists in every account.
+   */
+  readonly policies = new Map<string, { version: string; document: string }>();
   /** Every call, in order: `Read role`, `CreateRole role`, ... */
   readonly calls: string[] = [];
 
   writes(): string[] {
-    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderExists|policyDocument) /.test(c));
+    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderExists|policyDefaultVersion|policyVersionDocument) /.test(c));
   }
 
-  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProviderExists', 'policyDocument'. */
+  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProviderExists', 'policyDefaultVersion', 'policyVersionDocument'. */
   private enter(kind: string, detail: string): void {
     this.throwIfQueued(kind);
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
@@ -71,9 +75,29 @@ export class FakeIam extends FailureQueue implements RoleStore {
     return Promise.resolve(this.providers.has(arn));
   }
 
-  policyDocument(arn: string): Promise<string | undefined> {
-    this.enter('policyDocument', arn);
-    return Promise.resolve(this.policies.get(arn));
+  /** Sets a managed policy's default version (v1, v2, ... on each call). */
+  setPolicy(arn: string, doc: PolicyDocument): void {
+    const version = `v${Number(this.policies.get(arn)?.version.slice(1) ?? 0) + 1}`;
+    this.policies.set(arn, { version, document: encode(doc) });
+  }
+
+  private policy(arn: string): { version: string; document: string } | undefined {
+    if (this.policies.has(arn) || !/^arn:[^:]+:iam::aws:/.test(arn)) return this.policies.get(arn);
+    return {
+      version: 'v1',
+      document: encode({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:Get*', Resource: '*' }] }),
+    };
+  }
+
+  policyDefaultVersion(arn: string): Promise<string | undefined> {
+    this.enter('policyDefaultVersion', arn);
+    return Promise.resolve(this.policy(arn)?.version);
+  }
+
+  policyVersionDocument(arn: string, versionId: string): Promise<string | undefined> {
+    this.enter('policyVersionDocument', `${arn} ${versionId}`);
+    const p = this.policy(arn);
+    return Promise.resolve(p?.version === versionId ? p.document : undefined);
   }
 
   async apply(name: string, ops: readonly IamOperation[]): Promise<void> {
@@ -115,8 +139,7 @@ export class FakeIam extends FailureQueue implements RoleStore {
         for (const k of o.keys) Reflect.deleteProperty(role.tags, k);
         return;
       case 'AttachRolePolicy':
-        if (!/^arn:[^:]+:iam::aws:/.test(o.arn) && !this.policies.has(o.arn))
-          throw awsError('NoSuchEntity', `Policy ${o.arn} does not exist`);
+        if (this.policy(o.arn) === undefined) throw awsError('NoSuchEntity', `Policy ${o.arn} does not exist`);
         role.managedPolicyArns = [...new Set([...role.managedPolicyArns, o.arn])].sort();
         return;
       case 'DetachRolePolicy':

@@ -16,6 +16,7 @@ import type { QueueVerdict } from '../../../src/controller/outcome.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { CREATED_ANNOTATION } from '../../../src/controller/serviceaccount.ts';
 import { makeLogger } from '../../../src/log.ts';
+import { resolveDeniedActions } from '../../../src/policy/actions.ts';
 import { ownerTags, type ClusterIdentity } from '../../../src/policy/desired.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
 import { awsError, encode, FakeIam, FakeKube } from './fakes.ts';
@@ -41,6 +42,8 @@ interface WorldOptions {
   identity?: () => Promise<ClusterIdentity>;
 }
 
+const DENIED = await resolveDeniedActions(parseConfig({ clusterName: 'prod', region: 'eu-west-1' }));
+
 function world(o: WorldOptions = {}) {
   const config = { ...parseConfig({ clusterName: 'prod', region: 'eu-west-1' }), ...o.config };
   const iam = new FakeIam();
@@ -51,6 +54,7 @@ function world(o: WorldOptions = {}) {
     { roles: iam, kube, cache: kube, identity: o.identity ?? (() => Promise.resolve(IDENTITY)), log: makeLogger('error', true) },
     {
       policy: config,
+      denied: DENIED,
       roleDefaults: roleDefaults(config),
       adoptExistingRoles: config.adoptExistingRoles,
       driftPeriodMs: DRIFT_MS,
@@ -509,11 +513,58 @@ describe("Reconciler: the operator's policy and the spec", () => {
   it('PolicyGrantsDeniedAction: a customer-managed policy whose document grants iam:*', async () => {
     const w = world();
     const arn = `arn:aws:iam::${ACCOUNT}:policy/escalate`;
-    w.iam.policies.set(arn, encode({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] }));
+    w.iam.setPolicy(arn, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:*', Resource: '*' }] });
     w.kube.create('app', 'team', { attachPolicyARNs: [arn] });
     assert.deepEqual(await w.run(), { kind: 'drop' });
     assert.deepEqual(w.cond('Ready'), ['False', 'PolicyGrantsDeniedAction']);
     assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('PolicyGrantsDeniedAction: an AWS-managed policy is read from IAM and judged like any other', async () => {
+    const w = world();
+    const lambda = 'arn:aws:iam::aws:policy/AWSLambda_FullAccess';
+    w.iam.setPolicy(lambda, {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'ReadOnly', Effect: 'Allow', Action: ['lambda:*', 's3:Get*'], Resource: '*' },
+        {
+          Sid: 'PassRole',
+          Effect: 'Allow',
+          Action: 'iam:PassRole',
+          Resource: '*',
+          Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+        },
+      ],
+    });
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ, lambda] });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'PolicyGrantsDeniedAction']);
+    const message = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+    assert.match(message, /^arn:aws:iam::aws:policy\/AWSLambda_FullAccess \(version v1\): statement "PassRole" grants iam:PassRole, /);
+    assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('a new default version of an attached policy is judged on the next full sync; the same version is read once', async () => {
+    const w = world();
+    const arn = `arn:aws:iam::${ACCOUNT}:policy/app`;
+    w.iam.setPolicy(arn, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+    w.kube.create('app', 'team', { attachPolicyARNs: [arn] });
+    w.kube.create('app2', 'team', { attachPolicyARNs: [arn] });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(await w.run('team/app2'), AFTER_DRIFT);
+    assert.deepEqual(
+      w.iam.calls.filter((c) => c.startsWith('policy')),
+      ['policyDefaultVersion ' + arn, `policyVersionDocument ${arn} v1`],
+      'the second object reuses the version and the verdict',
+    );
+    w.iam.setPolicy(arn, {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 'iam:PassRole'], Resource: '*' }],
+    });
+    w.advance(DRIFT_MS + 1);
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'PolicyGrantsDeniedAction']);
+    assert.ok(w.iam.calls.includes(`policyVersionDocument ${arn} v2`));
   });
 
   it('PolicyNotFound: waits for a customer-managed policy to exist', async () => {
@@ -522,7 +573,7 @@ describe("Reconciler: the operator's policy and the spec", () => {
     w.kube.create('app', 'team', { attachPolicyARNs: [arn] });
     assert.deepEqual(await w.run(), AFTER_WAIT);
     assert.deepEqual(w.cond('Ready'), ['False', 'PolicyNotFound']);
-    w.iam.policies.set(arn, encode({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] }));
+    w.iam.setPolicy(arn, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.deepEqual(w.iam.roles.get(ROLE)?.managedPolicyArns, [arn]);
   });
