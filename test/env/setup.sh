@@ -93,7 +93,7 @@ fi
 if ! want webhook; then
   :
 elif [ ! -x "$webhook_dir/pod-identity-webhook" ]; then
-  need go "install Go 1.26 or newer (https://go.dev/dl): the webhook's go.mod asks for 1.26.5"
+  need go "install Go 1.21 or newer (https://go.dev/dl) or from your distribution; the webhook's go.mod asks for 1.26.5, which GOTOOLCHAIN=auto fetches"
   mkdir -p "$webhook_dir"
   t0=$SECONDS
   wflags="-s -w -X main.webhookVersion=${WEBHOOK_COMMIT:0:12}"
