@@ -41,7 +41,7 @@ function alive(pid: number): boolean {
   }
 }
 
-it('npm start brings up apiserver, etcd, moto and the operator, and Ctrl-C leaves no process behind', async () => {
+it('npm start brings up apiserver, etcd, moto, the pod identity webhook and the operator, and Ctrl-C leaves no process behind', async () => {
   const port = await freePort();
   const child = spawn(process.execPath, [join(REPO, 'test/env/local.ts')], {
     env: { ...process.env, IRSA_HTTP_PORT: String(port), IRSA_LOG_LEVEL: 'warn' },
@@ -55,7 +55,7 @@ it('npm start brings up apiserver, etcd, moto and the operator, and Ctrl-C leave
 
   const pids = descendants(child.pid ?? -1);
   const names = pids.map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' '));
-  for (const want of ['etcd', 'kube-apiserver', 'moto_server', 'src/main.ts']) {
+  for (const want of ['etcd', 'kube-apiserver', 'moto_server', 'pod-identity-webhook', 'src/main.ts']) {
     assert.ok(
       names.some((n) => n.includes(want)),
       `${want} runs under npm start: ${names.join(' | ')}`,
@@ -63,6 +63,8 @@ it('npm start brings up apiserver, etcd, moto and the operator, and Ctrl-C leave
   }
   assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
   assert.match(output, /export KUBECONFIG=/);
+  assert.match(output, /kubectl run app -n demo .*"serviceAccountName":"s3-reader"/, 'the hints show a pod of the example');
+  assert.match(output, /AWS_ROLE_ARN/);
 
   child.kill('SIGINT');
   assert.equal(await exited, 130, output);

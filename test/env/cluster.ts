@@ -1,5 +1,6 @@
 // The local environment: etcd + kube-apiserver (real, built by setup.sh) and moto as IAM/STS/EKS
-// behind a call-counting proxy, all on loopback. Used by the tests and by `npm start`.
+// behind a call-counting proxy, all on loopback, and where asked the real pod identity webhook
+// (./webhook.ts). Used by the tests and by `npm start`.
 import { generateKeyPairSync } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsProxy } from './aws-proxy.ts';
 import { freePort, removeOnExit, startProcess, waitFor, type Started } from './processes.ts';
+import { startWebhook, WEBHOOK_USER } from './webhook.ts';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 export const TEST_REGION = 'us-east-1';
@@ -27,6 +29,13 @@ export interface EnvInfo {
   motoUrl: string;
   awsEndpoint: string;
   kubectl: string;
+  /** The pod identity webhook's address, when the environment runs it. */
+  webhookUrl?: string;
+}
+
+export interface EnvOptions {
+  /** Run the pod identity webhook and register it for pods (needs `setup.sh webhook`). */
+  webhook?: boolean;
 }
 
 export interface RunningEnv extends EnvInfo {
@@ -38,9 +47,10 @@ interface Binaries {
   KUBECTL: string;
   ETCD: string;
   MOTO_SERVER: string;
+  POD_IDENTITY_WEBHOOK?: string;
 }
 
-function readBinaries(): Binaries {
+function readBinaries(opts: EnvOptions): Binaries {
   const file = join(REPO, '.cache/testenv.env');
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run env:setup\` first`);
   const vars = Object.fromEntries(
@@ -49,7 +59,14 @@ function readBinaries(): Binaries {
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   ) as Partial<Binaries>;
-  for (const k of ['KUBE_APISERVER', 'KUBECTL', 'ETCD', 'MOTO_SERVER'] as const) {
+  const needed = [
+    'KUBE_APISERVER',
+    'KUBECTL',
+    'ETCD',
+    'MOTO_SERVER',
+    ...(opts.webhook ? (['POD_IDENTITY_WEBHOOK'] as const) : []),
+  ] as const;
+  for (const k of needed) {
     if (!vars[k] || !existsSync(vars[k])) throw new Error(`${k} (${vars[k] ?? 'unset'}) is missing: run \`npm run env:setup\``);
   }
   return vars as Binaries;
@@ -130,9 +147,12 @@ rules:
   - level: None
 `;
 
-/** Starts etcd, kube-apiserver, moto and the proxy; installs the CRD and the operator's RBAC. */
-export async function startEnv(log: (line: string) => void = () => undefined): Promise<RunningEnv> {
-  const bin = readBinaries();
+/**
+ * Starts etcd, kube-apiserver, moto and the proxy, and the pod identity webhook when asked;
+ * installs the CRD and the operator's RBAC.
+ */
+export async function startEnv(log: (line: string) => void = () => undefined, opts: EnvOptions = {}): Promise<RunningEnv> {
+  const bin = readBinaries(opts);
   const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'irsa-testenv-'));
   const removeDir = removeOnExit(dir);
   const started: Started[] = [];
@@ -179,7 +199,10 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-    writeFileSync(join(dir, 'tokens.csv'), 'admin-token,admin,1,"system:masters"\noperator-token,irsa-operator,2\n');
+    writeFileSync(
+      join(dir, 'tokens.csv'),
+      `admin-token,admin,1,"system:masters"\noperator-token,irsa-operator,2\n${WEBHOOK_USER.token},${WEBHOOK_USER.name},${WEBHOOK_USER.uid}\n`,
+    );
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const auditLog = join(dir, 'audit.log');
     started.push(
@@ -254,6 +277,25 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
     const established = await runKubectl(info, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/iamserviceaccounts.irsa.dev']);
     if (established.code !== 0) throw new Error(`the CRD did not become Established: ${established.stderr}`);
 
+    let webhookUrl: string | undefined;
+    if (opts.webhook && bin.POD_IDENTITY_WEBHOOK) {
+      const webhookKubeconfig = join(dir, 'webhook.kubeconfig');
+      writeFileSync(webhookKubeconfig, kubeconfig(apiserverUrl, caFile, WEBHOOK_USER.name, WEBHOOK_USER.token));
+      const webhook = await startWebhook({
+        binary: bin.POD_IDENTITY_WEBHOOK,
+        dir: join(dir, 'webhook'),
+        kubeconfig: webhookKubeconfig,
+        region: TEST_REGION,
+        apply: async (manifest) => {
+          const r = await runKubectl(info, ['apply', '-f', '-'], JSON.stringify(manifest));
+          if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}`);
+        },
+      });
+      started.push(webhook);
+      webhookUrl = webhook.url;
+      log(`pod identity webhook ready at ${webhook.url} (log: ${webhook.log})`);
+    }
+
     const motoUrl = `http://127.0.0.1:${motoPort}`;
     await waitFor('moto', async () => (await fetch(`${motoUrl}/moto-api/`)).ok, 60_000, 100);
     proxy = new AwsProxy(motoUrl);
@@ -268,6 +310,7 @@ export async function startEnv(log: (line: string) => void = () => undefined): P
       motoUrl,
       awsEndpoint: proxy.url,
       kubectl: bin.KUBECTL,
+      ...(webhookUrl === undefined ? {} : { webhookUrl }),
       stop,
     };
   } catch (e) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the local test environment: kube-apiserver and kubectl from k8s.io/kubernetes, etcd from
 # go.etcd.io/etcd/server/v3, helm from helm.sh/helm/v3 (the chart's install test), and moto
-# (IAM/STS/EKS) in a Python virtual environment.
-# Usage: setup.sh [kube] [etcd] [moto] [helm]: the parts to build; none named means all. `npm start`
-# builds only what it runs (helm is for the chart's install test alone: 3 minutes cold).
+# (IAM/STS/EKS) in a Python virtual environment, and the real amazon-eks-pod-identity-webhook (the
+# mutating webhook EKS runs: it gives pods of an annotated ServiceAccount their role).
+# Usage: setup.sh [kube] [etcd] [moto] [helm] [webhook]: the parts to build; none named means all.
+# `npm start` builds only what it runs (helm is for the chart's install test alone: 3 minutes cold).
 # Outputs live in a cache keyed by version (default ~/.cache/irsa-operator, override with
 # IRSA_TESTENV_CACHE), so a warm machine skips every step. Writes .cache/testenv.env in the repo:
 # the paths the test harness and `npm start` use.
@@ -12,6 +13,10 @@ set -euo pipefail
 K8S_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 MOTO_VERSION=5.2.5
+# github.com/aws/amazon-eks-pod-identity-webhook at this commit: from the Go module proxy where it
+# serves it, else from the snapshot in ../shared/third_party (see its README).
+WEBHOOK_COMMIT=3bf80a348116483b2162190e43232e4d243f76c4
+WEBHOOK_MODULE=github.com/aws/amazon-eks-pod-identity-webhook
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -19,6 +24,8 @@ cache=${IRSA_TESTENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/irsa-operator}
 kube_dir=$cache/kubernetes-$K8S_VERSION
 etcd_dir=$cache/etcd-$ETCD_VERSION
 moto_dir=$cache/moto-$MOTO_VERSION
+webhook_dir=$cache/pod-identity-webhook-${WEBHOOK_COMMIT:0:12}
+webhook_src=${IRSA_WEBHOOK_SRC:-$(dirname "$repo")/shared/third_party/amazon-eks-pod-identity-webhook}
 # helm's version is the one pinned in test/env/helm/go.mod (`go mod tidy` there after a bump).
 HELM_VERSION=$(awk '$1 == "require" && $2 == "helm.sh/helm/v3" { print $3 }' "$here/helm/go.mod")
 [ -n "$HELM_VERSION" ] || { printf '[env:setup] no helm.sh/helm/v3 require line in %s\n' "$here/helm/go.mod" >&2; exit 1; }
@@ -27,7 +34,7 @@ mkdir -p "$cache" "$repo/.cache"
 
 parts=("$@")
 for p in "${parts[@]}"; do
-  case $p in kube | etcd | moto | helm) ;; *) printf '[env:setup] unknown part %s (kube, etcd, moto, helm)\n' "$p" >&2; exit 2 ;; esac
+  case $p in kube | etcd | moto | helm | webhook) ;; *) printf '[env:setup] unknown part %s (kube, etcd, moto, helm, webhook)\n' "$p" >&2; exit 2 ;; esac
 done
 want() {
   [ ${#parts[@]} -eq 0 ] && return 0
@@ -83,6 +90,35 @@ else
   step "helm $HELM_VERSION: cached in $helm_dir"
 fi
 
+if ! want webhook; then
+  :
+elif [ ! -x "$webhook_dir/pod-identity-webhook" ]; then
+  need go "install Go 1.21 or newer (https://go.dev/dl) or from your distribution; the webhook's go.mod asks for 1.26.5, which GOTOOLCHAIN=auto fetches"
+  mkdir -p "$webhook_dir"
+  t0=$SECONDS
+  wflags="-s -w -X main.webhookVersion=${WEBHOOK_COMMIT:0:12}"
+  step "building pod-identity-webhook ($WEBHOOK_MODULE@${WEBHOOK_COMMIT:0:12}) ... (cold: about a minute)"
+  rm -rf "$webhook_dir/bin"
+  # The module proxy answers at once when it refuses (403 here); the timeout bounds a direct fetch.
+  bounded=(); command -v timeout >/dev/null 2>&1 && bounded=(timeout 600)
+  if GOBIN="$webhook_dir/bin" GOFLAGS="$GOFLAGS -mod=mod" "${bounded[@]}" go install -ldflags "$wflags" "$WEBHOOK_MODULE@$WEBHOOK_COMMIT" 2>"$webhook_dir/go-install.log"; then
+    mv "$webhook_dir/bin/amazon-eks-pod-identity-webhook" "$webhook_dir/pod-identity-webhook"
+    rm -rf "$webhook_dir/bin" "$webhook_dir/go-install.log"
+  elif [ -f "$webhook_src/go.mod" ]; then
+    step "go install failed ($(tail -n1 "$webhook_dir/go-install.log" | sed 's/^[[:space:]]*//')): building the snapshot in $webhook_src"
+    rm -f "$webhook_dir/go-install.log"
+    (cd "$webhook_src" && go build -ldflags "$wflags" -o "$webhook_dir/pod-identity-webhook.tmp" .)
+    mv "$webhook_dir/pod-identity-webhook.tmp" "$webhook_dir/pod-identity-webhook"
+  else
+    cat "$webhook_dir/go-install.log" >&2
+    step "cannot get $WEBHOOK_MODULE@$WEBHOOK_COMMIT: go install failed and $webhook_src is missing (IRSA_WEBHOOK_SRC names another checkout)"
+    exit 1
+  fi
+  step "built pod-identity-webhook in $((SECONDS - t0)) s"
+else
+  step "pod-identity-webhook ${WEBHOOK_COMMIT:0:12}: cached in $webhook_dir"
+fi
+
 if ! want moto; then
   :
 elif [ ! -f "$moto_dir/.complete" ]; then
@@ -105,5 +141,6 @@ KUBECTL=$kube_dir/kubectl
 ETCD=$etcd_dir/etcd
 MOTO_SERVER=$moto_dir/bin/moto_server
 HELM=$helm_dir/helm
+POD_IDENTITY_WEBHOOK=$webhook_dir/pod-identity-webhook
 ENV
 step "ready: $repo/.cache/testenv.env"
