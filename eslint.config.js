@@ -30,7 +30,19 @@ export default defineConfig(
   {
     // Small functions with one job: the controller's parts and the shell stay readable.
     files: ['src/**/*.ts'],
-    rules: { 'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }] },
+    rules: {
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+      // AGPL-3.0 policy oracles: dev-only, for tests; src/ is what the image ships.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: ['@cloud-copilot/iam-simulate', '@cloud-copilot/iam-expand'].map((name) => ({
+            name,
+            message: 'AGPL-3.0: a dev-only oracle for tests (package.json devDependencies); never imported from src/',
+          })),
+        },
+      ],
+    },
   },
   {
     // node:assert's assertion functions narrow types, which makes later optional chains look needless.

@@ -3,7 +3,8 @@
 // authorization enforced. moto evaluates actions but not resources or conditions (it denies any
 // statement with a condition, and matches IAM resources as "*"), so the test holds the policy's
 // actions with Resource "*": it proves the action list is complete, and that what it leaves out
-// is refused. The resource and condition scoping is reviewed in config/iam/README.md.
+// is refused. The resource and condition scoping is proven by simulation in
+// test/unit/iam/operator-policy.test.ts (config/iam/README.md).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -1,0 +1,253 @@
+// IAM, STS and EKS as SDK clients that answer from a small in-memory account and record, for each
+// command the operator's AWS layer sends, the authorization request IAM would evaluate for it:
+// the action, the resource ARN and the context keys (request tags, boundary, the role's own tags).
+// The requests come from the code's real commands and inputs, so a scenario cannot drift from it.
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { requestTagContext, roleRequest, type Context, type RoleFacts, type SimRequest } from './simulate.ts';
+
+/** A role as the fake account holds it. Documents are stored as IAM returns them (URL-encoded). */
+export interface FakeRole {
+  name: string;
+  path: string;
+  description: string;
+  maxSessionDuration: number;
+  boundary?: string | undefined;
+  trust: string;
+  tags: Record<string, string>;
+  managed: string[];
+  inline: Record<string, string>;
+  /** Whether GetRole returns the tags (AWS does; some endpoints need ListRoleTags). */
+  tagsInGetRole: boolean;
+}
+
+export interface FakeAccount {
+  partition: string;
+  account: string;
+  region: string;
+  issuer: string;
+  roles: FakeRole[];
+  /** Customer-managed policies: ARN to default version document. */
+  policies: Record<string, string>;
+  oidcProviders: string[];
+}
+
+/** A request recorded with the SDK command that caused it. */
+export interface SentRequest extends SimRequest {
+  command: string;
+}
+
+type Input = Readonly<Record<string, unknown>>;
+interface SdkCommand {
+  input: Input;
+}
+
+function str(input: Input, field: string): string {
+  const v = input[field];
+  if (typeof v !== 'string') throw new Error(`the command has no string ${field}`);
+  return v;
+}
+
+function tagList(input: Input, field: string): Record<string, string> {
+  const v = input[field];
+  if (!Array.isArray(v)) return {};
+  return Object.fromEntries((v as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
+}
+
+function noSuchEntity(what: string): Error {
+  const e = new Error(`${what} cannot be found`);
+  e.name = 'NoSuchEntity';
+  return e;
+}
+
+export class FakeAws {
+  readonly sent: SentRequest[] = [];
+  private readonly acct: FakeAccount;
+  private readonly roles: Map<string, FakeRole>;
+
+  constructor(account: FakeAccount) {
+    this.acct = account;
+    this.roles = new Map(account.roles.map((r) => [r.name, structuredClone(r)]));
+  }
+
+  // The AWS layer only calls send(); these are clients in that one respect.
+  iam(): IAMClient {
+    return { send: (c: SdkCommand) => this.handle('iam', c) } as unknown as IAMClient;
+  }
+  sts(): STSClient {
+    return { send: (c: SdkCommand) => this.handle('sts', c) } as unknown as STSClient;
+  }
+  eks(): EKSClient {
+    return { send: (c: SdkCommand) => this.handle('eks', c) } as unknown as EKSClient;
+  }
+
+  roleArn(path: string, name: string): string {
+    return `arn:${this.acct.partition}:iam::${this.acct.account}:role${path}${name}`;
+  }
+
+  /** What IAM knows of a role named in a request. A role that does not exist has no path, tags or boundary. */
+  roleFacts(name: string): RoleFacts {
+    const r = this.roles.get(name);
+    return r
+      ? { arn: this.roleArn(r.path, r.name), tags: { ...r.tags }, boundary: r.boundary }
+      : { arn: this.roleArn('/', name), tags: {} };
+  }
+
+  private handle(service: string, command: SdkCommand): Promise<unknown> {
+    const operation = command.constructor.name.replace(/Command$/, '');
+    const action = `${service}:${operation}`;
+    const request = this.requestFor(action, command.input);
+    this.sent.push({ command: operation, ...request });
+    try {
+      return Promise.resolve(this.answer(action, command.input));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  /** The authorization request IAM evaluates for this call, before the call changes anything. */
+  private requestFor(action: string, input: Input): SimRequest {
+    const { partition, account, region } = this.acct;
+    switch (action) {
+      case 'sts:GetCallerIdentity':
+        return { action, resource: '*', context: {} };
+      case 'eks:DescribeCluster':
+        return { action, resource: `arn:${partition}:eks:${region}:${account}:cluster/${str(input, 'name')}`, context: {} };
+      case 'iam:GetOpenIDConnectProvider':
+        return { action, resource: str(input, 'OpenIDConnectProviderArn'), context: {} };
+      case 'iam:GetPolicy':
+      case 'iam:GetPolicyVersion':
+        return { action, resource: str(input, 'PolicyArn'), context: {} };
+      case 'iam:CreateRole': {
+        const boundary: Context =
+          typeof input.PermissionsBoundary === 'string' ? { 'iam:PermissionsBoundary': input.PermissionsBoundary } : {};
+        const tags = tagList(input, 'Tags');
+        const tagContext = Object.keys(tags).length > 0 ? requestTagContext(tags) : {};
+        return { action, resource: this.roleArn(str(input, 'Path'), str(input, 'RoleName')), context: { ...tagContext, ...boundary } };
+      }
+      default:
+        return this.roleActionRequest(action, input);
+    }
+  }
+
+  /** Requests on an existing role, with what the call adds to the context. */
+  private roleActionRequest(action: string, input: Input): SimRequest {
+    if (typeof input.RoleName !== 'string') {
+      throw new Error(`test/unit/iam/fake-aws.ts does not know ${action}: teach it the call's resource and answer`);
+    }
+    const role = this.roleFacts(input.RoleName);
+    switch (action) {
+      case 'iam:TagRole':
+        return roleRequest(action, role, requestTagContext(tagList(input, 'Tags')));
+      case 'iam:UntagRole':
+        return roleRequest(action, role, { 'aws:TagKeys': input.TagKeys as string[] });
+      case 'iam:PutRolePermissionsBoundary':
+        return roleRequest(action, role, { 'iam:PermissionsBoundary': str(input, 'PermissionsBoundary') });
+      case 'iam:AttachRolePolicy':
+      case 'iam:DetachRolePolicy':
+        return roleRequest(action, role, { 'iam:PolicyARN': str(input, 'PolicyArn') });
+      default:
+        return roleRequest(action, role);
+    }
+  }
+
+  private answer(action: string, input: Input): unknown {
+    switch (action) {
+      case 'sts:GetCallerIdentity':
+        return { Account: this.acct.account };
+      case 'eks:DescribeCluster':
+        return { cluster: { name: input.name, identity: { oidc: { issuer: this.acct.issuer } } } };
+      case 'iam:GetOpenIDConnectProvider':
+        if (!this.acct.oidcProviders.includes(str(input, 'OpenIDConnectProviderArn'))) throw noSuchEntity('OIDC provider');
+        return {};
+      case 'iam:GetPolicy':
+      case 'iam:GetPolicyVersion':
+        return this.policyAnswer(str(input, 'PolicyArn'));
+      default:
+        return this.roleAnswer(action, input);
+    }
+  }
+
+  private policyAnswer(arn: string): unknown {
+    const document = this.acct.policies[arn];
+    if (document === undefined) throw noSuchEntity(`policy ${arn}`);
+    return { Policy: { Arn: arn, DefaultVersionId: 'v1' }, PolicyVersion: { VersionId: 'v1', Document: document } };
+  }
+
+  private roleAnswer(action: string, input: Input): unknown {
+    const name = str(input, 'RoleName');
+    if (action === 'iam:CreateRole') {
+      this.roles.set(name, {
+        name,
+        path: str(input, 'Path'),
+        description: str(input, 'Description'),
+        maxSessionDuration: Number(input.MaxSessionDuration),
+        boundary: input.PermissionsBoundary as string | undefined,
+        trust: encodeURIComponent(str(input, 'AssumeRolePolicyDocument')),
+        tags: tagList(input, 'Tags'),
+        managed: [],
+        inline: {},
+        tagsInGetRole: true,
+      });
+      return {};
+    }
+    const role = this.roles.get(name);
+    if (!role) throw noSuchEntity(`role ${name}`);
+    return this.existingRoleAnswer(action, role, input);
+  }
+
+  private existingRoleAnswer(action: string, role: FakeRole, input: Input): unknown {
+    switch (action) {
+      case 'iam:GetRole':
+        return { Role: this.sdkRole(role) };
+      case 'iam:ListAttachedRolePolicies':
+        return { AttachedPolicies: role.managed.map((PolicyArn) => ({ PolicyArn })), IsTruncated: false };
+      case 'iam:ListRolePolicies':
+        return { PolicyNames: Object.keys(role.inline), IsTruncated: false };
+      case 'iam:GetRolePolicy':
+        return { PolicyDocument: role.inline[str(input, 'PolicyName')] };
+      case 'iam:ListRoleTags':
+        return { Tags: Object.entries(role.tags).map(([Key, Value]) => ({ Key, Value })), IsTruncated: false };
+      default:
+        this.write(action, role, input);
+        return {};
+    }
+  }
+
+  /** The writes change what later requests see: the role's tags, its boundary, its existence. */
+  private write(action: string, role: FakeRole, input: Input): void {
+    switch (action) {
+      case 'iam:TagRole':
+        Object.assign(role.tags, tagList(input, 'Tags'));
+        return;
+      case 'iam:UntagRole': {
+        const keys = input.TagKeys as string[];
+        role.tags = Object.fromEntries(Object.entries(role.tags).filter(([k]) => !keys.includes(k)));
+        return;
+      }
+      case 'iam:PutRolePermissionsBoundary':
+        role.boundary = str(input, 'PermissionsBoundary');
+        return;
+      case 'iam:DeleteRolePermissionsBoundary':
+        role.boundary = undefined;
+        return;
+      case 'iam:DeleteRole':
+        this.roles.delete(role.name);
+        return;
+    }
+  }
+
+  private sdkRole(r: FakeRole): Record<string, unknown> {
+    return {
+      RoleName: r.name,
+      Path: r.path,
+      Arn: this.roleArn(r.path, r.name),
+      Description: r.description,
+      MaxSessionDuration: r.maxSessionDuration,
+      AssumeRolePolicyDocument: r.trust,
+      ...(r.boundary ? { PermissionsBoundary: { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: r.boundary } } : {}),
+      ...(r.tagsInGetRole ? { Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })) } : {}),
+    };
+  }
+}

@@ -1,0 +1,248 @@
+// The operator's real code (resolveIdentity, RolePart over IamRoles) run against FakeAws in the
+// configuration config/iam/README.md assumes: rolePath /irsa/ and a forced permissions boundary.
+// Each flow is one thing the operator does in production; what it sends is recorded.
+import type { IamServiceAccount, IamServiceAccountSpec } from '../../../src/api/types.ts';
+import { WriteBudget } from '../../../src/aws/budget.ts';
+import type { CallOptions } from '../../../src/aws/call.ts';
+import { IamRoles } from '../../../src/aws/iam.ts';
+import { resolveIdentity } from '../../../src/aws/identity.ts';
+import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/config.ts';
+import { Admission } from '../../../src/controller/admission.ts';
+import { EventRecorder } from '../../../src/controller/events.ts';
+import { syncPart, type Pass } from '../../../src/controller/part.ts';
+import { RolePart } from '../../../src/controller/role.ts';
+import { makeLogger } from '../../../src/log.ts';
+import { desiredState, ownerTags, type ClusterIdentity, type DesiredRole } from '../../../src/policy/desired.ts';
+import { buildTrustPolicy } from '../../../src/policy/trust.ts';
+import { FakeAws, type FakeAccount, type FakeRole, type SentRequest } from './fake-aws.ts';
+
+export const PARTITION = 'aws';
+export const ACCOUNT = '111122223333';
+export const REGION = 'eu-west-1';
+export const CLUSTER = 'prod';
+export const BOUNDARY = `arn:${PARTITION}:iam::${ACCOUNT}:policy/irsa-boundary`;
+/** The operator runs as an IRSA role itself. */
+export const OPERATOR_PRINCIPAL = `arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/irsa-operator/irsa-operator-session`;
+const ISSUER = `https://oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+const OIDC_PROVIDER = `arn:${PARTITION}:iam::${ACCOUNT}:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+const CUSTOMER_POLICY = `arn:${PARTITION}:iam::${ACCOUNT}:policy/team-a/orders-read`;
+const READ_ORDERS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::orders/*' }] };
+
+/** accountId and oidcIssuer unset: the operator asks STS and EKS, as on EKS by default. */
+export const POLICY_CONFIG: OperatorConfig = parseConfig({
+  clusterName: CLUSTER,
+  region: REGION,
+  rolePath: '/irsa/',
+  permissionsBoundary: BOUNDARY,
+});
+
+const CALL_OPTIONS: CallOptions = { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1 };
+
+function iamsa(namespace: string, name: string, spec: IamServiceAccountSpec): IamServiceAccount {
+  return { apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { namespace, name, generation: 1 }, spec };
+}
+
+/** examples/inline-policy.yaml's shape: managed (customer and AWS) and inline policies, tags. */
+export const S3_READER = iamsa('team-a', 's3-reader', {
+  attachPolicyARNs: [CUSTOMER_POLICY, `arn:${PARTITION}:iam::aws:policy/AmazonS3ReadOnlyAccess`],
+  attachPolicy: READ_ORDERS,
+  tags: { team: 'a' },
+});
+/** A role below the forced path (spec.rolePath) with a chosen name and a well-known policy. */
+const REPORTS = iamsa('team-b', 'reports', {
+  roleName: 'team-b-reports',
+  rolePath: '/team-b/',
+  wellKnownPolicies: { certManager: true },
+  tags: { 'cost-center': '4711' },
+});
+/** attachRoleARN: an existing role, only its trust is read. */
+const LEGACY = iamsa('team-c', 'legacy', { attachRoleARN: `arn:${PARTITION}:iam::${ACCOUNT}:role/platform/legacy-app` });
+
+function account(roles: FakeRole[]): FakeAccount {
+  return {
+    partition: PARTITION,
+    account: ACCOUNT,
+    region: REGION,
+    issuer: ISSUER,
+    roles,
+    policies: { [CUSTOMER_POLICY]: encodeURIComponent(JSON.stringify(READ_ORDERS)) },
+    oidcProviders: [OIDC_PROVIDER],
+  };
+}
+
+/** The identity every flow's operator resolved at start-up (its own requests are the start-up flow's). */
+export const IDENTITY: ClusterIdentity = await (() => {
+  const aws = new FakeAws(account([]));
+  return resolveIdentity(POLICY_CONFIG, { sts: aws.sts(), eks: aws.eks() }, CALL_OPTIONS);
+})();
+
+export function desiredRole(obj: IamServiceAccount, config: OperatorConfig = POLICY_CONFIG): DesiredRole {
+  const result = desiredState(obj, IDENTITY, roleDefaults(config));
+  if (!result.ok || result.desired.mode !== 'managed') throw new Error(`${obj.metadata.name} does not describe a managed role`);
+  return result.desired.role;
+}
+
+/** A role as IAM would hold it after the operator created it for `desired`. */
+export function roleAsCreated(desired: DesiredRole): FakeRole {
+  return {
+    name: desired.name,
+    path: desired.path,
+    description: desired.description,
+    maxSessionDuration: desired.maxSessionDuration,
+    boundary: desired.permissionsBoundary,
+    trust: encodeURIComponent(JSON.stringify(desired.trustPolicy)),
+    tags: { ...desired.tags },
+    managed: [...desired.managedPolicyArns],
+    inline: Object.fromEntries(Object.entries(desired.inlinePolicies).map(([k, v]) => [k, encodeURIComponent(JSON.stringify(v))])),
+    tagsInGetRole: true,
+  };
+}
+
+export interface OperatorOptions {
+  config?: OperatorConfig;
+  adoptExistingRoles?: boolean;
+}
+
+/** One operator process: its RolePart wired as src/operator.ts wires it, over FakeAws. */
+export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
+  const config = opts.config ?? POLICY_CONFIG;
+  const roles = new IamRoles(aws.iam(), CALL_OPTIONS, new WriteBudget(0));
+  const admission = new Admission({
+    policy: config,
+    kube: { getNamespaceAnnotations: () => Promise.resolve({}) },
+    roles,
+    cache: { objectsInNamespace: () => [] },
+    now: Date.now,
+  });
+  const part = new RolePart({
+    roles,
+    admission,
+    events: new EventRecorder({ createEvent: () => Promise.resolve() }, () => new Date()),
+    identity: () => Promise.resolve(IDENTITY),
+    roleDefaults: roleDefaults(config),
+    adoptExistingRoles: opts.adoptExistingRoles ?? false,
+    driftPeriodMs: 600_000,
+    now: Date.now,
+  });
+  const pass = (obj: IamServiceAccount): Pass => ({
+    key: `${obj.metadata.namespace}/${obj.metadata.name}`,
+    obj,
+    log: makeLogger('error', true),
+  });
+  return {
+    /** One reconcile of the role part: observe, decide, apply. */
+    sync: async (obj: IamServiceAccount): Promise<void> => {
+      const wanted = desiredState(obj, IDENTITY, roleDefaults(config));
+      if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
+      await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY });
+    },
+    /** The object is deleted with deletionPolicy Delete. */
+    release: (obj: IamServiceAccount): Promise<void> => part.release(pass(obj)),
+  };
+}
+
+export interface Flow {
+  name: string;
+  /** The roles IAM holds before the flow. */
+  roles: () => FakeRole[];
+  run: (aws: FakeAws) => Promise<void>;
+}
+
+/** Runs a flow against a fresh account; returns what the code sent. */
+export async function record(flow: Flow): Promise<SentRequest[]> {
+  const aws = new FakeAws(account(flow.roles()));
+  await flow.run(aws);
+  return aws.sent;
+}
+
+/** S3_READER's role as changed by hand: every field the operator repairs differs. */
+function driftedS3Reader(): FakeRole {
+  const created = roleAsCreated(desiredRole(S3_READER));
+  const otherSubject = buildTrustPolicy({
+    ...IDENTITY,
+    namespace: 'team-z',
+    serviceAccountName: 'intruder',
+    audience: 'sts.amazonaws.com',
+  });
+  return {
+    ...created,
+    description: 'edited in the console',
+    maxSessionDuration: 43200,
+    boundary: `arn:${PARTITION}:iam::${ACCOUNT}:policy/old-boundary`,
+    trust: encodeURIComponent(JSON.stringify(otherSubject)),
+    tags: { ...created.tags, team: 'edited', 'added-by-hand': 'yes' },
+    managed: [`arn:${PARTITION}:iam::aws:policy/AmazonSQSFullAccess`],
+    inline: { 'added-by-hand': encodeURIComponent(JSON.stringify(READ_ORDERS)) },
+    tagsInGetRole: false,
+  };
+}
+
+/** The flows that must be allowed: everything the operator does in the policy's configuration. */
+export const FLOWS: Flow[] = [
+  {
+    name: 'start-up: account from STS, issuer from EKS',
+    roles: () => [],
+    run: async (aws) => {
+      await resolveIdentity(POLICY_CONFIG, { sts: aws.sts(), eks: aws.eks() }, CALL_OPTIONS);
+    },
+  },
+  {
+    name: 'create: a new object with managed and inline policies and tags',
+    roles: () => [],
+    run: (aws) => operator(aws).sync(S3_READER),
+  },
+  {
+    name: 'create: a chosen name below the forced path (rolePath /team-b/) with a well-known policy',
+    roles: () => [],
+    run: (aws) => operator(aws).sync(REPORTS),
+  },
+  {
+    name: 'repair: a role edited by hand (trust, settings, boundary, tags, policies)',
+    roles: () => [driftedS3Reader()],
+    run: (aws) => operator(aws).sync(S3_READER),
+  },
+  {
+    name: "attachRoleARN: read an existing role's trust",
+    roles: () => [
+      {
+        ...roleAsCreated(desiredRole(S3_READER)),
+        name: 'legacy-app',
+        path: '/platform/',
+        tags: {},
+        boundary: undefined,
+        trust: encodeURIComponent(
+          JSON.stringify(
+            buildTrustPolicy({ ...IDENTITY, namespace: 'team-c', serviceAccountName: 'legacy', audience: 'sts.amazonaws.com' }),
+          ),
+        ),
+      },
+    ],
+    run: (aws) => operator(aws).sync(LEGACY),
+  },
+  {
+    name: 'delete: the object goes with deletionPolicy Delete',
+    roles: () => [roleAsCreated(desiredRole(S3_READER))],
+    run: (aws) => operator(aws).release(S3_READER),
+  },
+];
+
+/**
+ * What the operator's code would send outside the policy's configuration: each write here must
+ * be refused. adoptExistingRoles tags a role it did not create; without a forced boundary it
+ * removes a boundary someone set.
+ */
+export const REFUSED_FLOWS: Flow[] = [
+  {
+    name: 'adoptExistingRoles: true takes over an untagged role under /irsa/',
+    roles: () => [{ ...roleAsCreated(desiredRole(S3_READER)), tags: {}, description: 'made by another team' }],
+    run: (aws) => operator(aws, { adoptExistingRoles: true }).sync(S3_READER),
+  },
+  {
+    name: 'permissionsBoundary unset: the operator removes the boundary of its own role',
+    roles: () => [roleAsCreated(desiredRole(S3_READER))],
+    run: (aws) => operator(aws, { config: { ...POLICY_CONFIG, permissionsBoundary: undefined } }).sync(S3_READER),
+  },
+];
+
+/** The ownership tags the operator puts on every role of this cluster. */
+export const OWNED_TAGS = ownerTags(CLUSTER, S3_READER.metadata.namespace, S3_READER.metadata.name);
