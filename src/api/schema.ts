@@ -64,7 +64,8 @@ export const specSchema = {
     },
     permissionsBoundary: {
       type: 'string',
-      description: "ARN of the managed policy used as the role's permissions boundary.",
+      description:
+        "ARN of the managed policy used as the role's permissions boundary. Set or replaced, never removed: once a role has a boundary, removing this field keeps it.",
       pattern: POLICY_ARN_PATTERN,
     },
     tags: {

@@ -4,7 +4,6 @@ import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
   DeleteRoleCommand,
-  DeleteRolePermissionsBoundaryCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetOpenIDConnectProviderCommand,
@@ -214,9 +213,6 @@ export class IamRoles {
         return;
       case 'PutRolePermissionsBoundary':
         await this.call(o.op, () => this.iam.send(new PutRolePermissionsBoundaryCommand({ RoleName, PermissionsBoundary: o.arn })));
-        return;
-      case 'DeleteRolePermissionsBoundary':
-        await this.ignoreNotFound(this.call(o.op, () => this.iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName }))));
         return;
       case 'TagRole':
         await this.call(o.op, () =>

@@ -12,7 +12,6 @@ export type IamOperation =
   | { op: 'UpdateAssumeRolePolicy'; document: PolicyDocument }
   | { op: 'UpdateRole'; description: string; maxSessionDuration: number }
   | { op: 'PutRolePermissionsBoundary'; arn: string }
-  | { op: 'DeleteRolePermissionsBoundary' }
   | { op: 'TagRole'; tags: Record<string, string> }
   | { op: 'UntagRole'; keys: string[] }
   | { op: 'AttachRolePolicy'; arn: string }
@@ -35,12 +34,10 @@ export function diffRole(desired: DesiredRole, actual: ActualRole | undefined): 
   if (desired.description !== actual.description || desired.maxSessionDuration !== actual.maxSessionDuration) {
     ops.push({ op: 'UpdateRole', description: desired.description, maxSessionDuration: desired.maxSessionDuration });
   }
-  if (desired.permissionsBoundary !== actual.permissionsBoundary) {
-    ops.push(
-      desired.permissionsBoundary === undefined
-        ? { op: 'DeleteRolePermissionsBoundary' }
-        : { op: 'PutRolePermissionsBoundary', arn: desired.permissionsBoundary },
-    );
+  // A boundary is set or replaced, never removed: removing one loosens a safety control, which the
+  // operator's IAM policy denies it, whoever asks (a spec or a configuration without one).
+  if (desired.permissionsBoundary !== undefined && desired.permissionsBoundary !== actual.permissionsBoundary) {
+    ops.push({ op: 'PutRolePermissionsBoundary', arn: desired.permissionsBoundary });
   }
   const changedTags = Object.fromEntries(Object.entries(desired.tags).filter(([k, v]) => actual.tags[k] !== v));
   if (Object.keys(changedTags).length > 0) ops.push({ op: 'TagRole', tags: changedTags });

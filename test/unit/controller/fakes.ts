@@ -129,9 +129,6 @@ export class FakeIam extends FailureQueue implements RoleStore {
       case 'PutRolePermissionsBoundary':
         role.permissionsBoundary = o.arn;
         return;
-      case 'DeleteRolePermissionsBoundary':
-        role.permissionsBoundary = undefined;
-        return;
       case 'TagRole':
         Object.assign(role.tags, o.tags);
         return;

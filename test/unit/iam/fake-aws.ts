@@ -28,7 +28,7 @@ export interface FakeAccount {
   region: string;
   issuer: string;
   roles: FakeRole[];
-  /** Customer-managed policies: ARN to default version document. */
+  /** Managed policies, AWS's and the customer's: ARN to default version document. */
   policies: Record<string, string>;
   oidcProviders: string[];
 }

@@ -65,7 +65,12 @@ function account(roles: FakeRole[]): FakeAccount {
     region: REGION,
     issuer: ISSUER,
     roles,
-    policies: { [CUSTOMER_POLICY]: encodeURIComponent(JSON.stringify(READ_ORDERS)) },
+    policies: {
+      [CUSTOMER_POLICY]: encodeURIComponent(JSON.stringify(READ_ORDERS)),
+      [`arn:${PARTITION}:iam::aws:policy/AmazonS3ReadOnlyAccess`]: encodeURIComponent(
+        JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:Get*', 's3:List*'], Resource: '*' }] }),
+      ),
+    },
     oidcProviders: [OIDC_PROVIDER],
   };
 }
@@ -109,6 +114,8 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
   const roles = new IamRoles(aws.iam(), CALL_OPTIONS, new WriteBudget(0));
   const admission = new Admission({
     policy: config,
+    // Nothing denied: the flows attach policies to see the reads they cost, not to be refused.
+    denied: [],
     kube: { getNamespaceAnnotations: () => Promise.resolve({}) },
     roles,
     cache: { objectsInNamespace: () => [] },

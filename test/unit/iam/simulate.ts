@@ -85,8 +85,14 @@ export function roleRequest(action: string, role: RoleFacts, extra: Context = {}
 }
 
 /** The account owning the resource; for `*` (sts:GetCallerIdentity) the caller's own. */
+/**
+ * The account a resource is in. AWS-managed policies (account `aws`) are readable from every
+ * account under its own identity policies alone, as IAM treats them: the simulator would take
+ * them for another account's resources and ask for a resource policy they cannot have.
+ */
 function resourceAccount(arn: string, caller: string): string {
-  return arn.split(':')[4] || caller;
+  const account = arn.split(':')[4];
+  return !account || account === 'aws' ? caller : account;
 }
 
 /** Evaluates one request against the policy for a principal of `account`, strictly. */

@@ -202,8 +202,8 @@ describe('diffRole', () => {
     ]);
   });
 
-  it('deletes a boundary that is no longer wanted', () => {
-    assert.deepEqual(diffRole({ ...desired, permissionsBoundary: undefined }, actual), [{ op: 'DeleteRolePermissionsBoundary' }]);
+  it('never removes a boundary, even one no longer wanted', () => {
+    assert.deepEqual(diffRole({ ...desired, permissionsBoundary: undefined }, actual), []);
   });
 
   it('does nothing when neither has a boundary', () => {
