@@ -14,6 +14,7 @@ export interface OperatorConfig extends OperatorPolicy {
   oidcIssuer?: string;
   /** From STS GetCallerIdentity when unset. */
   accountId?: string;
+  defaultAudience?: string;
   /** Forced path prefix for every role. */
   rolePath: string;
   /** Forced permissions boundary for every role. */
@@ -55,6 +56,12 @@ export const configSchema = {
       description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.',
     },
     accountId: { type: 'string', pattern: '^[0-9]{12}$', description: 'AWS account of the roles; from STS GetCallerIdentity when unset.' },
+    defaultAudience: {
+      type: 'string',
+      pattern: '^[!-~]{1,256}$',
+      description:
+        'Audience of objects that name none; unset: sts.amazonaws.com when the OIDC provider lists it, else sts.amazonaws.com.cn when listed.',
+    },
     rolePrefix: { type: 'string', pattern: '^[\\w+=,.@-]{0,32}$', default: '', description: 'Prefix of derived role names.' },
     rolePath: { type: 'string', pattern: '^/([!-~]*/)?$', maxLength: 256, default: '/', description: 'Path prefix forced on every role.' },
     permissionsBoundary: {
@@ -181,6 +188,7 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   region: 'AWS_REGION',
   oidcIssuer: 'IRSA_OIDC_ISSUER',
   accountId: 'IRSA_ACCOUNT_ID',
+  defaultAudience: 'IRSA_DEFAULT_AUDIENCE',
   rolePrefix: 'IRSA_ROLE_PREFIX',
   rolePath: 'IRSA_ROLE_PATH',
   permissionsBoundary: 'IRSA_PERMISSIONS_BOUNDARY',

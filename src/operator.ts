@@ -119,6 +119,7 @@ export class Operator {
       { roles, kube, cache, identity: getIdentity, log: this.log },
       {
         policy: config,
+        defaultAudience: config.defaultAudience,
         denied,
         roleDefaults: roleDefaults(config),
         adoptExistingRoles: config.adoptExistingRoles,

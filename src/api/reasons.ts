@@ -4,17 +4,19 @@
 
 export const REASONS = {
   Synced: 'the part matches the spec',
+  TrustAdmitsServiceAccount: "IAM's rules admit a token of the ServiceAccount to the role's trust, and the provider accepts its audience",
+  TrustNotChecked: 'the trust is judged once the role can be read',
   // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
   OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer yet",
   RoleNotFound: 'IAM has no role of the attachRoleARN name yet',
-  TrustPolicyMismatch: 'the attachRoleARN role does not trust this ServiceAccount',
+  TrustPolicyMismatch: "the role's trust policy does not admit a token of this ServiceAccount",
+  AudienceNotAllowedByProvider: "the OIDC provider's client IDs do not include the audience: STS would refuse every token",
   PolicyNotFound: 'a customer-managed policy in attachPolicyARNs does not exist yet',
   ServiceAccountNotFound: 'serviceAccount.create is false and the ServiceAccount does not exist yet',
   WaitingForRole: 'the ServiceAccount is annotated once the role is in sync',
   KubernetesApiError: 'the Kubernetes API failed a call; retried with backoff',
   // The object as written: Stalled until it changes.
   InvalidSpec: 'the spec breaks the schema or a rule too costly for CEL',
-  AudienceMismatch: "the audience is another partition's STS audience",
   PartitionMismatch: 'an ARN is in another partition than the cluster',
   InvalidRolePath: 'the joined role path is over 512 characters',
   TrustPolicyTooLarge: "the trust policy is over the account's size quota",

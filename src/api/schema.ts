@@ -116,7 +116,7 @@ export const specSchema = {
     audience: {
       type: 'string',
       description:
-        'Token audience (aud) in the trust policy and the ServiceAccount annotation. Default: sts.amazonaws.com (sts.amazonaws.com.cn in China).',
+        "Token audience (aud) in the trust policy and the ServiceAccount annotation; the cluster's IAM OIDC provider must list it as a client ID. Default: the operator's defaultAudience, else sts.amazonaws.com when the provider lists it (EKS, every partition), else sts.amazonaws.com.cn when listed.",
       minLength: 1,
       maxLength: 256,
       pattern: '^[!-~]+$',
@@ -170,7 +170,7 @@ const conditionSchema = {
   properties: {
     type: {
       type: 'string',
-      enum: ['Ready', 'RoleSynced', 'ServiceAccountSynced', 'Reconciling', 'Stalled'],
+      enum: ['Ready', 'RoleSynced', 'ServiceAccountSynced', 'TrustVerified', 'Reconciling', 'Stalled'],
       description: 'Condition type (kstatus: Ready, Reconciling, Stalled).',
     },
     status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Condition status.' },

@@ -72,7 +72,7 @@ export interface IamServiceAccountSpec {
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
-export type ConditionType = 'Ready' | 'RoleSynced' | 'ServiceAccountSynced' | 'Reconciling' | 'Stalled';
+export type ConditionType = 'Ready' | 'RoleSynced' | 'ServiceAccountSynced' | 'TrustVerified' | 'Reconciling' | 'Stalled';
 
 /** metav1.Condition. */
 export interface Condition {

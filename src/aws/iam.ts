@@ -95,14 +95,15 @@ export class IamRoles {
     }
   }
 
-  async oidcProviderExists(arn: string): Promise<boolean> {
+  /** The OIDC provider's client IDs (the audiences it accepts); undefined when there is no such provider. */
+  async oidcProviderClientIds(arn: string): Promise<string[] | undefined> {
     try {
-      await this.call('GetOpenIDConnectProvider', () =>
+      const out = await this.call('GetOpenIDConnectProvider', () =>
         this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
       );
-      return true;
+      return out.ClientIDList ?? [];
     } catch (e) {
-      if (isNotFound(e)) return false;
+      if (isNotFound(e)) return undefined;
       throw e;
     }
   }

@@ -12,7 +12,8 @@ export interface RoleStore {
   read(name: string): Promise<ActualRole | undefined>;
   /** Only the role's ARN and trust policy (attachRoleARN). */
   readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined>;
-  oidcProviderExists(arn: string): Promise<boolean>;
+  /** The OIDC provider's client IDs (the audiences it accepts); undefined when there is none. */
+  oidcProviderClientIds(arn: string): Promise<string[] | undefined>;
   /** A managed policy's default version id. */
   policyDefaultVersion(arn: string): Promise<string | undefined>;
   /** One version's document of a managed policy. */

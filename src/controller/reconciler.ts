@@ -4,9 +4,10 @@
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
 import { FINALIZER } from '../api/types.ts';
-import { errorMessage } from '../errors.ts';
+import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
+import { audienceNotAllowed, defaultAudience } from '../policy/audience.ts';
 import { desiredState, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import type { DeniedAction } from '../policy/actions.ts';
 import type { OperatorPolicy } from '../policy/guard.ts';
@@ -18,9 +19,10 @@ import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { failed, failurePart, verdictFor, type PartResult, type QueueVerdict } from './outcome.ts';
 import { syncPart, type Pass } from './part.ts';
 import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from './ports.ts';
+import { Providers } from './providers.ts';
 import { RolePart } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
-import { buildStatus, readyOf, statusFields, type Outcome, type PartOutcome } from './status.ts';
+import { buildStatus, readyOf, statusFields, type Outcome } from './status.ts';
 
 export interface ReconcilerDeps {
   roles: RoleStore;
@@ -33,6 +35,8 @@ export interface ReconcilerDeps {
 
 export interface ReconcilerOptions {
   policy: OperatorPolicy;
+  /** The audience of objects that name none; unset: the STS audience the OIDC provider lists. */
+  defaultAudience?: string | undefined;
   /** The policy's denied actions, resolved against IAM's action list (policy/actions.ts). */
   denied: readonly DeniedAction[];
   roleDefaults: RoleDefaults;
@@ -54,6 +58,7 @@ export class Reconciler {
   private readonly opts: ReconcilerOptions;
   private readonly events: EventRecorder;
   private readonly admission: Admission;
+  private readonly providers: Providers;
   private readonly role: RolePart;
   private readonly serviceAccount: ServiceAccountPart;
 
@@ -70,6 +75,7 @@ export class Reconciler {
       cache: deps.cache,
       now,
     });
+    this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
     this.serviceAccount = new ServiceAccountPart({ ...deps, events: this.events });
   }
@@ -108,17 +114,34 @@ export class Reconciler {
     try {
       identity = await this.deps.identity();
     } catch (e) {
-      return this.stall(pass, failurePart(e));
+      return this.stop(pass, e);
     }
-    const result = desiredState(pass.obj, identity, this.opts.roleDefaults);
-    if (!result.ok) return this.refuse(pass, result.problem);
-    const refusal = await this.admission.refusal(pass.obj, result.desired);
+    // The spec and the operator's policy first: a refusal costs no AWS call.
+    const checked = desiredState(pass.obj, identity, this.opts.roleDefaults);
+    if (!checked.ok) return this.refuse(pass, checked.problem);
+    const refusal = await this.admission.refusal(pass.obj, checked.desired);
     if (refusal) return this.refuse(pass, refusal);
+    let clientIds: readonly string[];
+    try {
+      clientIds = await this.providers.clientIds(identity.oidcProviderArn);
+    } catch (e) {
+      return this.stop(pass, e);
+    }
+    // The default audience is the one the provider accepts, which may lengthen the trust policy.
+    const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds));
+    if (!result.ok) return this.refuse(pass, result.problem);
+    // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
+    const unaccepted = audienceNotAllowed(result.desired.trust.audience, identity.oidcProviderArn, clientIds);
+    if (unaccepted) {
+      this.providers.forget(identity.oidcProviderArn);
+      return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
+    }
 
     const { role, serviceAccount } = await this.syncParts(pass, result.desired, identity);
     const saSynced = serviceAccount?.outcome.state === 'synced';
     const fields = statusFields(result.desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced);
-    await this.writeStatus(pass, { role: role.outcome, serviceAccount: serviceAccount?.outcome, fields });
+    const trust = this.role.trustOf(pass.key);
+    await this.writeStatus(pass, { role: role.outcome, serviceAccount: serviceAccount?.outcome, trust, fields });
     return verdictFor([role, ...(serviceAccount ? [serviceAccount] : [])], { driftMs: this.driftDelay(), waitMs: this.opts.waitMs });
   }
 
@@ -156,7 +179,7 @@ export class Reconciler {
     } catch (e) {
       const part = failurePart(e);
       pass.log.warn('cleanup failed; the finalizer stays', { reason: part.reason, message: part.message });
-      return this.stall(pass, part);
+      return this.stop(pass, e);
     }
     await this.patchFinalizers(pass, remaining);
     pass.log.info('finalized');
@@ -165,13 +188,17 @@ export class Reconciler {
 
   private refuse(pass: Pass, problem: SpecProblem): Promise<QueueVerdict> {
     pass.log.warn('object refused', { reason: problem.reason, message: problem.message });
-    return this.stall(pass, { state: 'stalled', ...problem });
+    return this.stop(pass, new TerminalError(problem.reason, problem.message));
   }
 
-  /** A pass that cannot reach the parts: its reason on the role's condition; terminal drops the key, else backoff. */
-  private async stall(pass: Pass, part: PartOutcome): Promise<QueueVerdict> {
-    await this.writeStatus(pass, { role: part, serviceAccount: undefined, fields: { ...pass.obj.status } });
-    return part.state === 'stalled' ? { kind: 'drop' } : { kind: 'retry' };
+  /**
+   * A pass that cannot reach the parts: its reason on the role's condition; terminal drops the key,
+   * an expected wait looks again after waitMs, anything else backs off.
+   */
+  private async stop(pass: Pass, e: unknown): Promise<QueueVerdict> {
+    const result = failed(e);
+    await this.writeStatus(pass, { role: result.outcome, serviceAccount: undefined, fields: { ...pass.obj.status } });
+    return verdictFor([result], { driftMs: this.driftDelay(), waitMs: this.opts.waitMs });
   }
 
   private async writeStatus(pass: Pass, outcome: Outcome): Promise<void> {

@@ -1,10 +1,12 @@
 // The role part: the IAM role an object manages (created, kept equal to the spec, deleted with
-// the object), or the existing role it names (attachRoleARN: only its trust is verified).
+// the object), or the existing role it names (attachRoleARN: only its trust is verified). Either
+// way the trust policy IAM holds after the pass is judged by IAM's rules (trust-check.ts) for a
+// token of the object's ServiceAccount.
 import { TerminalError, WaitError } from '../errors.ts';
 import { desiredState, OWNER_TAGS, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import { diffRole, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { serviceAccountSubject, trustAllows } from '../policy/trust.ts';
+import { judgeTrust } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
@@ -19,7 +21,7 @@ export interface RoleWant {
 
 export type RoleSeen =
   /** This process synced the role at this generation less than a drift period ago: no AWS read. */
-  | { kind: 'fresh'; message: string }
+  | { kind: 'fresh'; message: string; trust: string }
   | { kind: 'managed'; actual: ActualRole | undefined }
   | { kind: 'attached'; found: { arn: string; trustPolicy: string } | undefined };
 
@@ -30,6 +32,8 @@ export interface RolePlan {
   /** The role exists without ownership tags and the configuration allows adopting it. */
   adopting: boolean;
   message: string;
+  /** Why a token of the ServiceAccount is admitted by the trust policy IAM holds after the plan. */
+  trust: string;
   /** Whether this plan comes from a full read (it renews the memory of the last sync). */
   observed: boolean;
 }
@@ -48,20 +52,16 @@ export interface RolePartDeps {
 export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   private readonly deps: RolePartDeps;
   /** The last full sync per object key, with its generation. */
-  private readonly synced: TtlCache<string, { generation: number; message: string }>;
-  /** OIDC providers seen to exist. */
-  private readonly providers: TtlCache<string, true>;
+  private readonly synced: TtlCache<string, { generation: number; message: string; trust: string }>;
 
   constructor(deps: RolePartDeps) {
     this.deps = deps;
     this.synced = new TtlCache(deps.driftPeriodMs, deps.now);
-    this.providers = new TtlCache(deps.driftPeriodMs, deps.now);
   }
 
-  async observe(pass: Pass, { desired, identity }: RoleWant): Promise<RoleSeen> {
+  async observe(pass: Pass, { desired }: RoleWant): Promise<RoleSeen> {
     const memo = this.synced.get(pass.key);
-    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) return { kind: 'fresh', message: memo.message };
-    await this.requireProvider(identity.oidcProviderArn);
+    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) return { kind: 'fresh', message: memo.message, trust: memo.trust };
     if (desired.mode === 'attached') return { kind: 'attached', found: await this.deps.roles.readTrust(desired.roleName) };
     await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns);
     return { kind: 'managed', actual: await this.deps.roles.read(desired.role.name) };
@@ -87,7 +87,8 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
         `${verb} IAM role ${desired.roleArn}: ${[...new Set(names)].join(', ')}`,
       );
     }
-    if (plan.observed) this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message });
+    if (plan.observed)
+      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message, trust: plan.trust });
     return { state: 'synced', reason: 'Synced', message: plan.message };
   }
 
@@ -122,15 +123,9 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     this.synced.delete(key);
   }
 
-  private async requireProvider(arn: string): Promise<void> {
-    if (this.providers.get(arn)) return;
-    if (!(await this.deps.roles.oidcProviderExists(arn))) {
-      throw new WaitError(
-        'OIDCProviderNotFound',
-        `IAM has no OIDC provider ${arn}: create it for the cluster's issuer (eksctl utils associate-iam-oidc-provider, or aws iam create-open-id-connect-provider)`,
-      );
-    }
-    this.providers.set(arn, true);
+  /** Why the role's trust admits the object's ServiceAccount, as of its last full sync. */
+  trustOf(key: string): string | undefined {
+    return this.synced.get(key)?.trust;
   }
 }
 
@@ -141,57 +136,73 @@ export function decideRole(
   owner: { cluster: string; namespace: string; name: string },
   adoptExistingRoles: boolean,
 ): RolePlan {
-  const plan = { ops: [], exists: true, adopting: false, observed: true };
-  if (seen.kind === 'fresh') return { ...plan, message: seen.message, observed: false };
-  if (desired.mode === 'attached') {
-    const found = seen.kind === 'attached' ? seen.found : undefined;
-    if (!found) throw new WaitError('RoleNotFound', `IAM has no role ${desired.roleArn}: create it or fix attachRoleARN`);
-    if (found.arn !== desired.roleArn) {
-      throw new TerminalError(
-        'RoleArnMismatch',
-        `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`,
-      );
-    }
-    const t = desired.trust;
-    if (!trustAllows(parsePolicyDocumentOrEmpty(found.trustPolicy), t)) {
-      throw new WaitError(
-        'TrustPolicyMismatch',
-        `role ${desired.roleArn} does not trust ServiceAccount ${t.namespace}/${t.serviceAccountName}: add an Allow statement for sts:AssumeRoleWithWebIdentity by ${t.oidcProviderArn} with StringEquals ${t.issuerHostPath}:sub = ${serviceAccountSubject(t.namespace, t.serviceAccountName)} and ${t.issuerHostPath}:aud = ${t.audience}`,
-      );
-    }
-    return { ...plan, message: `existing role ${desired.roleArn} trusts this ServiceAccount` };
+  if (seen.kind === 'fresh') return { ops: [], exists: true, adopting: false, observed: false, message: seen.message, trust: seen.trust };
+  if (desired.mode === 'attached') return decideAttached(desired, seen.kind === 'attached' ? seen.found : undefined);
+  return decideManaged(desired, seen.kind === 'managed' ? seen.actual : undefined, owner, adoptExistingRoles);
+}
+
+function decideAttached(
+  desired: Extract<Desired, { mode: 'attached' }>,
+  found: { arn: string; trustPolicy: string } | undefined,
+): RolePlan {
+  if (!found) throw new WaitError('RoleNotFound', `IAM has no role ${desired.roleArn}: create it or fix attachRoleARN`);
+  if (found.arn !== desired.roleArn) {
+    throw new TerminalError(
+      'RoleArnMismatch',
+      `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`,
+    );
   }
+  const judged = judgeTrust(parsePolicyDocumentOrEmpty(found.trustPolicy), desired.roleArn, desired.trust);
+  // Someone else owns the role: wait for them to fix its trust.
+  if (!judged.admitted) throw new WaitError('TrustPolicyMismatch', judged.message);
+  const message = `existing role ${desired.roleArn} trusts this ServiceAccount`;
+  return { ops: [], exists: true, adopting: false, observed: true, message, trust: judged.message };
+}
+
+function decideManaged(
+  desired: Extract<Desired, { mode: 'managed' }>,
+  actual: ActualRole | undefined,
+  owner: { cluster: string; namespace: string; name: string },
+  adoptExistingRoles: boolean,
+): RolePlan {
   const want = desired.role;
-  const actual = seen.kind === 'managed' ? seen.actual : undefined;
   const adopting = actual !== undefined && !ownedBy(actual.tags, owner.cluster, owner.namespace, owner.name);
-  if (actual && adopting) {
-    if (actual.tags[OWNER_TAGS.managedBy] !== undefined) {
-      const tag = (key: string) => actual.tags[key] ?? '?';
-      throw new TerminalError(
-        'RoleConflict',
-        `IAM role ${want.name} belongs to IamServiceAccount ${tag(OWNER_TAGS.namespace)}/${tag(OWNER_TAGS.name)} in cluster ${tag(OWNER_TAGS.cluster)}: choose another roleName`,
-      );
-    }
-    if (!adoptExistingRoles) {
-      throw new TerminalError(
-        'RoleNotOwned',
-        `IAM role ${want.name} exists and was not created by irsa-operator: choose another roleName, use attachRoleARN to use that role as it is, or ask the platform team to allow adoptExistingRoles`,
-      );
-    }
-  }
+  if (actual && adopting) refuseAdoption(want.name, actual, adoptExistingRoles);
   if (actual && actual.path !== want.path) {
     throw new TerminalError(
       'RolePathMismatch',
       `IAM role ${want.name} has path ${actual.path}, not ${want.path}; IAM cannot move a role: delete it or restore the path`,
     );
   }
+  const ops = diffRole(want, actual);
+  // The trust IAM holds once the operations ran: ours if they write it, else the one read.
+  const writesTrust = !actual || ops.some((o) => o.op === 'UpdateAssumeRolePolicy');
+  const judged = judgeTrust(writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy), want.arn, desired.trust);
+  if (!judged.admitted) {
+    throw new TerminalError(
+      'TrustPolicyMismatch',
+      `the trust policy the operator would leave on ${want.arn} is refused by IAM's rules: ${judged.message}`,
+    );
+  }
   // Condition reasons say how things are, not what this pass did: a pass that writes nothing
   // must leave the status as it was. What was done goes into Events.
-  return {
-    ops: diffRole(want, actual),
-    exists: actual !== undefined,
-    adopting,
-    observed: true,
-    message: `role ${want.arn} matches the spec`,
-  };
+  const message = `role ${want.arn} matches the spec`;
+  return { ops, exists: actual !== undefined, adopting, observed: true, message, trust: judged.message };
+}
+
+/** A role that is not this object's may be taken over only if it is nobody's and adoption is on. */
+function refuseAdoption(name: string, actual: ActualRole, adoptExistingRoles: boolean): void {
+  if (actual.tags[OWNER_TAGS.managedBy] !== undefined) {
+    const tag = (key: string) => actual.tags[key] ?? '?';
+    throw new TerminalError(
+      'RoleConflict',
+      `IAM role ${name} belongs to IamServiceAccount ${tag(OWNER_TAGS.namespace)}/${tag(OWNER_TAGS.name)} in cluster ${tag(OWNER_TAGS.cluster)}: choose another roleName`,
+    );
+  }
+  if (!adoptExistingRoles) {
+    throw new TerminalError(
+      'RoleNotOwned',
+      `IAM role ${name} exists and was not created by irsa-operator: choose another roleName, use attachRoleARN to use that role as it is, or ask the platform team to allow adoptExistingRoles`,
+    );
+  }
 }

@@ -1,5 +1,5 @@
 // From the outcome of one reconcile to the object's status: kstatus-compatible conditions
-// (Ready, RoleSynced, ServiceAccountSynced, Reconciling, Stalled). Pure.
+// (Ready, RoleSynced, ServiceAccountSynced, TrustVerified, Reconciling, Stalled). Pure.
 import type { Reason } from '../api/reasons.ts';
 import type { Condition, ConditionType, IamServiceAccountStatus } from '../api/types.ts';
 import type { Desired } from '../policy/desired.ts';
@@ -15,6 +15,8 @@ export interface Outcome {
   role: PartOutcome;
   /** undefined in roleOnly mode: no ServiceAccount condition at all. */
   serviceAccount: PartOutcome | undefined;
+  /** Why the role's trust admits a token of the ServiceAccount, when the role part got that far. */
+  trust?: string | undefined;
   fields: Omit<IamServiceAccountStatus, 'conditions' | 'observedGeneration'>;
 }
 
@@ -65,6 +67,7 @@ export function buildStatus(
   } else {
     apply(removeCondition(conditions, 'ServiceAccountSynced'));
   }
+  apply(setCondition(conditions, { ...trustVerified(outcome), type: 'TrustVerified', observedGeneration: generation }, now));
   const ready = readyOf(outcome);
   apply(
     setCondition(
@@ -96,10 +99,30 @@ function worstPart(o: Outcome): PartOutcome {
   return parts.reduce((a, b) => (SEVERITY[b.state] > SEVERITY[a.state] ? b : a));
 }
 
-/** The Ready condition an outcome gives: True when every part is synced, else the worst part's reason. */
+/** Reasons of a role part that say the trust refuses the ServiceAccount's tokens. */
+const TRUST_REFUSALS: ReadonlySet<Reason> = new Set(['TrustPolicyMismatch', 'AudienceNotAllowedByProvider', 'OIDCProviderNotFound']);
+
+/**
+ * TrustVerified: True when the role part judged the trust IAM holds (and the provider accepts the
+ * audience, checked before the role part runs), False when either refuses, else Unknown.
+ */
+export function trustVerified(o: Outcome): { status: 'True' | 'False' | 'Unknown'; reason: Reason; message: string } {
+  if (o.role.state === 'synced' && o.trust !== undefined) {
+    return { status: 'True', reason: 'TrustAdmitsServiceAccount', message: `${o.trust}, and the provider accepts the audience` };
+  }
+  if (TRUST_REFUSALS.has(o.role.reason)) return { status: 'False', reason: o.role.reason, message: o.role.message };
+  return { status: 'Unknown', reason: 'TrustNotChecked', message: `not judged yet: ${o.role.message}` };
+}
+
+/**
+ * The Ready condition an outcome gives: True when every part is synced and the trust is verified,
+ * else the worst part's reason.
+ */
 export function readyOf(o: Outcome): { ok: boolean; reason: Reason; message: string } {
   const worst = worstPart(o);
   if (worst.state !== 'synced') return { ok: false, reason: worst.reason, message: worst.message };
+  const trust = trustVerified(o);
+  if (trust.status !== 'True') return { ok: false, reason: trust.reason, message: trust.message };
   const sa = o.fields.serviceAccountName;
   return {
     ok: true,

@@ -8,10 +8,6 @@ export function partitionForRegion(region: string): Partition {
   return 'aws';
 }
 
-export function defaultAudience(partition: Partition): string {
-  return partition === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com';
-}
-
 /**
  * The issuer as IAM names it: the URL without its scheme and without trailing slashes, e.g.
  * `oidc.eks.eu-west-1.amazonaws.com/id/ABC`. Accepts the URL with or without `https://`.

@@ -10,7 +10,8 @@ import {
 } from '../api/types.ts';
 import type { Reason } from '../api/reasons.ts';
 import { validateSpec, type SpecProblem } from '../api/validate.ts';
-import { defaultAudience, managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
+import { STS_AUDIENCE } from './audience.ts';
+import { managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
 import { minifiedLength, type PolicyDocument } from './document.ts';
 import { deriveRoleName } from './naming.ts';
 import { buildTrustPolicy, trustPolicyTooLarge, type TrustSubject } from './trust.ts';
@@ -92,21 +93,23 @@ export function joinRolePath(prefix: string, path: string | undefined): string {
   return prefix.endsWith('/') ? `${prefix}${p.slice(1)}` : `${prefix}${p}`;
 }
 
-export function desiredState(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDefaults): DesiredResult {
+/**
+ * What an object wants, in this cluster, under the operator's defaults. `objectDefaultAudience`
+ * is the audience of an object that names none (audience.ts picks it from the OIDC provider).
+ */
+export function desiredState(
+  obj: IamServiceAccount,
+  id: ClusterIdentity,
+  defaults: RoleDefaults,
+  objectDefaultAudience: string = STS_AUDIENCE,
+): DesiredResult {
   const invalid = validateSpec(obj.spec);
   if (invalid) return { ok: false, problem: invalid };
   const { spec, metadata } = obj;
   const namespace = metadata.namespace;
   const roleOnly = spec.roleOnly === true;
   const saName = spec.serviceAccount?.name ?? metadata.name;
-  const audience = spec.audience ?? defaultAudience(id.partition);
-  const otherStsAudience = id.partition === 'aws-cn' ? 'sts.amazonaws.com' : 'sts.amazonaws.com.cn';
-  if (audience === otherStsAudience) {
-    return problem(
-      'AudienceMismatch',
-      `audience ${audience} is the STS audience of another partition; this cluster is in ${id.partition}: use ${defaultAudience(id.partition)} or leave audience unset`,
-    );
-  }
+  const audience = spec.audience ?? objectDefaultAudience;
   const trust: TrustSubject = {
     oidcProviderArn: id.oidcProviderArn,
     issuerHostPath: id.issuerHostPath,

@@ -201,7 +201,16 @@ const cases: Case[] = [
     spec: { attachPolicyARNs: ['arn:aws-us-gov:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
     want: { reason: 'PartitionMismatch' },
   },
-  { name: 'the China audience in the aws partition', spec: { audience: 'sts.amazonaws.com.cn' }, want: { reason: 'AudienceMismatch' } },
+  {
+    name: 'the China audience, which the provider does not list',
+    spec: { audience: 'sts.amazonaws.com.cn' },
+    want: { reason: 'AudienceNotAllowedByProvider', message: /accepts the audiences sts.amazonaws.com, not sts.amazonaws.com.cn/ },
+  },
+  {
+    name: "audience test (eksctl's documented example), which the provider does not list",
+    spec: { audience: 'test' },
+    want: { reason: 'AudienceNotAllowedByProvider', message: /add-client-id-to-open-id-connect-provider/ },
+  },
   {
     name: 'a permissions boundary in another partition',
     spec: { permissionsBoundary: 'arn:aws-cn:iam::aws:policy/B' },

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
-import { defaultAudience, issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
+import { issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
 import {
   decodeDoc,
@@ -85,7 +85,7 @@ describe('examples/', () => {
         const role = (await iam(region).send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))).Role;
         const issuer = issuerHostPath(TEST_ISSUER);
         const saName = example.spec.serviceAccount?.name ?? name;
-        const audience = example.spec.audience ?? defaultAudience(partition);
+        const audience = example.spec.audience ?? 'sts.amazonaws.com';
         if (!example.spec.attachRoleARN) {
           assert.deepEqual(
             decodeDoc(role?.AssumeRolePolicyDocument),

@@ -111,6 +111,7 @@ function withConditions(generation: number, ...conditions: [ConditionType, Condi
 }
 
 const synced = { state: 'synced', reason: 'Synced', message: 'in sync' } as const;
+const TRUST = 'the trust policy of arn:aws:iam::123456789012:role/irsa-prod.apps.web admits a token (statement 0)';
 const SA_EXISTS =
   'ServiceAccount apps/web exists and was not created by irsa-operator: set serviceAccount.overrideExisting: true to take it over';
 const WAITING_FOR_ROLE = 'the ServiceAccount is annotated once the role is in sync';
@@ -119,7 +120,7 @@ describe('Argo CD health check', () => {
   const cases: { name: string; obj: IamServiceAccount; status: string; message: RegExp }[] = [
     {
       name: 'Healthy: Ready=True at the current generation',
-      obj: object(2, written({ role: synced, serviceAccount: synced, fields }, 2)),
+      obj: object(2, written({ role: synced, serviceAccount: synced, trust: TRUST, fields }, 2)),
       status: 'Healthy',
       message: /^ServiceAccount web can assume arn:aws:iam::123456789012:role\/irsa-prod\.apps\.web$/,
     },
@@ -137,7 +138,7 @@ describe('Argo CD health check', () => {
     },
     {
       name: 'Progressing: observedGeneration older than metadata.generation (even if Ready)',
-      obj: object(3, written({ role: synced, serviceAccount: synced, fields }, 2)),
+      obj: object(3, written({ role: synced, serviceAccount: synced, trust: TRUST, fields }, 2)),
       status: 'Progressing',
       message: /^Waiting for the operator to reconcile generation 3$/,
     },
@@ -171,6 +172,32 @@ describe('Argo CD health check', () => {
       ),
       status: 'Progressing',
       message: /^OIDCProviderNotFound: no IAM OIDC provider for the cluster issuer$/,
+    },
+    {
+      name: 'Progressing: an audience the OIDC provider does not list, as the reconciler writes it',
+      obj: object(
+        1,
+        written(
+          {
+            role: {
+              state: 'progressing',
+              reason: 'AudienceNotAllowedByProvider',
+              message: 'the provider lists sts.amazonaws.com, not test',
+            },
+            serviceAccount: undefined,
+            fields,
+          },
+          1,
+        ),
+      ),
+      status: 'Progressing',
+      message: /^AudienceNotAllowedByProvider: the provider lists sts.amazonaws.com, not test$/,
+    },
+    {
+      name: 'Degraded, never Healthy: every part synced but the trust not judged (Ready=False, no Reconciling)',
+      obj: object(1, written({ role: synced, serviceAccount: synced, fields }, 1)),
+      status: 'Degraded',
+      message: /^TrustNotChecked: not judged yet: in sync$/,
     },
     {
       name: 'Progressing: Ready=Unknown',

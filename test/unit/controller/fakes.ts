@@ -39,7 +39,8 @@ class FailureQueue {
 
 export class FakeIam extends FailureQueue implements RoleStore {
   readonly roles = new Map<string, ActualRole>();
-  readonly providers = new Set<string>();
+  /** OIDC providers: ARN -> client IDs. */
+  readonly providers = new Map<string, string[]>();
   /**
    * Managed policies: ARN -> default version and its document. An AWS-managed policy no test set
    * exists with a harmless document, as every AWS-managed policy exists in every account.
@@ -49,10 +50,10 @@ export class FakeIam extends FailureQueue implements RoleStore {
   readonly calls: string[] = [];
 
   writes(): string[] {
-    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderExists|policyDefaultVersion|policyVersionDocument) /.test(c));
+    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderClientIds|policyDefaultVersion|policyVersionDocument) /.test(c));
   }
 
-  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProviderExists', 'policyDefaultVersion', 'policyVersionDocument'. */
+  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProviderClientIds', 'policyDefaultVersion', 'policyVersionDocument'. */
   private enter(kind: string, detail: string): void {
     this.throwIfQueued(kind);
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
@@ -70,9 +71,10 @@ export class FakeIam extends FailureQueue implements RoleStore {
     return Promise.resolve(r && { arn: r.arn, trustPolicy: r.trustPolicy });
   }
 
-  oidcProviderExists(arn: string): Promise<boolean> {
-    this.enter('oidcProviderExists', arn);
-    return Promise.resolve(this.providers.has(arn));
+  oidcProviderClientIds(arn: string): Promise<string[] | undefined> {
+    this.enter('oidcProviderClientIds', arn);
+    const ids = this.providers.get(arn);
+    return Promise.resolve(ids && [...ids]);
   }
 
   /** Sets a managed policy's default version (v1, v2, ... on each call). */

@@ -47,13 +47,14 @@ const DENIED = await resolveDeniedActions(parseConfig({ clusterName: 'prod', reg
 function world(o: WorldOptions = {}) {
   const config = { ...parseConfig({ clusterName: 'prod', region: 'eu-west-1' }), ...o.config };
   const iam = new FakeIam();
-  iam.providers.add(IDENTITY.oidcProviderArn);
+  iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
   const kube = new FakeKube();
   let t = Date.UTC(2026, 0, 1);
   const reconciler = new Reconciler(
     { roles: iam, kube, cache: kube, identity: o.identity ?? (() => Promise.resolve(IDENTITY)), log: makeLogger('error', true) },
     {
       policy: config,
+      defaultAudience: config.defaultAudience,
       denied: DENIED,
       roleDefaults: roleDefaults(config),
       adoptExistingRoles: config.adoptExistingRoles,
@@ -204,7 +205,7 @@ describe('Reconciler: the ServiceAccount waits for the role', () => {
     assert.deepEqual(w.iam.writes(), []);
     assert.equal(w.kube.sa('team', 'app'), undefined);
     assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
-    w.iam.providers.add(IDENTITY.oidcProviderArn);
+    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
   });
@@ -318,6 +319,142 @@ describe('Reconciler: attachRoleARN', () => {
     const message = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
     assert.match(message, /system:serviceaccount:team:app/);
     assert.equal(w.kube.sa('team', 'app'), undefined);
+  });
+});
+
+describe('Reconciler: the trust, judged as IAM judges it', () => {
+  const ARN = `arn:aws:iam::${ACCOUNT}:role/existing`;
+  const sub = `${ISSUER}:sub`;
+  const aud = `${ISSUER}:aud`;
+  const seed = (condition: Record<string, unknown> | undefined, extra: unknown[] = []) => ({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: IDENTITY.oidcProviderArn },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: condition,
+      },
+      ...extra,
+    ],
+  });
+  const withTrust = (trust: unknown) => {
+    const w = world();
+    foreignRole(w, 'existing');
+    const role = w.iam.roles.get('existing');
+    assert.ok(role);
+    role.trustPolicy = encode(trust);
+    return w;
+  };
+  // The four documents IAM admits a ServiceAccount under that the old hand-written check refused.
+  const admitted: [string, unknown][] = [
+    ['sub only', seed({ StringEquals: { [sub]: 'system:serviceaccount:team:app' } })],
+    ['a StringLike namespace wildcard', seed({ StringLike: { [sub]: 'system:serviceaccount:team:*' } })],
+    [
+      'a StringEquals list naming two ServiceAccounts',
+      seed({ StringEquals: { [sub]: ['system:serviceaccount:jobs:x', 'system:serviceaccount:team:app'] } }),
+    ],
+    ['aud only (a role shared across accounts)', seed({ StringEquals: { [aud]: 'sts.amazonaws.com' } })],
+    [
+      'a Deny on sts for another namespace',
+      seed(undefined, [
+        { Effect: 'Deny', Principal: '*', Action: 'sts:*', Condition: { StringLike: { [sub]: 'system:serviceaccount:jobs:*' } } },
+      ]),
+    ],
+  ];
+  for (const [name, trust] of admitted) {
+    it(`attachRoleARN with ${name}: Ready, TrustVerified names the statement`, async () => {
+      const w = withTrust(trust);
+      w.kube.create('app', 'team', { attachRoleARN: ARN });
+      assert.deepEqual(await w.run(), AFTER_DRIFT);
+      assert.deepEqual(w.cond('TrustVerified'), ['True', 'TrustAdmitsServiceAccount']);
+      assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+      const message = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'TrustVerified')?.message ?? '';
+      assert.match(message, /admits a token for system:serviceaccount:team:app with audience sts.amazonaws.com .* \(statement 0\)/);
+    });
+  }
+
+  const refused: [string, unknown, RegExp][] = [
+    [
+      'a wildcard for another namespace',
+      seed({ StringLike: { [sub]: 'system:serviceaccount:jobs:*' } }),
+      /no statement of the trust policy/,
+    ],
+    ['another audience', seed({ StringEquals: { [aud]: 'vault' } }), /no statement of the trust policy/],
+    [
+      'a Deny of this namespace',
+      seed(undefined, [
+        {
+          Sid: 'NoTeam',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sts:*',
+          Condition: { StringLike: { [sub]: 'system:serviceaccount:team:*' } },
+        },
+      ]),
+      /^statement "NoTeam" of the trust policy .* denies a token for system:serviceaccount:team:app/,
+    ],
+  ];
+  for (const [name, trust, message] of refused) {
+    it(`attachRoleARN with ${name}: TrustPolicyMismatch, TrustVerified False, the ServiceAccount not annotated`, async () => {
+      const w = withTrust(trust);
+      w.kube.create('app', 'team', { attachRoleARN: ARN });
+      assert.deepEqual(await w.run(), AFTER_WAIT);
+      assert.deepEqual(w.cond('TrustVerified'), ['False', 'TrustPolicyMismatch']);
+      assert.deepEqual(w.cond('Ready'), ['False', 'TrustPolicyMismatch']);
+      assert.match(w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', message);
+      assert.equal(w.kube.sa('team', 'app'), undefined);
+    });
+  }
+
+  it('a managed role: TrustVerified True on Ready, judged on the trust it wrote', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('TrustVerified'), ['True', 'TrustAdmitsServiceAccount']);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
+  it('AudienceNotAllowedByProvider: nothing written until the provider lists the audience, then Ready', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { audience: 'test' });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AudienceNotAllowedByProvider']);
+    assert.deepEqual(w.cond('TrustVerified'), ['False', 'AudienceNotAllowedByProvider']);
+    const message = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
+    assert.match(message, new RegExp(`provider ${IDENTITY.oidcProviderArn} accepts the audiences sts.amazonaws.com, not test`));
+    assert.deepEqual(w.iam.writes(), []);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'test']);
+    assert.deepEqual(await w.run(), AFTER_DRIFT, 'the provider is read again after a refusal');
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'test');
+  });
+
+  it('the default audience is the STS audience the provider lists (a self-managed China cluster)', async () => {
+    const w = world();
+    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com.cn']);
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'sts.amazonaws.com.cn');
+    assert.match(w.iam.roles.get(ROLE)?.trustPolicy ?? '', /sts.amazonaws.com.cn/);
+  });
+
+  it('the configured defaultAudience wins over the provider', async () => {
+    const w = world({ config: { defaultAudience: 'vault' } });
+    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'vault');
+  });
+
+  it('the provider is read once per drift period, not per pass', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.kube.create('app2', 'team', {});
+    await w.run();
+    await w.run('team/app2');
+    assert.equal(w.iam.calls.filter((c) => c.startsWith('oidcProviderClientIds')).length, 1);
   });
 });
 
@@ -622,7 +759,7 @@ describe('Reconciler: Kubernetes answers', () => {
     w.kube.create('app', 'team', {});
     await w.run();
     await w.run();
-    w.iam.providers.add(IDENTITY.oidcProviderArn);
+    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
     await w.run();
     await w.run();
     assert.deepEqual(

@@ -12,6 +12,13 @@ const synced = (reason: Reason = 'Synced', message = 'in sync'): PartOutcome => 
 const progressing = (reason: Reason, message: string): PartOutcome => ({ state: 'progressing', reason, message });
 const stalled = (reason: Reason, message: string): PartOutcome => ({ state: 'stalled', reason, message });
 
+const TRUST = 'the trust policy of r admits a token';
+const VERIFIED: [ConditionStatus, string, string] = [
+  'True',
+  'TrustAdmitsServiceAccount',
+  `${TRUST}, and the provider accepts the audience`,
+];
+
 const fields: Outcome['fields'] = {
   roleARN: ROLE_ARN,
   roleName: 'r',
@@ -28,10 +35,11 @@ describe('buildStatus', () => {
   const cases: { name: string; outcome: Outcome; want: Partial<Record<ConditionType, [ConditionStatus, string, string]>> }[] = [
     {
       name: 'all synced',
-      outcome: { role: synced(), serviceAccount: synced(), fields },
+      outcome: { role: synced(), serviceAccount: synced(), trust: TRUST, fields },
       want: {
         RoleSynced: ['True', 'Synced', 'in sync'],
         ServiceAccountSynced: ['True', 'Synced', 'in sync'],
+        TrustVerified: VERIFIED,
         Ready: ['True', 'Synced', `ServiceAccount sa can assume ${ROLE_ARN}`],
       },
     },
@@ -41,16 +49,18 @@ describe('buildStatus', () => {
       want: {
         RoleSynced: ['Unknown', 'OIDCProviderNotFound', 'no provider yet'],
         ServiceAccountSynced: ['True', 'Synced', 'in sync'],
+        TrustVerified: ['False', 'OIDCProviderNotFound', 'no provider yet'],
         Ready: ['False', 'OIDCProviderNotFound', 'no provider yet'],
         Reconciling: ['True', 'OIDCProviderNotFound', 'no provider yet'],
       },
     },
     {
       name: 'ServiceAccount stalled',
-      outcome: { role: synced(), serviceAccount: stalled('ServiceAccountConflict', 'owned by someone else'), fields },
+      outcome: { role: synced(), serviceAccount: stalled('ServiceAccountConflict', 'owned by someone else'), trust: TRUST, fields },
       want: {
         RoleSynced: ['True', 'Synced', 'in sync'],
         ServiceAccountSynced: ['False', 'ServiceAccountConflict', 'owned by someone else'],
+        TrustVerified: VERIFIED,
         Ready: ['False', 'ServiceAccountConflict', 'owned by someone else'],
         Stalled: ['True', 'ServiceAccountConflict', 'owned by someone else'],
       },
@@ -61,6 +71,7 @@ describe('buildStatus', () => {
       want: {
         RoleSynced: ['Unknown', 'AwsThrottling', 'c'],
         ServiceAccountSynced: ['False', 'InvalidSpec', 'b'],
+        TrustVerified: ['Unknown', 'TrustNotChecked', 'not judged yet: c'],
         Ready: ['False', 'InvalidSpec', 'b'],
         Stalled: ['True', 'InvalidSpec', 'b'],
       },
@@ -71,23 +82,64 @@ describe('buildStatus', () => {
       want: {
         RoleSynced: ['False', 'RoleNotOwned', 'r'],
         ServiceAccountSynced: ['False', 'ServiceAccountExists', 's'],
+        TrustVerified: ['Unknown', 'TrustNotChecked', 'not judged yet: r'],
         Ready: ['False', 'RoleNotOwned', 'r'],
         Stalled: ['True', 'RoleNotOwned', 'r'],
       },
     },
     {
       name: 'synced before the role ARN is known',
-      outcome: { role: synced(), serviceAccount: synced(), fields: { serviceAccountName: 'sa' } },
+      outcome: { role: synced(), serviceAccount: synced(), trust: TRUST, fields: { serviceAccountName: 'sa' } },
       want: {
         RoleSynced: ['True', 'Synced', 'in sync'],
         ServiceAccountSynced: ['True', 'Synced', 'in sync'],
+        TrustVerified: VERIFIED,
         Ready: ['True', 'Synced', 'ServiceAccount sa can assume the role'],
       },
     },
     {
       name: 'roleOnly synced',
-      outcome: { role: synced(), serviceAccount: undefined, fields: { roleARN: ROLE_ARN, roleName: 'r' } },
-      want: { RoleSynced: ['True', 'Synced', 'in sync'], Ready: ['True', 'Synced', `role ${ROLE_ARN} is in sync`] },
+      outcome: { role: synced(), serviceAccount: undefined, trust: TRUST, fields: { roleARN: ROLE_ARN, roleName: 'r' } },
+      want: {
+        RoleSynced: ['True', 'Synced', 'in sync'],
+        TrustVerified: VERIFIED,
+        Ready: ['True', 'Synced', `role ${ROLE_ARN} is in sync`],
+      },
+    },
+    {
+      name: 'an attachRoleARN role that does not admit the ServiceAccount',
+      outcome: {
+        role: progressing('TrustPolicyMismatch', 'no statement allows'),
+        serviceAccount: progressing('WaitingForRole', 'w'),
+        fields,
+      },
+      want: {
+        RoleSynced: ['Unknown', 'TrustPolicyMismatch', 'no statement allows'],
+        ServiceAccountSynced: ['Unknown', 'WaitingForRole', 'w'],
+        TrustVerified: ['False', 'TrustPolicyMismatch', 'no statement allows'],
+        Ready: ['False', 'TrustPolicyMismatch', 'no statement allows'],
+        Reconciling: ['True', 'TrustPolicyMismatch', 'no statement allows'],
+      },
+    },
+    {
+      name: 'an audience the provider does not list',
+      outcome: { role: progressing('AudienceNotAllowedByProvider', 'lists sts.amazonaws.com only'), serviceAccount: undefined, fields },
+      want: {
+        RoleSynced: ['Unknown', 'AudienceNotAllowedByProvider', 'lists sts.amazonaws.com only'],
+        TrustVerified: ['False', 'AudienceNotAllowedByProvider', 'lists sts.amazonaws.com only'],
+        Ready: ['False', 'AudienceNotAllowedByProvider', 'lists sts.amazonaws.com only'],
+        Reconciling: ['True', 'AudienceNotAllowedByProvider', 'lists sts.amazonaws.com only'],
+      },
+    },
+    {
+      name: 'every part synced but the trust not judged: never Ready',
+      outcome: { role: synced(), serviceAccount: synced(), fields },
+      want: {
+        RoleSynced: ['True', 'Synced', 'in sync'],
+        ServiceAccountSynced: ['True', 'Synced', 'in sync'],
+        TrustVerified: ['Unknown', 'TrustNotChecked', 'not judged yet: in sync'],
+        Ready: ['False', 'TrustNotChecked', 'not judged yet: in sync'],
+      },
     },
   ];
   for (const tc of cases) {
@@ -105,7 +157,7 @@ describe('buildStatus', () => {
   }
 
   it('an identical second call changes nothing and keeps the times', () => {
-    const outcome: Outcome = { role: synced(), serviceAccount: synced(), fields };
+    const outcome: Outcome = { role: synced(), serviceAccount: synced(), trust: TRUST, fields };
     const first = buildStatus(undefined, outcome, 1, T0);
     const second = buildStatus(first.status, outcome, 1, T1);
     assert.equal(second.changed, false);
@@ -120,7 +172,7 @@ describe('buildStatus', () => {
 
   it('progressing then synced: Reconciling goes, Ready turns True at the new time', () => {
     const first = buildStatus(undefined, { role: progressing('AwsThrottling', 'c'), serviceAccount: synced(), fields }, 1, T0);
-    const second = buildStatus(first.status, { role: synced(), serviceAccount: synced(), fields }, 1, T1);
+    const second = buildStatus(first.status, { role: synced(), serviceAccount: synced(), trust: TRUST, fields }, 1, T1);
     assert.equal(second.changed, true);
     const byType = new Map((second.status.conditions ?? []).map((c) => [c.type, c]));
     assert.ok(!byType.has('Reconciling'));
@@ -134,15 +186,25 @@ describe('buildStatus', () => {
   it('stalled then synced: Stalled goes', () => {
     const first = buildStatus(undefined, { role: stalled('InvalidSpec', 'b'), serviceAccount: synced(), fields }, 1, T0);
     assert.ok(first.status.conditions?.some((c) => c.type === 'Stalled'));
-    const second = buildStatus(first.status, { role: synced(), serviceAccount: synced(), fields }, 2, T1);
-    assert.deepEqual((second.status.conditions ?? []).map((c) => c.type).sort(), ['Ready', 'RoleSynced', 'ServiceAccountSynced']);
+    const second = buildStatus(first.status, { role: synced(), serviceAccount: synced(), trust: TRUST, fields }, 2, T1);
+    assert.deepEqual((second.status.conditions ?? []).map((c) => c.type).sort(), [
+      'Ready',
+      'RoleSynced',
+      'ServiceAccountSynced',
+      'TrustVerified',
+    ]);
   });
 
   it('roleOnly removes an earlier ServiceAccountSynced', () => {
-    const first = buildStatus(undefined, { role: synced(), serviceAccount: synced(), fields }, 1, T0);
+    const first = buildStatus(undefined, { role: synced(), serviceAccount: synced(), trust: TRUST, fields }, 1, T0);
     const second = buildStatus(
       first.status,
-      { role: synced(), serviceAccount: undefined, fields: { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: undefined } },
+      {
+        role: synced(),
+        serviceAccount: undefined,
+        trust: TRUST,
+        fields: { roleARN: ROLE_ARN, roleName: 'r', serviceAccountName: undefined },
+      },
       2,
       T1,
     );
@@ -152,7 +214,7 @@ describe('buildStatus', () => {
   });
 
   it('a new generation alone is a change', () => {
-    const outcome: Outcome = { role: synced(), serviceAccount: synced(), fields };
+    const outcome: Outcome = { role: synced(), serviceAccount: synced(), trust: TRUST, fields };
     const first = buildStatus(undefined, outcome, 1, T0);
     const second = buildStatus(first.status, outcome, 2, T1);
     assert.equal(second.changed, true);
@@ -164,7 +226,7 @@ describe('buildStatus', () => {
   });
 
   it('a changed field alone is a change', () => {
-    const outcome: Outcome = { role: synced(), serviceAccount: synced(), fields };
+    const outcome: Outcome = { role: synced(), serviceAccount: synced(), trust: TRUST, fields };
     const first = buildStatus(undefined, outcome, 1, T0);
     const second = buildStatus(first.status, { ...outcome, fields: { ...fields, attachedPolicyARNs: [] } }, 1, T1);
     assert.equal(second.changed, true);
@@ -173,12 +235,12 @@ describe('buildStatus', () => {
 
   it('keeps fields of the previous status the outcome does not name', () => {
     const prev: IamServiceAccountStatus = { oidcProviderARN: 'arn:aws:iam::1:oidc-provider/x', observedGeneration: 1 };
-    const { status } = buildStatus(prev, { role: synced(), serviceAccount: synced(), fields }, 1, T0);
+    const { status } = buildStatus(prev, { role: synced(), serviceAccount: synced(), trust: TRUST, fields }, 1, T0);
     assert.equal(status.oidcProviderARN, 'arn:aws:iam::1:oidc-provider/x');
   });
 
   it('does not mutate the previous status', () => {
-    const first = buildStatus(undefined, { role: synced(), serviceAccount: synced(), fields }, 1, T0);
+    const first = buildStatus(undefined, { role: synced(), serviceAccount: synced(), trust: TRUST, fields }, 1, T0);
     const snapshot = structuredClone(first.status);
     buildStatus(first.status, { role: stalled('InvalidSpec', 'b'), serviceAccount: undefined, fields: { roleARN: undefined } }, 2, T1);
     assert.deepEqual(first.status, snapshot);

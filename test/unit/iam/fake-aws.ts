@@ -160,7 +160,7 @@ export class FakeAws {
         return { cluster: { name: input.name, identity: { oidc: { issuer: this.acct.issuer } } } };
       case 'iam:GetOpenIDConnectProvider':
         if (!this.acct.oidcProviders.includes(str(input, 'OpenIDConnectProviderArn'))) throw noSuchEntity('OIDC provider');
-        return {};
+        return { ClientIDList: ['sts.amazonaws.com'] };
       case 'iam:GetPolicy':
       case 'iam:GetPolicyVersion':
         return this.policyAnswer(str(input, 'PolicyArn'));

@@ -10,9 +10,11 @@ import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/con
 import { Admission } from '../../../src/controller/admission.ts';
 import { EventRecorder } from '../../../src/controller/events.ts';
 import { syncPart, type Pass } from '../../../src/controller/part.ts';
+import { Providers } from '../../../src/controller/providers.ts';
 import { RolePart } from '../../../src/controller/role.ts';
 import { makeLogger } from '../../../src/log.ts';
 import { desiredState, ownerTags, type ClusterIdentity, type DesiredRole } from '../../../src/policy/desired.ts';
+import { defaultAudience } from '../../../src/policy/audience.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
 import { FakeAws, type FakeAccount, type FakeRole, type SentRequest } from './fake-aws.ts';
 
@@ -108,7 +110,7 @@ export interface OperatorOptions {
   adoptExistingRoles?: boolean;
 }
 
-/** One operator process: its RolePart wired as src/operator.ts wires it, over FakeAws. */
+/** One operator process: its provider check and RolePart wired as src/operator.ts wires them, over FakeAws. */
 export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
   const config = opts.config ?? POLICY_CONFIG;
   const roles = new IamRoles(aws.iam(), CALL_OPTIONS, new WriteBudget(0));
@@ -131,6 +133,7 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     driftPeriodMs: 600_000,
     now: Date.now,
   });
+  const providers = new Providers(roles, 600_000, Date.now);
   const pass = (obj: IamServiceAccount): Pass => ({
     key: `${obj.metadata.namespace}/${obj.metadata.name}`,
     obj,
@@ -139,7 +142,8 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
   return {
     /** One reconcile of the role part: observe, decide, apply. */
     sync: async (obj: IamServiceAccount): Promise<void> => {
-      const wanted = desiredState(obj, IDENTITY, roleDefaults(config));
+      const clientIds = await providers.clientIds(IDENTITY.oidcProviderArn);
+      const wanted = desiredState(obj, IDENTITY, roleDefaults(config), defaultAudience(config.defaultAudience, clientIds));
       if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
       await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY });
     },

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  defaultAudience,
   issuerHostPath,
   managedPolicyArn,
   oidcProviderArn,
@@ -25,19 +24,6 @@ describe('partitionForRegion', () => {
   for (const tc of cases) {
     it(tc.name, () => {
       assert.equal(partitionForRegion(tc.region), tc.want);
-    });
-  }
-});
-
-describe('defaultAudience', () => {
-  const cases: { name: string; partition: Partition; want: string }[] = [
-    { name: 'aws', partition: 'aws', want: 'sts.amazonaws.com' },
-    { name: 'aws-cn uses the China audience', partition: 'aws-cn', want: 'sts.amazonaws.com.cn' },
-    { name: 'aws-us-gov', partition: 'aws-us-gov', want: 'sts.amazonaws.com' },
-  ];
-  for (const tc of cases) {
-    it(tc.name, () => {
-      assert.equal(defaultAudience(tc.partition), tc.want);
     });
   }
 });

@@ -147,19 +147,29 @@ describe('desiredState defaults', () => {
     });
   });
 
-  const audiences: { name: string; partition: Partition; want: string }[] = [
-    { name: 'aws', partition: 'aws', want: 'sts.amazonaws.com' },
-    { name: 'aws-cn', partition: 'aws-cn', want: 'sts.amazonaws.com.cn' },
-    { name: 'aws-us-gov', partition: 'aws-us-gov', want: 'sts.amazonaws.com' },
-  ];
-  for (const tc of audiences) {
-    it(`default audience in ${tc.name}`, () => {
-      const got = ok(obj({}), identity({ partition: tc.partition }));
-      assert.equal(got.trust.audience, tc.want);
-      assert.equal(got.serviceAccount?.annotations['eks.amazonaws.com/audience'], tc.want);
-      assert.equal(got.roleArn, `arn:${tc.partition}:iam::${ACCOUNT}:role/prod.team.app`);
+  for (const partition of ['aws', 'aws-cn', 'aws-us-gov'] as const) {
+    it(`default audience in ${partition}: sts.amazonaws.com, as EKS issues (China included)`, () => {
+      const got = ok(obj({}), identity({ partition }));
+      assert.equal(got.trust.audience, 'sts.amazonaws.com');
+      assert.equal(got.serviceAccount?.annotations['eks.amazonaws.com/audience'], 'sts.amazonaws.com');
+      assert.equal(got.roleArn, `arn:${partition}:iam::${ACCOUNT}:role/prod.team.app`);
     });
   }
+
+  it('the default audience given (the one the provider lists) goes into the trust and the annotation', () => {
+    const id = identity({ partition: 'aws-cn' });
+    const r = desiredState(obj({}), id, id, 'sts.amazonaws.com.cn');
+    assert.ok(r.ok);
+    assert.equal(r.desired.trust.audience, 'sts.amazonaws.com.cn');
+    assert.equal(r.desired.serviceAccount?.annotations['eks.amazonaws.com/audience'], 'sts.amazonaws.com.cn');
+  });
+
+  it("spec.audience wins over the default, and another partition's STS audience is no longer refused", () => {
+    const id = identity({ partition: 'aws-cn' });
+    const r = desiredState(obj({ audience: 'sts.amazonaws.com' }), id, id, 'sts.amazonaws.com.cn');
+    assert.ok(r.ok);
+    assert.equal(r.desired.trust.audience, 'sts.amazonaws.com');
+  });
 });
 
 describe('desiredState from spec fields', () => {
@@ -430,7 +440,7 @@ describe('desiredState modes', () => {
   it('attachRoleARN in aws-cn', () => {
     const d = ok(obj({ attachRoleARN: 'arn:aws-cn:iam::123456789012:role/r' }), identity({ partition: 'aws-cn' }));
     assert.equal(d.mode, 'attached');
-    assert.equal(d.trust.audience, 'sts.amazonaws.com.cn');
+    assert.equal(d.trust.oidcProviderArn.split(':')[1], 'aws-cn');
   });
 
   it('roleOnly: a role and no ServiceAccount', () => {

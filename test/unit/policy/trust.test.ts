@@ -1,15 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultAudience, issuerHostPath, oidcProviderArn, type Partition } from '../../../src/policy/arn.ts';
+import { issuerHostPath, oidcProviderArn, type Partition } from '../../../src/policy/arn.ts';
 import { minifiedLength, type PolicyDocument } from '../../../src/policy/document.ts';
 import {
   buildTrustPolicy,
   DEFAULT_TRUST_POLICY_LIMIT,
   serviceAccountSubject,
-  trustAllows,
   trustPolicyTooLarge,
   type TrustSubject,
 } from '../../../src/policy/trust.ts';
+import { judgeTrust } from '../../../src/policy/trust-check.ts';
 
 const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
 const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`;
@@ -46,7 +46,7 @@ describe('buildTrustPolicy', () => {
     it(`is the exact document (${tc.name})`, () => {
       const hp = issuerHostPath(tc.issuer);
       const provider = oidcProviderArn(tc.partition, '123456789012', hp);
-      const aud = defaultAudience(tc.partition);
+      const aud = tc.partition === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com';
       const doc = buildTrustPolicy({
         oidcProviderArn: provider,
         issuerHostPath: hp,
@@ -116,8 +116,9 @@ describe('trustPolicyTooLarge', () => {
   }
 });
 
-describe('trustAllows', () => {
+describe('judgeTrust, as IAM would', () => {
   const s = subject();
+  const admits = (d: PolicyDocument, who: TrustSubject = s) => judgeTrust(d, 'arn:aws:iam::123456789012:role/app', who).admitted;
   const sub = `${ISSUER}:sub`;
   const aud = `${ISSUER}:aud`;
   const stmt = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -149,9 +150,9 @@ describe('trustAllows', () => {
       want: true,
     },
     {
-      name: 'StringLike instead of StringEquals',
+      name: 'StringLike on the namespace admits every ServiceAccount of it',
       doc: doc(stmt({ Condition: { StringLike: { [sub]: 'system:serviceaccount:team:*', [aud]: 'sts.amazonaws.com' } } })),
-      want: false,
+      want: true,
     },
     {
       name: 'wrong sub',
@@ -159,7 +160,7 @@ describe('trustAllows', () => {
       want: false,
     },
     {
-      name: 'sub that also lets another ServiceAccount in',
+      name: 'a sub list that names another ServiceAccount too',
       doc: doc(
         stmt({
           Condition: {
@@ -167,15 +168,19 @@ describe('trustAllows', () => {
           },
         }),
       ),
-      want: false,
+      want: true,
     },
-    { name: 'no sub condition', doc: doc(stmt({ Condition: { StringEquals: { [aud]: 'sts.amazonaws.com' } } })), want: false },
+    { name: 'no sub condition (aud only)', doc: doc(stmt({ Condition: { StringEquals: { [aud]: 'sts.amazonaws.com' } } })), want: true },
     {
       name: 'wrong aud',
       doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app', [aud]: 'sts.amazonaws.com.cn' } } })),
       want: false,
     },
-    { name: 'no aud condition', doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app' } } })), want: false },
+    {
+      name: 'no aud condition (sub only)',
+      doc: doc(stmt({ Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:app' } } })),
+      want: true,
+    },
     {
       name: 'condition keys of another issuer',
       doc: doc(
@@ -187,10 +192,20 @@ describe('trustAllows', () => {
       ),
       want: false,
     },
-    { name: 'no Condition', doc: doc(stmt({ Condition: undefined })), want: false },
+    { name: 'no Condition: every token of the provider', doc: doc(stmt({ Condition: undefined })), want: true },
     { name: 'Deny', doc: doc(stmt({ Effect: 'Deny' })), want: false },
     { name: 'missing Federated', doc: doc(stmt({ Principal: { AWS: 'arn:aws:iam::123456789012:root' } })), want: false },
-    { name: 'Principal "*"', doc: doc(stmt({ Principal: '*' })), want: false },
+    { name: 'Principal "*"', doc: doc(stmt({ Principal: '*' })), want: true },
+    {
+      name: 'a Deny of another ServiceAccount',
+      doc: doc(stmt(), stmt({ Effect: 'Deny', Condition: { StringEquals: { [sub]: 'system:serviceaccount:team:other' } } })),
+      want: true,
+    },
+    {
+      name: 'a Deny of sts:AssumeRole only',
+      doc: doc(stmt(), stmt({ Effect: 'Deny', Action: 'sts:AssumeRole', Condition: undefined })),
+      want: true,
+    },
     {
       name: 'another provider',
       doc: doc(stmt({ Principal: { Federated: 'arn:aws:iam::123456789012:oidc-provider/other.example.com' } })),
@@ -202,20 +217,36 @@ describe('trustAllows', () => {
   ];
   for (const tc of cases) {
     it(`${tc.want ? 'allows' : 'refuses'}: ${tc.name}`, () => {
-      assert.equal(trustAllows(tc.doc, s), tc.want);
+      assert.equal(admits(tc.doc), tc.want);
     });
   }
 
   // IAM evaluates an explicit Deny before any Allow: a Deny for this very subject means the
   // ServiceAccount cannot assume the role, whatever another statement allows.
   it('refuses when a Deny statement matches the same subject', () => {
-    assert.equal(trustAllows(doc(stmt(), stmt({ Effect: 'Deny' })), s), false);
+    assert.equal(admits(doc(stmt(), stmt({ Effect: 'Deny' }))), false);
   });
 
   it('refuses another audience than the one asked for', () => {
-    assert.equal(trustAllows(buildTrustPolicy(s), subject({ audience: 'other' })), false);
+    assert.equal(admits(buildTrustPolicy(s), subject({ audience: 'other' })), false);
   });
   it('refuses another namespace', () => {
-    assert.equal(trustAllows(buildTrustPolicy(s), subject({ namespace: 'other' })), false);
+    assert.equal(admits(buildTrustPolicy(s), subject({ namespace: 'other' })), false);
+  });
+
+  it('says why: the deciding statement, or what to add', () => {
+    const role = 'arn:aws:iam::123456789012:role/app';
+    assert.match(
+      judgeTrust(buildTrustPolicy(s), role, s).message,
+      /^the trust policy of .*role\/app admits a token for system:serviceaccount:team:app with audience sts.amazonaws.com from .* \(statement 0\)$/,
+    );
+    assert.match(
+      judgeTrust(doc(stmt(), stmt({ Sid: 'Stop', Effect: 'Deny' })), role, s).message,
+      /^statement "Stop" of the trust policy of .* denies a token/,
+    );
+    assert.match(
+      judgeTrust(doc(), role, s).message,
+      /^no statement of the trust policy .* allows .*: add an Allow statement for sts:AssumeRoleWithWebIdentity/,
+    );
   });
 });
