@@ -67,10 +67,11 @@ export async function newNamespace(prefix = 'e2e'): Promise<string> {
 }
 
 /** Empties moto and creates the cluster's OIDC provider in it. */
-export async function resetAws(issuer = TEST_ISSUER, region = TEST_REGION): Promise<void> {
+/** A fresh IAM with the cluster's OIDC provider, accepting `clientIds` as audiences. */
+export async function resetAws(issuer = TEST_ISSUER, region = TEST_REGION, clientIds?: readonly string[]): Promise<void> {
   const res = await fetch(`${env().motoUrl}/moto-api/reset`, { method: 'POST' });
   if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
-  await createOidcProvider(env().motoUrl, issuer, region);
+  await createOidcProvider(env().motoUrl, issuer, region, clientIds);
 }
 
 export async function awsCalls(): Promise<AwsCall[]> {

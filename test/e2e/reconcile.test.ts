@@ -89,7 +89,8 @@ describe('reconcile against kube-apiserver and moto', () => {
   let ns: string;
 
   before(async () => {
-    await resetAws();
+    // The provider accepts the audience one test changes to (STS would refuse any other).
+    await resetAws(undefined, undefined, ['sts.amazonaws.com', 'my-audience']);
     op = await startOperator();
   });
   after(async () => {

@@ -15,7 +15,8 @@ let op: Operator;
 
 before(async () => {
   assert.ok(env().webhookUrl, 'the global setup runs the pod identity webhook (test/env/global.ts)');
-  await resetAws();
+  // The provider accepts the custom audience of the first test (STS refuses any other).
+  await resetAws(undefined, undefined, ['sts.amazonaws.com', 'irsa-e2e.example.com']);
   ns = await newNamespace('webhook');
   op = await startOperator({ watchNamespaces: [ns] });
 });

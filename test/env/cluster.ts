@@ -92,11 +92,14 @@ export function runKubectl(
 }
 
 /** Creates the cluster's OIDC provider in the IAM endpoint (as eksctl utils associate-iam-oidc-provider does). */
-export async function createOidcProvider(endpoint: string, issuer = TEST_ISSUER, region = TEST_REGION): Promise<void> {
+export async function createOidcProvider(
+  endpoint: string,
+  issuer = TEST_ISSUER,
+  region = TEST_REGION,
+  clientIds: readonly string[] = ['sts.amazonaws.com'],
+): Promise<void> {
   const iam = new IAMClient({ region, endpoint, credentials: { accessKeyId: 'testenv', secretAccessKey: 'testenv' } });
-  await iam.send(
-    new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }),
-  );
+  await iam.send(new CreateOpenIDConnectProviderCommand({ Url: issuer, ClientIDList: [...clientIds], ThumbprintList: ['0'.repeat(40)] }));
   iam.destroy();
 }
 
