@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { RoleDefaults } from './policy/desired.ts';
+import type { StalePodsMode } from './controller/pods.ts';
 import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS, DEFAULT_DENIED_WRITE_SERVICES, type OperatorPolicy } from './policy/guard.ts';
 
 /** The operator's configuration; the platform team's rules for tenants are its OperatorPolicy part. */
@@ -14,6 +15,7 @@ export interface OperatorConfig extends OperatorPolicy {
   oidcIssuer?: string;
   /** From STS GetCallerIdentity when unset. */
   accountId?: string;
+  /** The audience of objects that name none; unset: the STS audience the OIDC provider lists. */
   defaultAudience?: string;
   /** Forced path prefix for every role. */
   rolePath: string;
@@ -34,6 +36,9 @@ export interface OperatorConfig extends OperatorPolicy {
   httpPort: number;
   /** Take over a role of the requested name that carries no irsa-operator tags at all. */
   adoptExistingRoles: boolean;
+  /** Pods that predate their ServiceAccount's role annotations: off, report, or report and restart. */
+  stalePods: StalePodsMode;
+  podRestartsPerMinute: number;
   /** Only the replica holding the Lease reconciles. */
   leaderElection: boolean;
   leaderElectionNamespace: string;
@@ -168,6 +173,20 @@ export const configSchema = {
       default: false,
       description: 'Take over a role of the requested name that has no irsa-operator tags.',
     },
+    stalePods: {
+      type: 'string',
+      enum: ['off', 'report', 'restart'],
+      default: 'report',
+      description:
+        'Pods started before their ServiceAccount got its role annotations: report them (status, Event, metric; needs pods list), also restart their workloads for objects with spec.restartPods (needs workload patch), or off.',
+    },
+    podRestartsPerMinute: {
+      type: 'number',
+      minimum: 0.1,
+      maximum: 600,
+      default: 10,
+      description: 'Workload restarts per minute across all objects (stalePods: restart).',
+    },
     leaderElection: {
       type: 'boolean',
       default: false,
@@ -210,6 +229,8 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   allowedActionPrefixes: 'IRSA_ALLOWED_ACTION_PREFIXES',
   maxRolesPerNamespace: 'IRSA_MAX_ROLES_PER_NAMESPACE',
   adoptExistingRoles: 'IRSA_ADOPT_EXISTING_ROLES',
+  stalePods: 'IRSA_STALE_PODS',
+  podRestartsPerMinute: 'IRSA_POD_RESTARTS_PER_MINUTE',
   leaderElection: 'IRSA_LEADER_ELECTION',
   leaderElectionNamespace: 'IRSA_LEADER_ELECTION_NAMESPACE',
 };

@@ -53,6 +53,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly objects: Gauge<'ready'>;
+  readonly podsNeedingRestart: Gauge;
   readonly leader = new Gauge({
     name: 'irsa_leader',
     help: '1 while this replica holds the lease (always 1 without leader election)',
@@ -74,6 +75,16 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         for (const [ready, n] of Object.entries(countByReady(objects()))) this.set({ ready }, n);
+      },
+    });
+    this.podsNeedingRestart = new Gauge({
+      name: 'irsa_pods_need_restart',
+      help: 'Running pods that started before their ServiceAccount got its role annotations and run without them (status.podsNeedingRestart)',
+      registers: [this.registry],
+      collect() {
+        let n = 0;
+        for (const o of objects()) n += o.status?.podsNeedingRestart?.count ?? 0;
+        this.set(n);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'irsa_' });

@@ -120,6 +120,8 @@ export class Operator {
       {
         policy: config,
         defaultAudience: config.defaultAudience,
+        stalePods: config.stalePods,
+        podRestartsPerMinute: config.podRestartsPerMinute,
         denied,
         roleDefaults: roleDefaults(config),
         adoptExistingRoles: config.adoptExistingRoles,

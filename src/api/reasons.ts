@@ -52,6 +52,8 @@ export const EVENT_REASONS = {
   RoleDeleted: 'deleted the IAM role (deletionPolicy: Delete)',
   ServiceAccountCreated: 'created the ServiceAccount',
   ServiceAccountAnnotated: 'put the role annotations on the ServiceAccount',
+  PodsNeedRestart: 'running pods of the ServiceAccount started before its role annotations and run without them',
+  WorkloadRestarted: 'restarted a workload (as kubectl rollout restart) so that its pods get the role',
 } as const;
 
 export type KnownReason = keyof typeof REASONS;

@@ -136,6 +136,11 @@ export const specSchema = {
       description: 'What happens to the role when the object is deleted (default Delete).',
       enum: ['Delete', 'Retain'],
     },
+    restartPods: {
+      type: 'boolean',
+      description:
+        'Restart (as kubectl rollout restart) the Deployments, StatefulSets and DaemonSets whose pods run without the role annotations, when the operator runs with stalePods: restart. Bare pods are only reported.',
+    },
   },
   'x-kubernetes-validations': [
     {
@@ -199,6 +204,16 @@ export const statusSchema = {
       type: 'array',
       items: { type: 'string' },
       description: 'Managed policies attached (attachPolicyARNs and those of wellKnownPolicies).',
+    },
+    podsNeedingRestart: {
+      type: 'object',
+      description:
+        'Running pods of the ServiceAccount that started before its role annotations and run without them (the webhook injects at pod creation only).',
+      required: ['count', 'pods'],
+      properties: {
+        count: { type: 'integer', description: 'How many.' },
+        pods: { type: 'array', items: { type: 'string' }, maxItems: 5, description: 'The first few by name.' },
+      },
     },
     conditions: {
       type: 'array',

@@ -69,6 +69,8 @@ export interface IamServiceAccountSpec {
   tokenExpiration?: number;
   stsRegionalEndpoints?: boolean;
   deletionPolicy?: DeletionPolicy;
+  /** Restart the workloads of pods that run without the role (when the operator allows it). */
+  restartPods?: boolean;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -84,6 +86,13 @@ export interface Condition {
   lastTransitionTime: string;
 }
 
+/** Running pods of the ServiceAccount that started before its role annotations. */
+export interface PodsNeedingRestart {
+  count: number;
+  /** The first few of them. */
+  pods: string[];
+}
+
 export interface IamServiceAccountStatus {
   observedGeneration?: number;
   roleARN?: string;
@@ -91,6 +100,7 @@ export interface IamServiceAccountStatus {
   oidcProviderARN?: string;
   serviceAccountName?: string;
   attachedPolicyARNs?: string[];
+  podsNeedingRestart?: PodsNeedingRestart;
   conditions?: Condition[];
 }
 

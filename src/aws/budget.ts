@@ -1,4 +1,4 @@
-// A token bucket for IAM writes, shared by every worker: IAM publishes no rate limit, and an
+// A token bucket for writes (IAM's, and restarts of workloads), shared by every worker: IAM publishes no rate limit, and an
 // operator that floods it gets the whole account throttled. Each caller reserves the next slot, so
 // waiters are served in order and the long-run rate never exceeds the budget.
 
@@ -31,11 +31,24 @@ export class WriteBudget {
   /** Resolves when the caller may make one write. */
   async take(): Promise<void> {
     if (this.ratePerMs === 0) return;
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.ratePerMs);
-    this.last = now;
+    this.refill();
     this.tokens -= 1;
     if (this.tokens >= 0) return;
     await this.clock.sleep(-this.tokens / this.ratePerMs);
+  }
+
+  /** One write now if the budget has it, else false (the caller comes back later). */
+  tryTake(): boolean {
+    if (this.ratePerMs === 0) return true;
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * this.ratePerMs);
+    this.last = now;
   }
 }

@@ -5,6 +5,7 @@ import type { V1ServiceAccount } from '@kubernetes/client-node';
 import type { IamServiceAccount, IamServiceAccountStatus } from '../api/types.ts';
 import type { EventInput } from '../kube/client.ts';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
+import type { PodOwner, PodView } from '../policy/pods.ts';
 
 /** IAM, as far as the controller uses it. NotFound is an answer (undefined), not an error. */
 export interface RoleStore {
@@ -29,6 +30,10 @@ export interface KubeReads {
   /** A ServiceAccount the operator has not labelled yet (the cache selects on its label). */
   getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined>;
   getNamespaceAnnotations(name: string): Promise<Record<string, string>>;
+  /** The running pods of a ServiceAccount (a field-selected list, not a cache). */
+  listPods(namespace: string, serviceAccount: string): Promise<PodView[]>;
+  /** The controller of a ReplicaSet (its Deployment); undefined when it has none or is gone. */
+  replicaSetOwner(namespace: string, name: string): Promise<PodOwner | undefined>;
 }
 
 /** Every Kubernetes write the controller makes. */
@@ -46,6 +51,8 @@ export interface KubeWrites {
   /** Deletes the ServiceAccount with this uid; false when it was gone or replaced. */
   deleteServiceAccount(namespace: string, name: string, uid: string): Promise<boolean>;
   createEvent(e: EventInput, now: Date): Promise<void>;
+  /** What `kubectl rollout restart` does: a new pod template annotation restartedAt. */
+  restartWorkload(namespace: string, workload: PodOwner, at: string): Promise<void>;
 }
 
 /** The informer caches. */

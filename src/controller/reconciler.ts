@@ -3,12 +3,14 @@
 // work queue when to look again. Level-based and idempotent. The parts live in their own modules;
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
-import { FINALIZER } from '../api/types.ts';
+import { FINALIZER, type PodsNeedingRestart } from '../api/types.ts';
+import { WriteBudget } from '../aws/budget.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { audienceNotAllowed, defaultAudience } from '../policy/audience.ts';
-import { desiredState, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
+import { desiredState, type ClusterIdentity, type Desired, type DesiredServiceAccount, type RoleDefaults } from '../policy/desired.ts';
+import { roleAnnotationsDiffer } from '../policy/pods.ts';
 import type { DeniedAction } from '../policy/actions.ts';
 import type { OperatorPolicy } from '../policy/guard.ts';
 import type { SpecProblem } from '../api/validate.ts';
@@ -19,6 +21,7 @@ import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { failed, failurePart, verdictFor, type PartResult, type QueueVerdict } from './outcome.ts';
 import { syncPart, type Pass } from './part.ts';
 import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from './ports.ts';
+import { PodRestarts, type StalePodsMode } from './pods.ts';
 import { Providers } from './providers.ts';
 import { RolePart } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
@@ -37,6 +40,9 @@ export interface ReconcilerOptions {
   policy: OperatorPolicy;
   /** The audience of objects that name none; unset: the STS audience the OIDC provider lists. */
   defaultAudience?: string | undefined;
+  /** Pods that predate their ServiceAccount's role annotations (default off). */
+  stalePods?: StalePodsMode;
+  podRestartsPerMinute?: number;
   /** The policy's denied actions, resolved against IAM's action list (policy/actions.ts). */
   denied: readonly DeniedAction[];
   roleDefaults: RoleDefaults;
@@ -47,6 +53,9 @@ export interface ReconcilerOptions {
   now?: () => Date;
   random?: () => number;
 }
+
+/** While pods wait for a restart, the object is looked at again this soon. */
+const STALE_PODS_RECHECK_MS = 60_000;
 
 const WAITING_FOR_ROLE: PartResult = {
   outcome: { state: 'progressing', reason: 'WaitingForRole', message: 'the ServiceAccount is annotated once the role is in sync' },
@@ -60,6 +69,7 @@ export class Reconciler {
   private readonly admission: Admission;
   private readonly providers: Providers;
   private readonly role: RolePart;
+  private readonly pods: PodRestarts;
   private readonly serviceAccount: ServiceAccountPart;
 
   constructor(deps: ReconcilerDeps, opts: ReconcilerOptions) {
@@ -78,6 +88,13 @@ export class Reconciler {
     this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
     this.serviceAccount = new ServiceAccountPart({ ...deps, events: this.events });
+    this.pods = new PodRestarts({
+      kube: deps.kube,
+      events: this.events,
+      mode: opts.stalePods ?? 'off',
+      budget: new WriteBudget((opts.podRestartsPerMinute ?? 10) / 60),
+      now,
+    });
   }
 
   async reconcile(key: string): Promise<QueueVerdict> {
@@ -137,19 +154,28 @@ export class Reconciler {
       return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
     }
 
-    const { role, serviceAccount } = await this.syncParts(pass, result.desired, identity);
+    const { role, serviceAccount, pods } = await this.syncParts(pass, result.desired, identity);
     const saSynced = serviceAccount?.outcome.state === 'synced';
-    const fields = statusFields(result.desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced);
+    const fields = {
+      ...statusFields(result.desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced),
+      podsNeedingRestart: pods,
+    };
     const trust = this.role.trustOf(pass.key);
     await this.writeStatus(pass, { role: role.outcome, serviceAccount: serviceAccount?.outcome, trust, fields });
-    return verdictFor([role, ...(serviceAccount ? [serviceAccount] : [])], { driftMs: this.driftDelay(), waitMs: this.opts.waitMs });
+    const verdict = verdictFor([role, ...(serviceAccount ? [serviceAccount] : [])], {
+      driftMs: this.driftDelay(),
+      waitMs: this.opts.waitMs,
+    });
+    // Pods still waiting for a restart are looked at again soon: the count falls as they go.
+    if (pods && verdict.kind === 'after') return { kind: 'after', delayMs: Math.min(verdict.delayMs, STALE_PODS_RECHECK_MS) };
+    return verdict;
   }
 
   private async syncParts(
     pass: Pass,
     desired: Desired,
     identity: ClusterIdentity,
-  ): Promise<{ role: PartResult; serviceAccount?: PartResult }> {
+  ): Promise<{ role: PartResult; serviceAccount?: PartResult; pods?: PodsNeedingRestart | undefined }> {
     const sa = desired.serviceAccount;
     let role: PartResult;
     try {
@@ -162,11 +188,29 @@ export class Reconciler {
     if (!sa) return { role };
     // The ServiceAccount is annotated only once the role can be assumed: a pod started earlier
     // would otherwise get a role ARN that does not work yet.
-    if (role.outcome.state !== 'synced') return { role, serviceAccount: WAITING_FOR_ROLE };
+    if (role.outcome.state !== 'synced') return { role, serviceAccount: WAITING_FOR_ROLE, pods: pass.obj.status?.podsNeedingRestart };
+    const before = this.deps.cache.serviceAccount(pass.obj.metadata.namespace, sa.name)?.metadata?.annotations;
+    let serviceAccount: PartResult;
     try {
-      return { role, serviceAccount: { outcome: await syncPart(this.serviceAccount, pass, sa), backoff: false } };
+      serviceAccount = { outcome: await syncPart(this.serviceAccount, pass, sa), backoff: false };
     } catch (e) {
-      return { role, serviceAccount: failed(e) };
+      return { role, serviceAccount: failed(e), pods: pass.obj.status?.podsNeedingRestart };
+    }
+    return { role, serviceAccount, pods: await this.checkPods(pass, sa, before) };
+  }
+
+  /**
+   * Pods that predate the role annotations: looked for when the annotations change, and while
+   * some were found before. A failure (no RBAC for pods, say) keeps what status said.
+   */
+  private async checkPods(pass: Pass, sa: DesiredServiceAccount, before: Record<string, string> | undefined) {
+    const previous = pass.obj.status?.podsNeedingRestart;
+    if (!this.pods.enabled || (!roleAnnotationsDiffer(before, sa.annotations) && !previous)) return previous;
+    try {
+      return await this.pods.check(pass, sa);
+    } catch (e) {
+      pass.log.warn('could not look for pods that predate the role annotations', { error: errorMessage(e) });
+      return previous;
     }
   }
 

@@ -1,6 +1,7 @@
 // The few Kubernetes calls the operator makes, typed, on top of @kubernetes/client-node.
 import {
   ApiException,
+  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
@@ -9,9 +10,15 @@ import {
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { FIELD_MANAGER, GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountStatus } from '../api/types.ts';
+import type { PodOwner, PodView } from '../policy/pods.ts';
+import { podView } from './pods.ts';
 
-export type KubeWrite = 'patchStatus' | 'patchFinalizers' | 'applyServiceAccount' | 'deleteServiceAccount' | 'createEvent';
+export type KubeWrite =
+  'patchStatus' | 'patchFinalizers' | 'applyServiceAccount' | 'deleteServiceAccount' | 'createEvent' | 'restartWorkload';
 export type KubeWriteObserver = (write: KubeWrite, ok: boolean) => void;
+
+/** The pod template annotation `kubectl rollout restart` sets. */
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
 export function isKubeStatus(e: unknown, code: number): boolean {
   return e instanceof ApiException && e.code === code;
@@ -26,11 +33,13 @@ export interface EventInput {
 
 export class KubeApi {
   private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
   private readonly observer: KubeWriteObserver | undefined;
 
   constructor(kc: KubeConfig, observer?: KubeWriteObserver) {
     this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
     this.custom = kc.makeApiClient(CustomObjectsApi);
     this.observer = observer;
   }
@@ -78,6 +87,39 @@ export class KubeApi {
       if (isKubeStatus(e, 404)) return {};
       throw e;
     }
+  }
+
+  /** From the API server's watch cache (resourceVersion 0): a cheap read, at most a moment old. */
+  async listPods(namespace: string, serviceAccount: string): Promise<PodView[]> {
+    const list = await this.core.listNamespacedPod({
+      namespace,
+      fieldSelector: `spec.serviceAccountName=${serviceAccount}`,
+      resourceVersion: '0',
+    });
+    return list.items.map(podView).filter((p): p is PodView => p !== undefined);
+  }
+
+  async replicaSetOwner(namespace: string, name: string): Promise<PodOwner | undefined> {
+    try {
+      const rs = await this.apps.readNamespacedReplicaSet({ namespace, name });
+      const owner = rs.metadata?.ownerReferences?.find((o) => o.controller === true);
+      return owner && { kind: owner.kind, name: owner.name };
+    } catch (e) {
+      if (isKubeStatus(e, 404)) return undefined;
+      throw e;
+    }
+  }
+
+  async restartWorkload(namespace: string, workload: PodOwner, at: string): Promise<void> {
+    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: at } } } } };
+    const opts = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    const { name } = workload;
+    await this.write('restartWorkload', async () => {
+      if (workload.kind === 'Deployment') await this.apps.patchNamespacedDeployment({ namespace, name, body }, opts);
+      else if (workload.kind === 'StatefulSet') await this.apps.patchNamespacedStatefulSet({ namespace, name, body }, opts);
+      else if (workload.kind === 'DaemonSet') await this.apps.patchNamespacedDaemonSet({ namespace, name, body }, opts);
+      else throw new Error(`${workload.kind} cannot be restarted through its pod template`);
+    });
   }
 
   async getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {

@@ -382,6 +382,22 @@ describe("people's ClusterRoles on IamServiceAccounts (kubebuilder's viewer and 
     assert.deepEqual(aggregation(await chart(['--set', 'rbac.aggregateToView=false'])), { viewer: [], editor: [] });
   });
 
+  it("the operator's own rules follow stalePods, the same in kustomize and Helm: pods list for report, workload patch only for restart", async () => {
+    const operatorRules = (objs: K8sObject[]) =>
+      (objs.find((o) => o.kind === 'ClusterRole' && !o.metadata.name.includes('-iamserviceaccount-')) as unknown as Rules).rules;
+    const touches = (rules: Rules['rules'], resource: string) =>
+      rules.some((r) => (r as { resources: string[] }).resources.includes(resource));
+    const report = operatorRules(objects(await kubectl(['kustomize', join(REPO, 'config/default')])));
+    const restart = operatorRules(await kustomizeWith(['pod-restarts']));
+    assert.ok(touches(report, 'pods') && !touches(report, 'deployments'), 'report: pods list, no workload');
+    assert.ok(touches(restart, 'deployments') && touches(restart, 'replicasets'), 'restart: workload patch');
+    assert.deepEqual(operatorRules(await chart([])), report);
+    assert.deepEqual(operatorRules(await chart(['--set', 'config.stalePods=report'])), report);
+    assert.deepEqual(operatorRules(await chart(['--set', 'config.stalePods=restart'])), restart);
+    const off = operatorRules(await chart(['--set', 'config.stalePods=off']));
+    assert.ok(!touches(off, 'pods') && !touches(off, 'deployments'), 'off: neither');
+  });
+
   it('have the same rules in config/rbac and the chart', async () => {
     const rules = (objs: K8sObject[], suffix: string) =>
       (objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name.endsWith(suffix)) as unknown as Rules | undefined)?.rules;

@@ -1,98 +1,56 @@
-// Pods under the real pod identity webhook (test/env/webhook.ts): what it injected into a pod, and
-// a wait for it to inject anything at all. No scheduler or kubelet runs, so a pod stays Pending
-// and these read only its (mutated) spec.
-import { posix } from 'node:path';
+// Pods under the real pod identity webhook (test/env/webhook.ts): what it injected into a pod (read
+// with the operator's own src/kube/pods.ts), and a wait for it to inject anything at all. No
+// scheduler or kubelet runs, so a pod stays Pending and these read only its (mutated) spec.
+import type { V1Pod } from '@kubernetes/client-node';
+import { podInjection } from '../../src/kube/pods.ts';
 import { kubectl, waitFor } from './helpers.ts';
 
-interface EnvVar {
-  name: string;
-  value?: string;
-}
-interface Container {
-  name: string;
-  env?: EnvVar[];
-  volumeMounts?: { name: string; mountPath: string }[];
-}
-interface TokenProjection {
-  audience?: string;
-  expirationSeconds?: number;
-  path: string;
-}
-export interface PodJson {
-  metadata: { name: string; namespace: string };
-  spec: {
-    serviceAccountName?: string;
-    containers: Container[];
-    volumes?: { name: string; projected?: { sources: { serviceAccountToken?: TokenProjection }[] } }[];
-  };
-  status?: { phase?: string };
-}
+/** What the webhook injected into one container of a pod; undefined fields were not injected. */
+export type PodInjection = ReturnType<typeof podInjection>;
 
-/** What the webhook put into one container of a pod; undefined fields were not injected. */
-export interface PodInjection {
-  roleArn?: string;
-  tokenFile?: string;
-  /** The projected ServiceAccount token behind tokenFile (the volume mounted at its folder). */
-  audience?: string;
-  expirationSeconds?: number;
-  stsRegionalEndpoints?: string;
-  region?: string;
-}
-
-/** A minimal pod of `serviceAccount`; the image is never pulled (no kubelet). */
-export function podManifest(ns: string, name: string, serviceAccount: string): object {
+/** A minimal pod of `serviceAccount`, owned by `owner` if given; the image is never pulled (no kubelet). */
+export function podManifest(ns: string, name: string, serviceAccount: string, owner?: { kind: string; name: string; uid: string }): object {
+  const ownerReferences = owner && [{ apiVersion: 'apps/v1', ...owner, controller: true }];
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, namespace: ns },
+    metadata: { name, namespace: ns, ownerReferences },
     spec: { serviceAccountName: serviceAccount, containers: [{ name: 'app', image: 'busybox' }] },
   };
 }
 
-/** The token projection whose file is `tokenFile` in `container`, found through its mount. */
-function tokenProjection(pod: PodJson, container: Container, tokenFile: string): TokenProjection | undefined {
-  const mount = container.volumeMounts?.find((m) => m.mountPath === posix.dirname(tokenFile));
-  const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
-  return volume?.projected?.sources
-    .map((s) => s.serviceAccountToken)
-    .find((t): t is TokenProjection => t?.path === posix.basename(tokenFile));
-}
-
 /** What the webhook injected into `container` (default: the first) of a pod object. */
-export function injectionOf(pod: PodJson, container?: string): PodInjection {
-  const c = container === undefined ? pod.spec.containers[0] : pod.spec.containers.find((x) => x.name === container);
-  if (!c) throw new Error(`pod ${pod.metadata.name} has no container ${container ?? '(none)'}`);
-  const env = (name: string) => c.env?.find((e) => e.name === name)?.value;
-  const tokenFile = env('AWS_WEB_IDENTITY_TOKEN_FILE');
-  const token = tokenFile === undefined ? undefined : tokenProjection(pod, c, tokenFile);
-  return {
-    roleArn: env('AWS_ROLE_ARN'),
-    tokenFile,
-    audience: token?.audience,
-    expirationSeconds: token?.expirationSeconds,
-    stsRegionalEndpoints: env('AWS_STS_REGIONAL_ENDPOINTS'),
-    region: env('AWS_REGION'),
-  };
+export function injectionOf(pod: V1Pod, container?: string): PodInjection {
+  const injected = podInjection(pod, container);
+  if (injected.roleArn === undefined && !pod.spec?.containers.some((c) => container === undefined || c.name === container)) {
+    throw new Error(`pod ${pod.metadata?.name ?? ''} has no container ${container ?? '(none)'}`);
+  }
+  return injected;
 }
 
 /** What the webhook injected into pod `ns/pod`, as the apiserver stored it. */
-export async function podInjection(ns: string, pod: string, container?: string): Promise<PodInjection> {
-  return injectionOf(JSON.parse(await kubectl(['get', 'pod', '-n', ns, pod, '-o', 'json'])) as PodJson, container);
+export async function storedInjection(ns: string, pod: string, container?: string): Promise<PodInjection> {
+  return injectionOf(JSON.parse(await kubectl(['get', 'pod', '-n', ns, pod, '-o', 'json'])) as V1Pod, container);
 }
 
 /** Creates a pod of `serviceAccount` (admission, the webhook included, runs as for any pod). */
-export async function createPod(ns: string, name: string, serviceAccount: string): Promise<PodJson> {
-  const out = await kubectl(['create', '-o', 'json', '-f', '-'], JSON.stringify(podManifest(ns, name, serviceAccount)));
-  return JSON.parse(out) as PodJson;
+export async function createPod(
+  ns: string,
+  name: string,
+  serviceAccount: string,
+  owner?: { kind: string; name: string; uid: string },
+): Promise<V1Pod> {
+  const out = await kubectl(['create', '-o', 'json', '-f', '-'], JSON.stringify(podManifest(ns, name, serviceAccount, owner)));
+  return JSON.parse(out) as V1Pod;
 }
 
 /** A server-side dry-run pod of `serviceAccount`: mutated by admission, stored nowhere. */
-export async function dryRunPod(ns: string, serviceAccount: string): Promise<PodJson> {
+export async function dryRunPod(ns: string, serviceAccount: string): Promise<V1Pod> {
   const out = await kubectl(
     ['create', '--dry-run=server', '-o', 'json', '-f', '-'],
     JSON.stringify(podManifest(ns, 'dry-run', serviceAccount)),
   );
-  return JSON.parse(out) as PodJson;
+  return JSON.parse(out) as V1Pod;
 }
 
 /**

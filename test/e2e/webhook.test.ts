@@ -7,7 +7,7 @@ import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts
 import type { Operator } from '../../src/operator.ts';
 import { TEST_REGION } from '../env/cluster.ts';
 import { applyIamsa, env, kubectl, newNamespace, resetAws, startOperator, TEST_ISSUER, waitForCondition, waitGone } from './helpers.ts';
-import { createPod, dryRunPod, injectionOf, podInjection, waitForInjection } from './pods.ts';
+import { createPod, dryRunPod, injectionOf, storedInjection, waitForInjection } from './pods.ts';
 
 const TOKEN_FILE = '/var/run/secrets/eks.amazonaws.com/serviceaccount/token';
 let ns: string;
@@ -53,10 +53,10 @@ it("a pod of the IamServiceAccount's ServiceAccount gets its role, audience, tok
     tokenFile: TOKEN_FILE,
     audience,
     expirationSeconds: 3600,
-    stsRegionalEndpoints: 'regional',
+    regional: 'regional',
     region: TEST_REGION,
   });
-  assert.deepEqual(await podInjection(ns, 'app'), injectionOf(pod), 'the stored pod is the one admission answered');
+  assert.deepEqual(await storedInjection(ns, 'app'), injectionOf(pod), 'the stored pod is the one admission answered');
   assert.equal(pod.status?.phase, 'Pending', 'nothing schedules it here: only the spec is looked at');
 });
 
@@ -69,7 +69,7 @@ it('defaults: audience sts.amazonaws.com, a day-long token, and no regional STS 
     tokenFile: TOKEN_FILE,
     audience: 'sts.amazonaws.com',
     expirationSeconds: 86400,
-    stsRegionalEndpoints: undefined,
+    regional: undefined,
     region: TEST_REGION,
   });
 });
@@ -82,10 +82,10 @@ it('a pod of a ServiceAccount no IamServiceAccount manages gets nothing', async 
     tokenFile: undefined,
     audience: undefined,
     expirationSeconds: undefined,
-    stsRegionalEndpoints: undefined,
+    regional: undefined,
     region: undefined,
   });
-  assert.equal(pod.spec.volumes?.length ?? 0, 0);
+  assert.equal(pod.spec?.volumes?.length ?? 0, 0);
 });
 
 it('once the IamServiceAccount is gone, new pods of its ServiceAccount get no role', async () => {
@@ -99,7 +99,7 @@ it('once the IamServiceAccount is gone, new pods of its ServiceAccount get no ro
   await waitForInjection(ns, 'short-lived', undefined);
   const pod = await createPod(ns, 'after-delete', 'short-lived');
   assert.equal(injectionOf(pod).roleArn, undefined);
-  assert.equal(pod.spec.volumes?.some((v) => v.projected) ?? false, false);
+  assert.equal(pod.spec?.volumes?.some((v) => v.projected) ?? false, false);
 });
 
 it('a token minted for the ServiceAccount and audience is one STS (moto) exchanges for the role', async () => {

@@ -37,6 +37,8 @@ const DEFAULTS = {
   allowedActionPrefixes: [] as string[],
   maxRolesPerNamespace: 0,
   adoptExistingRoles: false,
+  stalePods: 'report',
+  podRestartsPerMinute: 10,
   leaderElection: false,
   leaderElectionNamespace: 'irsa-system',
   httpPort: 8080,

@@ -56,6 +56,7 @@ const full = {
   tokenExpiration: 86400,
   stsRegionalEndpoints: true,
   deletionPolicy: 'Retain',
+  restartPods: true,
 } satisfies Required<IamServiceAccountSpec>;
 
 // The two valid halves of `full`: a managed role, and an existing role (attachRoleARN).
@@ -121,7 +122,7 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
       'deletionPolicy',
     ])
       assert.ok(paths.includes(p), p);
-    assert.equal(paths.length, 5 + 14 + 7);
+    assert.equal(paths.length, 5 + 14 + 8);
   });
 
   it('the map-valued leaves are maps in the schema', () => {
@@ -198,6 +199,7 @@ describe('IamServiceAccountStatus and statusSchema agree', () => {
     oidcProviderARN: 'arn',
     serviceAccountName: 'sa',
     attachedPolicyARNs: ['arn'],
+    podsNeedingRestart: { count: 2, pods: ['web-1', 'web-2'] },
     conditions: [condition],
   } satisfies Required<IamServiceAccountStatus>;
 

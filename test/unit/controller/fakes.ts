@@ -9,6 +9,7 @@ import { ApiException, type V1ServiceAccount } from '@kubernetes/client-node';
 import {
   FIELD_MANAGER,
   MANAGED_BY_LABEL,
+  SA_ANNOTATIONS,
   type IamServiceAccount,
   type IamServiceAccountSpec,
   type IamServiceAccountStatus,
@@ -17,6 +18,7 @@ import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from '../../../src
 import type { EventInput } from '../../../src/kube/client.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
+import { expectedInjection, type PodOwner, type PodView } from '../../../src/policy/pods.ts';
 
 /** An AWS SDK error as IamRoles lets it through: an Error whose name is the AWS code. */
 export function awsError(code: string, message = code): Error {
@@ -178,6 +180,11 @@ export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, Obj
   private readonly objects = new Map<string, IamServiceAccount>();
   private readonly serviceAccountStore = new Map<string, StoredServiceAccount>();
   readonly namespaceAnnotations = new Map<string, Record<string, string>>();
+  /** Pods by `ns/name`, with their ServiceAccount; `replicaSets`: ReplicaSet `ns/name` -> its Deployment. */
+  readonly pods = new Map<string, { serviceAccount: string; view: PodView }>();
+  readonly replicaSets = new Map<string, PodOwner>();
+  /** Every pod list, as `ns/serviceAccount`. */
+  readonly podLists: string[] = [];
   readonly events: { object: string; type: string; reason: string; message: string }[] = [];
   /** Every write, in order: `patchStatus ns/name`, ... */
   readonly writes: string[] = [];
@@ -187,7 +194,8 @@ export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, Obj
   /** Kinds: the KubeReads and KubeWrites method names. */
   private enter(kind: string, detail: string): void {
     this.throwIfQueued(kind);
-    if (kind !== 'getServiceAccount' && kind !== 'getNamespaceAnnotations') this.writes.push(`${kind} ${detail}`);
+    if (!['getServiceAccount', 'getNamespaceAnnotations', 'listPods', 'replicaSetOwner'].includes(kind))
+      this.writes.push(`${kind} ${detail}`);
   }
 
   // --- what a person (kubectl) does ---
@@ -284,6 +292,33 @@ export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, Obj
   getNamespaceAnnotations(name: string): Promise<Record<string, string>> {
     this.enter('getNamespaceAnnotations', name);
     return Promise.resolve({ ...(this.namespaceAnnotations.get(name) ?? {}) });
+  }
+
+  /** A pod created now: the webhook injects what the ServiceAccount's annotations say at this moment. */
+  addPod(namespace: string, name: string, serviceAccount: string, owner?: PodOwner): void {
+    const annotations = this.sa(namespace, serviceAccount)?.metadata?.annotations ?? {};
+    const injection = annotations[SA_ANNOTATIONS.roleArn] === undefined ? {} : expectedInjection(annotations);
+    this.pods.set(`${namespace}/${name}`, { serviceAccount, view: { name, owner, injection } });
+  }
+
+  listPods(namespace: string, serviceAccount: string): Promise<PodView[]> {
+    this.enter('listPods', `${namespace}/${serviceAccount}`);
+    this.podLists.push(`${namespace}/${serviceAccount}`);
+    const views = [...this.pods]
+      .filter(([key, p]) => key.startsWith(`${namespace}/`) && p.serviceAccount === serviceAccount)
+      .map(([, p]) => structuredClone(p.view));
+    return Promise.resolve(views);
+  }
+
+  replicaSetOwner(namespace: string, name: string): Promise<PodOwner | undefined> {
+    this.enter('replicaSetOwner', `${namespace}/${name}`);
+    return Promise.resolve(this.replicaSets.get(`${namespace}/${name}`));
+  }
+
+  /** Recorded as `restartWorkload ns/Kind/name`; the pods are replaced as a rollout would. */
+  restartWorkload(namespace: string, workload: PodOwner, _at: string): Promise<void> {
+    this.enter('restartWorkload', `${namespace}/${workload.kind}/${workload.name}`);
+    return Promise.resolve();
   }
 
   // --- KubeWrites ---

@@ -55,6 +55,8 @@ function world(o: WorldOptions = {}) {
     {
       policy: config,
       defaultAudience: config.defaultAudience,
+      stalePods: config.stalePods,
+      podRestartsPerMinute: config.podRestartsPerMinute,
       denied: DENIED,
       roleDefaults: roleDefaults(config),
       adoptExistingRoles: config.adoptExistingRoles,
@@ -455,6 +457,115 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
     await w.run();
     await w.run('team/app2');
     assert.equal(w.iam.calls.filter((c) => c.startsWith('oidcProviderClientIds')).length, 1);
+  });
+});
+
+describe('Reconciler: pods that predate the role annotations', () => {
+  const RECHECK = { kind: 'after', delayMs: 60_000 };
+  const overridden = { serviceAccount: { overrideExisting: true } };
+  /** A ServiceAccount that exists before the object, with pods already running under it. */
+  function withPods(config: Partial<OperatorConfig> = {}) {
+    const w = world({ config });
+    w.kube.putServiceAccount('team', 'app');
+    w.kube.addPod('team', 'debug', 'app');
+    w.kube.replicaSets.set('team/web-5d8f', { kind: 'Deployment', name: 'web' });
+    w.kube.addPod('team', 'web-5d8f-a', 'app', { kind: 'ReplicaSet', name: 'web-5d8f' });
+    w.kube.addPod('team', 'web-5d8f-b', 'app', { kind: 'ReplicaSet', name: 'web-5d8f' });
+    w.kube.addPod('team', 'other', 'someone-else');
+    return w;
+  }
+  const podsStatus = (w: ReturnType<typeof world>) => w.kube.get(KEY)?.status?.podsNeedingRestart;
+  const restarts = (w: ReturnType<typeof world>) => w.kube.writes.filter((x) => x.startsWith('restartWorkload'));
+
+  it('reports them in status and one Warning Event naming their owners, and looks again within a minute', async () => {
+    const w = withPods();
+    w.kube.create('app', 'team', overridden);
+    assert.deepEqual(await w.run(), RECHECK);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced'], 'new pods get the role: Ready stays true');
+    assert.deepEqual(podsStatus(w), { count: 3, pods: ['debug', 'web-5d8f-a', 'web-5d8f-b'] });
+    const warnings = w.kube.events.filter((e) => e.reason === 'PodsNeedRestart');
+    assert.equal(warnings.length, 1);
+    assert.match(
+      warnings[0]?.message ?? '',
+      /^3 pods of ServiceAccount app started before its role annotations .*: Pod\/debug, Deployment\/web \(2 pods\): restart them/,
+    );
+    assert.deepEqual(restarts(w), [], 'report mode restarts nothing');
+    assert.deepEqual(await w.run(), RECHECK);
+    assert.equal(w.kube.events.filter((e) => e.reason === 'PodsNeedRestart').length, 1, 'no second Event for the same pods');
+  });
+
+  it('the count goes once the pods are replaced, and the object is quiet again', async () => {
+    const w = withPods();
+    w.kube.create('app', 'team', overridden);
+    await w.run();
+    for (const name of ['debug', 'web-5d8f-a', 'web-5d8f-b']) w.kube.addPod('team', name, 'app');
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.equal(podsStatus(w), undefined);
+    const { kubeWrites } = await w.quiet();
+    assert.deepEqual(kubeWrites, []);
+    const lists = w.kube.podLists.length;
+    await w.run();
+    assert.equal(w.kube.podLists.length, lists, 'no pod list at rest');
+  });
+
+  it('stalePods restart and spec.restartPods: the Deployment is restarted once, the bare pod only reported', async () => {
+    const w = withPods({ stalePods: 'restart' });
+    w.kube.create('app', 'team', { ...overridden, restartPods: true });
+    assert.deepEqual(await w.run(), RECHECK);
+    assert.deepEqual(restarts(w), ['restartWorkload team/Deployment/web']);
+    assert.ok(w.kube.events.some((e) => e.reason === 'WorkloadRestarted' && /Deployment\/web/.test(e.message)));
+    await w.run();
+    assert.deepEqual(restarts(w), ['restartWorkload team/Deployment/web'], 'a rollout in progress is not restarted again');
+  });
+
+  for (const [name, config, spec] of [
+    ['stalePods restart without spec.restartPods', { stalePods: 'restart' }, overridden],
+    ['spec.restartPods under stalePods report', { stalePods: 'report' }, { ...overridden, restartPods: true }],
+  ] as const) {
+    it(`${name}: reported, not restarted`, async () => {
+      const w = withPods(config);
+      w.kube.create('app', 'team', spec);
+      await w.run();
+      assert.equal(podsStatus(w)?.count, 3);
+      assert.deepEqual(restarts(w), []);
+    });
+  }
+
+  it('restarts stay within podRestartsPerMinute', async () => {
+    const w = withPods({ stalePods: 'restart', podRestartsPerMinute: 1 });
+    w.kube.replicaSets.set('team/api-7c9d', { kind: 'Deployment', name: 'api' });
+    w.kube.addPod('team', 'api-7c9d-a', 'app', { kind: 'ReplicaSet', name: 'api-7c9d' });
+    w.kube.create('app', 'team', { ...overridden, restartPods: true });
+    await w.run();
+    assert.equal(restarts(w).length, 1);
+  });
+
+  it('an audience change makes the running pods stale', async () => {
+    const w = world();
+    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    w.kube.addPod('team', 'web', 'app');
+    w.kube.updateSpec(KEY, { audience: 'vault' });
+    assert.deepEqual(await w.run(), RECHECK);
+    assert.deepEqual(podsStatus(w), { count: 1, pods: ['web'] });
+  });
+
+  it('stalePods off: no pod is ever listed', async () => {
+    const w = withPods({ stalePods: 'off' });
+    w.kube.create('app', 'team', overridden);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.equal(podsStatus(w), undefined);
+    assert.deepEqual(w.kube.podLists, []);
+  });
+
+  it('a failed pod list (no RBAC for pods) keeps the object Ready and status as it was', async () => {
+    const w = withPods();
+    w.kube.failNext('listPods', new Error('pods is forbidden'));
+    w.kube.create('app', 'team', overridden);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.equal(podsStatus(w), undefined);
   });
 });
 
