@@ -20,7 +20,7 @@ import type { Operator } from '../../src/operator.ts';
 import { clearFaults, fetchFaults, setFaults, type FaultRule } from '../env/aws-proxy.ts';
 import { REPO, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
 import { freePort, startProcess, type Started } from '../env/processes.ts';
-import { env, iam, newNamespace, resetAws, waitFor } from '../e2e/helpers.ts';
+import { env, iam, newNamespace, waitFor } from '../e2e/helpers.ts';
 import {
   checkInvariants,
   createObject,
@@ -31,6 +31,7 @@ import {
   operatorKubeconfigVia,
   randomInt,
   replaceSpec,
+  resetFaultsAws,
   S3_READ,
   sleep,
   SQS_READ,
@@ -133,7 +134,7 @@ describe('faults', () => {
   });
 
   it('(i) carries on after the apiserver is unreachable for 10 s while objects are created and updated', async () => {
-    await resetAws();
+    await resetFaultsAws();
     const ns = await newNamespace('faults-apiserver');
     const proxy = new TcpProxy(Number(new URL(env().apiserverUrl).port));
     await proxy.start();
@@ -167,7 +168,7 @@ describe('faults', () => {
   });
 
   it('(ii) converges under IAM throttling (30 %), 500s, ConcurrentModification, drops and delays while 20 objects are created, updated and deleted', async () => {
-    await resetAws();
+    await resetFaultsAws();
     const ns = await newNamespace('faults-iam');
     const op = await startOperatorWith(env().operatorKubeconfig, { watchNamespaces: [ns] });
     // Renamed ServiceAccounts whose role cannot be updated yet: the old one must still be released.
@@ -223,7 +224,7 @@ describe('faults', () => {
   });
 
   it(`(iii) converges after the operator process is SIGKILLed ${KILLS} times during creates, updates and deletes`, async () => {
-    await resetAws();
+    await resetFaultsAws();
     const ns = await newNamespace('faults-kill');
     const logFile = join(env().dir, 'faults-operator.log');
     const spawn = async (): Promise<Started> => {
@@ -334,7 +335,7 @@ describe('faults', () => {
   });
 
   it('(iv) hands over to the other replica when the leader stops mid-way', async () => {
-    await resetAws();
+    await resetFaultsAws();
     const ns = await newNamespace('faults-leader');
     const start = () =>
       startOperatorWith(
@@ -378,7 +379,7 @@ describe('faults', () => {
   });
 
   it('(v) repairs every kind of drift in AWS and the cluster within a few drift periods', async () => {
-    await resetAws();
+    await resetFaultsAws();
     const ns = await newNamespace('faults-drift');
     const op = await startOperatorWith(env().operatorKubeconfig, { watchNamespaces: [ns], driftPeriodSeconds: 2 });
     const kinds = ['trust', 'detach', 'extra', 'inline', 'role', 'annotation'] as const;

@@ -39,9 +39,16 @@ import { ATTACH_POLICY_NAME, OWNER_TAGS } from '../../src/policy/desired.ts';
 import { deriveRoleName } from '../../src/policy/naming.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
 import { TEST_ACCOUNT, TEST_CLUSTER, TEST_ISSUER } from '../env/cluster.ts';
-import { decodeDoc, env, iam, testConfig, waitFor } from '../e2e/helpers.ts';
+import { decodeDoc, env, iam, resetAws, testConfig, waitFor } from '../e2e/helpers.ts';
 
 export const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+/** The audience some updates switch to; the scenarios' OIDC provider lists it. */
+const FAULTS_AUDIENCE = 'faults-audience';
+
+/** A fresh IAM whose OIDC provider accepts the audiences the scenarios use. */
+export async function resetFaultsAws(): Promise<void> {
+  await resetAws(undefined, undefined, ['sts.amazonaws.com', FAULTS_AUDIENCE]);
+}
 export const SQS_READ = 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess';
 const ISSUER_HOST = issuerHostPath(TEST_ISSUER);
 const PROVIDER_ARN = oidcProviderArn('aws', TEST_ACCOUNT, ISSUER_HOST);
@@ -78,7 +85,7 @@ export function variantSpec(name: string, v: number): IamServiceAccountSpec {
     case 2:
       return { attachPolicy: inline, serviceAccount: { name: `${name}-sa` } };
     default:
-      return { attachPolicyARNs: [S3_READ, SQS_READ], audience: 'faults-audience' };
+      return { attachPolicyARNs: [S3_READ, SQS_READ], audience: FAULTS_AUDIENCE };
   }
 }
 
