@@ -51,7 +51,10 @@ it('npm start brings up apiserver, etcd, moto, the pod identity webhook and the 
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitFor('the local environment to say it is ready', () => output.includes('operator ready'), 90_000, 100);
+  await waitFor('the local environment to say it is ready', () => output.includes('operator ready'), 90_000, 100).catch((e: unknown) => {
+    child.kill('SIGINT');
+    throw new Error(`${(e as Error).message}; it said:\n${output.slice(-4000)}`);
+  });
 
   const pids = descendants(child.pid ?? -1);
   const names = pids.map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' '));
