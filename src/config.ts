@@ -30,6 +30,8 @@ export interface OperatorConfig extends OperatorPolicy {
   awsEndpoint?: string;
   trustPolicyLimit: number;
   maxManagedPolicies: number;
+  /** IAM reads per second of a drift sweep; 0: no limit. */
+  driftReadsPerSecond: number;
   /** IAM writes per second across all workers; 0: no limit. */
   iamWritesPerSecond: number;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
@@ -109,6 +111,14 @@ export const configSchema = {
       maximum: 25,
       default: 10,
       description: 'Managed policies per role quota of the account.',
+    },
+    driftReadsPerSecond: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1000,
+      default: 5,
+      description:
+        'IAM reads per second a drift sweep may make (pages of GetAccountAuthorizationDetails and ListRoles, policy versions); 0: no limit.',
     },
     iamWritesPerSecond: {
       type: 'number',
@@ -219,6 +229,7 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   trustPolicyLimit: 'IRSA_TRUST_POLICY_LIMIT',
   maxManagedPolicies: 'IRSA_MAX_MANAGED_POLICIES',
   iamWritesPerSecond: 'IRSA_IAM_WRITES_PER_SECOND',
+  driftReadsPerSecond: 'IRSA_DRIFT_READS_PER_SECOND',
   httpPort: 'IRSA_HTTP_PORT',
   allowedNamespaces: 'IRSA_ALLOWED_NAMESPACES',
   allowedPolicyARNs: 'IRSA_ALLOWED_POLICY_ARNS',

@@ -59,6 +59,22 @@ export class Metrics {
     help: '1 while this replica holds the lease (always 1 without leader election)',
     registers: [this.registry],
   });
+  readonly driftSweeps = new Counter({
+    name: 'irsa_drift_sweeps_total',
+    help: 'Account-wide drift sweeps by result: ok, denied (the operator may not call GetAccountAuthorizationDetails or ListRoles: each object reads its own role) or error',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly driftSweepActive = new Gauge({
+    name: 'irsa_drift_sweep_active',
+    help: '1 while drift is checked by account-wide sweeps, 0 while each object reads its own role every drift period',
+    registers: [this.registry],
+  });
+  readonly driftFound = new Counter({
+    name: 'irsa_drift_found_total',
+    help: 'Objects a drift sweep found whose role differs from what they want (each then gets a full pass)',
+    registers: [this.registry],
+  });
   readonly informerRestarts = new Counter({
     name: 'irsa_informer_restarts_total',
     help: 'Informer restarts after a watch or list error',

@@ -9,10 +9,12 @@ import { WriteBudget } from './aws/budget.ts';
 import { DEFAULT_CALL_OPTIONS } from './aws/call.ts';
 import { destroyAwsClients, makeAwsClients, type AwsClients } from './aws/clients.ts';
 import { IamRoles } from './aws/iam.ts';
+import { IamSweep } from './aws/sweep.ts';
 import { resolveIdentity } from './aws/identity.ts';
 import { roleDefaults, type OperatorConfig } from './config.ts';
 import { WorkQueue } from './controller/queue.ts';
 import { Reconciler } from './controller/reconciler.ts';
+import { DriftSweeper } from './controller/sweeper.ts';
 import { setupWatches, type WatchedCache } from './controller/watches.ts';
 import { errorMessage } from './errors.ts';
 import { KubeApi } from './kube/client.ts';
@@ -43,6 +45,7 @@ export class Operator {
   private aws: AwsClients | undefined;
   private queue: WorkQueue | undefined;
   private reconciler: Reconciler | undefined;
+  private sweeper: DriftSweeper | undefined;
   private informers: InformerFactory | undefined;
   private cache: WatchedCache | undefined;
   private server: Server | undefined;
@@ -87,9 +90,10 @@ export class Operator {
       httpPort: this.httpPort,
       leaderElection: config.leaderElection,
     });
+    this.sweeper = new DriftSweeper(reconciler, cache, (key) => queue.add(key), metrics, log);
     if (!config.leaderElection) {
       metrics.leader.set(1);
-      queue.start();
+      this.startWorkers(queue);
       return;
     }
     this.lead(queue);
@@ -115,8 +119,10 @@ export class Operator {
       });
       return identity;
     };
+    const readBudget = new WriteBudget(config.driftReadsPerSecond);
+    const sweep = { roles: new IamSweep(aws.iam, callOpts, () => readBudget.take()), budget: readBudget };
     return new Reconciler(
-      { roles, kube, cache, identity: getIdentity, log: this.log },
+      { roles, kube, cache, sweep, identity: getIdentity, log: this.log },
       {
         policy: config,
         defaultAudience: config.defaultAudience,
@@ -154,6 +160,12 @@ export class Operator {
     return queue;
   }
 
+  /** The workers, and the drift sweeps that feed them. */
+  private startWorkers(queue: WorkQueue): void {
+    queue.start();
+    this.sweeper?.start(this.config.driftPeriodSeconds * 1000);
+  }
+
   /** Followers keep their caches warm and serve probes; only the leader's workers run. */
   private lead(queue: WorkQueue): void {
     const { config, metrics } = this;
@@ -174,7 +186,7 @@ export class Operator {
       .then(() => {
         if (!elector.isLeader) return;
         metrics.leader.set(1);
-        queue.start();
+        this.startWorkers(queue);
       });
   }
 
@@ -204,6 +216,7 @@ export class Operator {
   /** Finishes in-flight keys, then stops informers, AWS clients and the HTTP server. */
   async stop(): Promise<void> {
     this.ready = false;
+    await this.sweeper?.stop();
     await this.queue?.shutdown();
     await this.reconciler?.flush();
     await this.elector?.release();

@@ -37,6 +37,14 @@ export function isThrottle(e: unknown): boolean {
   return code !== undefined && THROTTLE.has(code);
 }
 
+const DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
+
+/** The caller's identity lacks the permission (its IAM policy, an SCP or a boundary). */
+export function isAccessDenied(e: unknown): boolean {
+  const code = awsErrorCode(e);
+  return code !== undefined && DENIED.has(code);
+}
+
 export function isNotFound(e: unknown): boolean {
   return classifyAwsError(e) === 'notFound';
 }

@@ -25,6 +25,11 @@ export interface RoleStore {
   delete(name: string): Promise<void>;
 }
 
+/** Every role the objects want, in a few paged calls (the drift sweep). */
+export interface RoleSweep {
+  readAll(pathPrefix: string, wanted: (name: string) => boolean): Promise<Map<string, ActualRole>>;
+}
+
 /** The Kubernetes reads the caches cannot answer. */
 export interface KubeReads {
   /** A ServiceAccount the operator has not labelled yet (the cache selects on its label). */

@@ -3,7 +3,7 @@
 // work queue when to look again. Level-based and idempotent. The parts live in their own modules;
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
-import { FINALIZER, type PodsNeedingRestart } from '../api/types.ts';
+import { FINALIZER, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
 import { WriteBudget } from '../aws/budget.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
@@ -20,7 +20,8 @@ import { EventRecorder } from './events.ts';
 import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { failed, failurePart, verdictFor, type PartResult, type QueueVerdict } from './outcome.ts';
 import { syncPart, type Pass } from './part.ts';
-import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from './ports.ts';
+import { DriftSweep } from './drift.ts';
+import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
 import { Providers } from './providers.ts';
 import { RolePart } from './role.ts';
@@ -31,6 +32,8 @@ export interface ReconcilerDeps {
   roles: RoleStore;
   kube: KubeReads & KubeWrites;
   cache: ObjectCache;
+  /** The account-wide read of roles for drift sweeps, and the budget its calls share; without it each pass reads its own role. */
+  sweep?: { roles: RoleSweep; budget: WriteBudget } | undefined;
   /** The cluster's identity (STS, EKS or the configuration); the caller caches it. */
   identity: () => Promise<ClusterIdentity>;
   log: Logger;
@@ -70,6 +73,7 @@ export class Reconciler {
   private readonly providers: Providers;
   private readonly role: RolePart;
   private readonly pods: PodRestarts;
+  private readonly drift: DriftSweep | undefined;
   private readonly serviceAccount: ServiceAccountPart;
 
   constructor(deps: ReconcilerDeps, opts: ReconcilerOptions) {
@@ -88,6 +92,7 @@ export class Reconciler {
     this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
     this.serviceAccount = new ServiceAccountPart({ ...deps, events: this.events });
+    this.drift = deps.sweep && new DriftSweep({ sweep: deps.sweep.roles, roles: deps.roles, budget: deps.sweep.budget });
     this.pods = new PodRestarts({
       kube: deps.kube,
       events: this.events,
@@ -117,6 +122,25 @@ export class Reconciler {
       log.error('reconcile failed', { error: errorMessage(e) });
       return { kind: 'retry' };
     }
+  }
+
+  /**
+   * One drift sweep over `objects` (the informer cache): the keys whose role differs, for the
+   * queue. Those whose role matches keep their memory of the last sync. Throws when the sweep
+   * cannot run (no permission: the caller falls back to the per-object reads of each pass).
+   */
+  async sweepDrift(objects: readonly IamServiceAccount[]): Promise<{ drifted: string[]; inSync: number }> {
+    if (!this.drift) return { drifted: [], inSync: 0 };
+    const identity = await this.deps.identity();
+    const audience = defaultAudience(this.opts.defaultAudience, await this.providers.clientIds(identity.oidcProviderArn));
+    const findings = await this.drift.run(
+      objects,
+      { identity, defaults: this.opts.roleDefaults, audience },
+      this.opts.roleDefaults.rolePathPrefix,
+    );
+    for (const key of findings.drifted) this.role.forget(key);
+    for (const { key, generation } of findings.inSync) this.role.confirm(key, generation);
+    return { drifted: findings.drifted, inSync: findings.inSync.length };
   }
 
   /** Flushes the Events still being written. */

@@ -123,6 +123,16 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     this.synced.delete(key);
   }
 
+  /**
+   * A drift sweep found the role as the last full sync left it: the memory of that sync is kept
+   * for two more periods, so the object's periodic pass reads nothing. A memory already gone, or of
+   * another generation, is left gone: that object's next pass reads the role.
+   */
+  confirm(key: string, generation: number): void {
+    const memo = this.synced.get(key);
+    if (memo?.generation === generation) this.synced.set(key, memo, 2 * this.deps.driftPeriodMs);
+  }
+
   /** Why the role's trust admits the object's ServiceAccount, as of its last full sync. */
   trustOf(key: string): string | undefined {
     return this.synced.get(key)?.trust;

@@ -3,7 +3,7 @@
 // Expired entries are dropped when read; the keys are bounded by the objects the operator serves.
 
 export class TtlCache<K, V> {
-  private readonly entries = new Map<K, { at: number; value: V }>();
+  private readonly entries = new Map<K, { at: number; ttl: number; value: V }>();
   private readonly ttlMs: number;
   private readonly now: () => number;
 
@@ -16,13 +16,14 @@ export class TtlCache<K, V> {
   get(key: K): V | undefined {
     const hit = this.entries.get(key);
     if (hit === undefined) return undefined;
-    if (this.now() - hit.at < this.ttlMs) return hit.value;
+    if (this.now() - hit.at < hit.ttl) return hit.value;
     this.entries.delete(key);
     return undefined;
   }
 
-  set(key: K, value: V): void {
-    this.entries.set(key, { at: this.now(), value });
+  /** Sets the value for the cache's ttlMs, or for `ttlMs` when given. */
+  set(key: K, value: V, ttlMs = this.ttlMs): void {
+    this.entries.set(key, { at: this.now(), ttl: ttlMs, value });
   }
 
   delete(key: K): void {

@@ -28,6 +28,7 @@ const DEFAULTS = {
   trustPolicyLimit: 2048,
   maxManagedPolicies: 10,
   iamWritesPerSecond: 5,
+  driftReadsPerSecond: 5,
   allowedNamespaces: [] as string[],
   allowedPolicyARNs: ['*'] as string[],
   deniedPolicyARNs: DEFAULT_DENIED_POLICY_ARNS,

@@ -14,7 +14,7 @@ import {
   type IamServiceAccountSpec,
   type IamServiceAccountStatus,
 } from '../../../src/api/types.ts';
-import type { KubeReads, KubeWrites, ObjectCache, RoleStore } from '../../../src/controller/ports.ts';
+import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from '../../../src/controller/ports.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
@@ -39,7 +39,7 @@ class FailureQueue {
   }
 }
 
-export class FakeIam extends FailureQueue implements RoleStore {
+export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
   readonly roles = new Map<string, ActualRole>();
   /** OIDC providers: ARN -> client IDs. */
   readonly providers = new Map<string, string[]>();
@@ -52,7 +52,7 @@ export class FakeIam extends FailureQueue implements RoleStore {
   readonly calls: string[] = [];
 
   writes(): string[] {
-    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderClientIds|policyDefaultVersion|policyVersionDocument) /.test(c));
+    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderClientIds|policyDefaultVersion|policyVersionDocument|sweep) /.test(c));
   }
 
   /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProviderClientIds', 'policyDefaultVersion', 'policyVersionDocument'. */
@@ -65,6 +65,19 @@ export class FakeIam extends FailureQueue implements RoleStore {
     this.enter('read', name);
     const r = this.roles.get(name);
     return Promise.resolve(r && structuredClone(r));
+  }
+
+  /** A change made behind the operator's back (the console, Terraform). */
+  edit(name: string, change: Partial<ActualRole>): void {
+    const role = this.roles.get(name);
+    if (!role) throw new Error(`no role ${name}`);
+    Object.assign(role, change);
+  }
+
+  /** The account-wide sweep: every wanted role in one call, recorded as `sweep`. */
+  readAll(_pathPrefix: string, wanted: (name: string) => boolean): Promise<Map<string, ActualRole>> {
+    this.enter('sweep', 'account');
+    return Promise.resolve(new Map([...this.roles].filter(([name]) => wanted(name)).map(([name, r]) => [name, structuredClone(r)])));
   }
 
   readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined> {
@@ -268,6 +281,10 @@ export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, Obj
 
   objectsInNamespace(namespace: string): readonly IamServiceAccount[] {
     return [...this.objects.values()].filter((o) => o.metadata.namespace === namespace).map((o) => structuredClone(o));
+  }
+
+  allObjects(): readonly IamServiceAccount[] {
+    return [...this.objects.values()].map((o) => structuredClone(o));
   }
 
   serviceAccount(namespace: string, name: string): V1ServiceAccount | undefined {

@@ -15,6 +15,7 @@ import { TerminalError } from '../../../src/errors.ts';
 import type { QueueVerdict } from '../../../src/controller/outcome.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { CREATED_ANNOTATION } from '../../../src/controller/serviceaccount.ts';
+import { WriteBudget } from '../../../src/aws/budget.ts';
 import { makeLogger } from '../../../src/log.ts';
 import { resolveDeniedActions } from '../../../src/policy/actions.ts';
 import { ownerTags, type ClusterIdentity } from '../../../src/policy/desired.ts';
@@ -39,6 +40,8 @@ const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE}`;
 
 interface WorldOptions {
   config?: Partial<OperatorConfig>;
+  /** Drift checked by account-wide sweeps (the FakeIam answers them). */
+  sweep?: boolean;
   identity?: () => Promise<ClusterIdentity>;
 }
 
@@ -51,7 +54,14 @@ function world(o: WorldOptions = {}) {
   const kube = new FakeKube();
   let t = Date.UTC(2026, 0, 1);
   const reconciler = new Reconciler(
-    { roles: iam, kube, cache: kube, identity: o.identity ?? (() => Promise.resolve(IDENTITY)), log: makeLogger('error', true) },
+    {
+      roles: iam,
+      kube,
+      cache: kube,
+      sweep: o.sweep ? { roles: iam, budget: new WriteBudget(0) } : undefined,
+      identity: o.identity ?? (() => Promise.resolve(IDENTITY)),
+      log: makeLogger('error', true),
+    },
     {
       policy: config,
       defaultAudience: config.defaultAudience,
@@ -81,7 +91,8 @@ function world(o: WorldOptions = {}) {
     const verdict = await run(key);
     return { verdict, iamCalls: iam.calls.slice(iamBefore), kubeWrites: kube.writes.slice(kubeBefore) };
   };
-  return { iam, kube, run, cond, quiet, advance: (ms: number) => (t += ms) };
+  const sweep = () => reconciler.sweepDrift(kube.allObjects());
+  return { iam, kube, run, cond, quiet, sweep, advance: (ms: number) => (t += ms) };
 }
 
 const AFTER_DRIFT: QueueVerdict = { kind: 'after', delayMs: DRIFT_MS };
@@ -266,6 +277,124 @@ describe('Reconciler: roles that are not this object’s', () => {
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), { kind: 'drop' });
     assert.deepEqual(w.cond('Ready'), ['False', 'RolePathMismatch']);
+  });
+});
+
+describe('Reconciler: drift checked by account-wide sweeps', () => {
+  const reads = (w: ReturnType<typeof world>) => w.iam.calls.filter((c) => /^(read|readTrust) /.test(c)).length;
+
+  it('a role that matches: the sweep renews the memory, so the periodic pass reads nothing', async () => {
+    const w = world({ sweep: true });
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    const before = reads(w);
+    w.advance(DRIFT_MS - 1000);
+    assert.deepEqual(await w.sweep(), { drifted: [], inSync: 1 });
+    w.advance(2000);
+    const { iamCalls, kubeWrites } = await w.quiet();
+    assert.deepEqual(kubeWrites, []);
+    // The OIDC provider is read once per drift period for the whole cluster, not per object.
+    assert.deepEqual(
+      iamCalls.filter((c) => !c.startsWith('oidcProviderClientIds')),
+      [],
+      'no read of its own after the drift period',
+    );
+    assert.equal(reads(w), before);
+  });
+
+  it('without a sweep the memory runs out after a drift period and the pass reads the role (the fallback)', async () => {
+    const w = world({ sweep: true });
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.advance(DRIFT_MS + 1);
+    const before = reads(w);
+    await w.run();
+    assert.equal(reads(w), before + 1);
+  });
+
+  const drifts: [string, (w: ReturnType<typeof world>) => void, string][] = [
+    [
+      'a trust edited by hand',
+      (w) => w.iam.edit(ROLE, { trustPolicy: encode({ Version: '2012-10-17', Statement: [] }) }),
+      'UpdateAssumeRolePolicy',
+    ],
+    ['a policy detached', (w) => w.iam.edit(ROLE, { managedPolicyArns: [] }), 'AttachRolePolicy'],
+    [
+      'an extra policy attached',
+      (w) => w.iam.edit(ROLE, { managedPolicyArns: [S3_READ, 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'] }),
+      'DetachRolePolicy',
+    ],
+    ['a tag added by hand', (w) => w.iam.edit(ROLE, { tags: { ...w.iam.roles.get(ROLE)?.tags, extra: 'x' } }), 'UntagRole'],
+    ['the session duration changed', (w) => w.iam.edit(ROLE, { maxSessionDuration: 43200 }), 'UpdateRole'],
+    ['the role deleted', (w) => w.iam.roles.delete(ROLE), 'CreateRole'],
+  ];
+  for (const [name, drift, repair] of drifts) {
+    it(`${name}: found by the sweep, repaired by the pass it enqueues`, async () => {
+      const w = world({ sweep: true });
+      w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+      await w.run();
+      drift(w);
+      assert.deepEqual(await w.sweep(), { drifted: [KEY], inSync: 0 });
+      await w.run();
+      assert.ok(
+        w.iam.writes().some((c) => c.startsWith(repair)),
+        `${repair} in ${w.iam.writes().join(', ')}`,
+      );
+      assert.deepEqual(await w.sweep(), { drifted: [], inSync: 1 });
+    });
+  }
+
+  it('a new default version of an attached policy sends the objects through a full pass', async () => {
+    const w = world({ sweep: true });
+    const arn = `arn:aws:iam::${ACCOUNT}:policy/app`;
+    w.iam.setPolicy(arn, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] });
+    w.kube.create('app', 'team', { attachPolicyARNs: [arn] });
+    await w.run();
+    assert.deepEqual(await w.sweep(), { drifted: [], inSync: 1 });
+    w.iam.setPolicy(arn, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }] });
+    assert.deepEqual(await w.sweep(), { drifted: [KEY], inSync: 0 });
+    w.advance(61_000);
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'PolicyGrantsDeniedAction']);
+  });
+
+  it("ownership tags removed by hand: found, and the pass says the role is no longer the object's", async () => {
+    const w = world({ sweep: true });
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.iam.edit(ROLE, { tags: {} });
+    assert.deepEqual(await w.sweep(), { drifted: [KEY], inSync: 0 });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'RoleNotOwned']);
+  });
+
+  it('an attachRoleARN role whose trust stops admitting the ServiceAccount is found', async () => {
+    const w = world({ sweep: true });
+    foreignRole(w, 'existing');
+    const role = w.iam.roles.get('existing');
+    assert.ok(role);
+    role.trustPolicy = encode(
+      buildTrustPolicy({
+        oidcProviderArn: IDENTITY.oidcProviderArn,
+        issuerHostPath: ISSUER,
+        namespace: 'team',
+        serviceAccountName: 'app',
+        audience: 'sts.amazonaws.com',
+      }),
+    );
+    w.kube.create('app', 'team', { attachRoleARN: `arn:aws:iam::${ACCOUNT}:role/existing` });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    role.trustPolicy = encode({ Version: '2012-10-17', Statement: [] });
+    assert.deepEqual(await w.sweep(), { drifted: [KEY], inSync: 0 });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'TrustPolicyMismatch']);
+  });
+
+  it('no sweep configured: nothing to do', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    assert.deepEqual(await w.sweep(), { drifted: [], inSync: 0 });
   });
 });
 

@@ -119,6 +119,9 @@ export class FakeAws {
       case 'iam:GetPolicy':
       case 'iam:GetPolicyVersion':
         return { action, resource: str(input, 'PolicyArn'), context: {} };
+      case 'iam:GetAccountAuthorizationDetails':
+      case 'iam:ListRoles':
+        return { action, resource: '*', context: {} };
       case 'iam:CreateRole': {
         const boundary: Context =
           typeof input.PermissionsBoundary === 'string' ? { 'iam:PermissionsBoundary': input.PermissionsBoundary } : {};
@@ -164,6 +167,13 @@ export class FakeAws {
       case 'iam:GetPolicy':
       case 'iam:GetPolicyVersion':
         return this.policyAnswer(str(input, 'PolicyArn'));
+      case 'iam:GetAccountAuthorizationDetails':
+        return { IsTruncated: false, RoleDetailList: [...this.roles.values()].map((r) => this.roleDetail(r)) };
+      case 'iam:ListRoles': {
+        const prefix = typeof input.PathPrefix === 'string' ? input.PathPrefix : '/';
+        const roles = [...this.roles.values()].filter((r) => r.path.startsWith(prefix));
+        return { IsTruncated: false, Roles: roles.map((r) => ({ ...this.sdkRole(r), Tags: undefined, PermissionsBoundary: undefined })) };
+      }
       default:
         return this.roleAnswer(action, input);
     }
@@ -236,6 +246,17 @@ export class FakeAws {
         this.roles.delete(role.name);
         return;
     }
+  }
+
+  /** GetAccountAuthorizationDetails' RoleDetail: policies and tags, no description or session duration. */
+  private roleDetail(r: FakeRole): Record<string, unknown> {
+    const { Description: _d, MaxSessionDuration: _m, ...rest } = this.sdkRole(r);
+    return {
+      ...rest,
+      Tags: Object.entries(r.tags).map(([Key, Value]) => ({ Key, Value })),
+      AttachedManagedPolicies: r.managed.map((PolicyArn) => ({ PolicyArn, PolicyName: PolicyArn.split('/').pop() })),
+      RolePolicyList: Object.entries(r.inline).map(([PolicyName, PolicyDocument]) => ({ PolicyName, PolicyDocument })),
+    };
   }
 
   private sdkRole(r: FakeRole): Record<string, unknown> {

@@ -5,11 +5,13 @@ import type { IamServiceAccount, IamServiceAccountSpec } from '../../../src/api/
 import { WriteBudget } from '../../../src/aws/budget.ts';
 import type { CallOptions } from '../../../src/aws/call.ts';
 import { IamRoles } from '../../../src/aws/iam.ts';
+import { IamSweep } from '../../../src/aws/sweep.ts';
 import { resolveIdentity } from '../../../src/aws/identity.ts';
 import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/config.ts';
 import { Admission } from '../../../src/controller/admission.ts';
 import { EventRecorder } from '../../../src/controller/events.ts';
 import { syncPart, type Pass } from '../../../src/controller/part.ts';
+import { DriftSweep } from '../../../src/controller/drift.ts';
 import { Providers } from '../../../src/controller/providers.ts';
 import { RolePart } from '../../../src/controller/role.ts';
 import { makeLogger } from '../../../src/log.ts';
@@ -231,6 +233,21 @@ export const FLOWS: Flow[] = [
     run: (aws) => operator(aws).sync(LEGACY),
   },
   {
+    name: 'drift sweep: every role of the account in a few paged calls, and the attached policies',
+    roles: () => [driftedS3Reader(), roleAsCreated(desiredRole(REPORTS))],
+    run: async (aws) => {
+      const iamClient = aws.iam();
+      const drift = new DriftSweep({
+        sweep: new IamSweep(iamClient, CALL_OPTIONS),
+        roles: new IamRoles(iamClient, CALL_OPTIONS, new WriteBudget(0)),
+        budget: new WriteBudget(0),
+      });
+      const ctx = { identity: IDENTITY, defaults: roleDefaults(POLICY_CONFIG), audience: 'sts.amazonaws.com' };
+      const found = await drift.run([S3_READER, REPORTS, LEGACY], ctx, POLICY_CONFIG.rolePath);
+      if (!found.drifted.includes('team-a/s3-reader')) throw new Error('the sweep missed the role edited by hand');
+    },
+  },
+  {
     name: 'delete: the object goes with deletionPolicy Delete',
     roles: () => [roleAsCreated(desiredRole(S3_READER))],
     run: (aws) => operator(aws).release(S3_READER),
@@ -239,19 +256,13 @@ export const FLOWS: Flow[] = [
 
 /**
  * What the operator's code would send outside the policy's configuration: each write here must
- * be refused. adoptExistingRoles tags a role it did not create; without a forced boundary it
- * removes a boundary someone set.
+ * be refused. adoptExistingRoles tags a role it did not create.
  */
 export const REFUSED_FLOWS: Flow[] = [
   {
     name: 'adoptExistingRoles: true takes over an untagged role under /irsa/',
     roles: () => [{ ...roleAsCreated(desiredRole(S3_READER)), tags: {}, description: 'made by another team' }],
     run: (aws) => operator(aws, { adoptExistingRoles: true }).sync(S3_READER),
-  },
-  {
-    name: 'permissionsBoundary unset: the operator removes the boundary of its own role',
-    roles: () => [roleAsCreated(desiredRole(S3_READER))],
-    run: (aws) => operator(aws, { config: { ...POLICY_CONFIG, permissionsBoundary: undefined } }).sync(S3_READER),
   },
 ];
 

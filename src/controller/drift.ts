@@ -1,0 +1,116 @@
+// The drift check as one sweep of the account instead of a read per object: every role the
+// objects want, read in a few paged calls (aws/sweep.ts), compared with what each object wants.
+// An object whose role differs (or is gone, or whose trust no longer admits its ServiceAccount)
+// is enqueued for a full pass; one that matches has its memory of the last sync renewed, so its
+// periodic pass reads nothing. Managed policies the objects attach are re-read for their default
+// version: a new version sends the objects that attach it through a full pass too.
+import type { IamServiceAccount } from '../api/types.ts';
+import type { WriteBudget } from '../aws/budget.ts';
+import { desiredState, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
+import { diffRole, type ActualRole } from '../policy/diff.ts';
+import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
+import { judgeTrust } from '../policy/trust-check.ts';
+import type { RoleStore, RoleSweep } from './ports.ts';
+
+export interface DriftContext {
+  identity: ClusterIdentity;
+  defaults: RoleDefaults;
+  /** The audience of objects that name none. */
+  audience: string;
+}
+
+export interface DriftFindings {
+  /** Keys whose role differs from what the object wants. */
+  drifted: string[];
+  /** Keys whose role matches, with the generation it matches. */
+  inSync: { key: string; generation: number }[];
+  /** Managed policy ARN -> the keys of in-sync objects that attach it. */
+  policies: Map<string, string[]>;
+}
+
+const keyOf = (o: IamServiceAccount) => `${o.metadata.namespace}/${o.metadata.name}`;
+
+/** What each object wants, for the objects a sweep can judge (not being deleted, a valid spec). */
+export function wantedRoles(objects: readonly IamServiceAccount[], ctx: DriftContext): { obj: IamServiceAccount; desired: Desired }[] {
+  return objects.flatMap((obj) => {
+    if (obj.metadata.deletionTimestamp) return [];
+    const r = desiredState(obj, ctx.identity, ctx.defaults, ctx.audience);
+    return r.ok ? [{ obj, desired: r.desired }] : [];
+  });
+}
+
+/** Whether the role IAM holds still gives the object what it wants. Pure. */
+export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: ActualRole | undefined, cluster: string): boolean {
+  if (!actual) return false;
+  if (desired.mode === 'managed') {
+    // Ownership tags gone or changed: the object's own pass says what that means (RoleNotOwned, RoleConflict).
+    if (!ownedBy(actual.tags, cluster, obj.metadata.namespace, obj.metadata.name)) return false;
+    if (diffRole(desired.role, actual).length > 0) return false;
+  } else if (actual.arn !== desired.roleArn) {
+    return false;
+  }
+  return judgeTrust(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, desired.trust).admitted;
+}
+
+export function findDrift(
+  wanted: readonly { obj: IamServiceAccount; desired: Desired }[],
+  roles: ReadonlyMap<string, ActualRole>,
+  cluster: string,
+): DriftFindings {
+  const findings: DriftFindings = { drifted: [], inSync: [], policies: new Map() };
+  for (const { obj, desired } of wanted) {
+    const key = keyOf(obj);
+    if (!roleMatches(obj, desired, roles.get(desired.roleName), cluster)) {
+      findings.drifted.push(key);
+      continue;
+    }
+    findings.inSync.push({ key, generation: obj.metadata.generation ?? 0 });
+    for (const arn of desired.role?.managedPolicyArns ?? []) findings.policies.set(arn, [...(findings.policies.get(arn) ?? []), key]);
+  }
+  return findings;
+}
+
+export interface DriftSweepDeps {
+  sweep: RoleSweep;
+  roles: Pick<RoleStore, 'policyDefaultVersion'>;
+  /** Shared by every call of a sweep: reads at rest are bounded by it as well as by the period. */
+  budget: WriteBudget;
+}
+
+export class DriftSweep {
+  private readonly deps: DriftSweepDeps;
+  /** The default version of each attached managed policy, as the last sweep saw it. */
+  private readonly versions = new Map<string, string | undefined>();
+
+  constructor(deps: DriftSweepDeps) {
+    this.deps = deps;
+  }
+
+  /** One sweep: the keys to send through a full pass, and those whose role still matches. */
+  async run(objects: readonly IamServiceAccount[], ctx: DriftContext, rolePathPrefix: string): Promise<DriftFindings> {
+    const wanted = wantedRoles(objects, ctx);
+    const names = new Set(wanted.map((w) => w.desired.roleName));
+    const roles = await this.deps.sweep.readAll(rolePathPrefix, (name) => names.has(name));
+    const findings = findDrift(wanted, roles, ctx.identity.clusterName);
+    const changed = await this.policiesChanged([...findings.policies.keys()]);
+    const moved = new Set(changed.flatMap((arn) => findings.policies.get(arn) ?? []));
+    return {
+      drifted: [...findings.drifted, ...moved],
+      inSync: findings.inSync.filter((s) => !moved.has(s.key)),
+      policies: findings.policies,
+    };
+  }
+
+  /** The ARNs whose default version changed since the last sweep (the first sight of one is no change). */
+  private async policiesChanged(arns: readonly string[]): Promise<string[]> {
+    const changed: string[] = [];
+    for (const arn of arns) {
+      await this.deps.budget.take();
+      const version = await this.deps.roles.policyDefaultVersion(arn);
+      if (this.versions.has(arn) && this.versions.get(arn) !== version) changed.push(arn);
+      this.versions.set(arn, version);
+    }
+    for (const arn of [...this.versions.keys()]) if (!arns.includes(arn)) this.versions.delete(arn);
+    return changed;
+  }
+}
