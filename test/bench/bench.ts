@@ -367,7 +367,7 @@ try {
   );
   log(JSON.stringify(result));
   console.log(
-    `bench: objects=${N} ready_p50_ms=${Math.round(result.ready.p50)} ready_p99_ms=${Math.round(result.ready.p99)} iam_calls_per_create=${result.iam.callsPerCreate.toFixed(2)} writes_at_rest=${writesAtRest} rss_mb_max=${Math.round(result.rssMbMax)} cpu_s=${cpuS.toFixed(1)}`,
+    `bench: objects=${N} ready_p50_ms=${Math.round(result.ready.p50)} ready_p99_ms=${Math.round(result.ready.p99)} iam_calls_per_create=${result.iam.callsPerCreate.toFixed(2)} writes_at_rest=${writesAtRest} reads_per_object_period=${readsPerObjectPerPeriod.toFixed(3)} rss_mb_max=${Math.round(result.rssMbMax)} cpu_s=${cpuS.toFixed(1)}`,
   );
 } finally {
   await env.stop();
