@@ -2,15 +2,24 @@
 // to come): observe what is there, decide what to do (pure: a plan, or a TerminalError or
 // WaitError saying why not), apply the plan, and release what the part holds when the object
 // goes. Modelled on ACK's sdkFind / sdkCreate+sdkUpdate / sdkDelete per resource.
+import type { EventReason } from '../api/reasons.ts';
 import type { IamServiceAccount } from '../api/types.ts';
 import type { Logger } from '../log.ts';
 import type { PartOutcome } from './status.ts';
+
+/** Something a pass changed (an IAM role, a ServiceAccount, a workload), for the pass's Event. */
+export interface Done {
+  reason: EventReason;
+  message: string;
+}
 
 /** One reconcile of one object. */
 export interface Pass {
   key: string;
   obj: IamServiceAccount;
   log: Logger;
+  /** What this pass changed so far: told in one Event at its end, not one per change. */
+  done: Done[];
 }
 
 export interface Part<Want, Seen, Plan> {

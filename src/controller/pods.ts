@@ -79,13 +79,7 @@ export class PodRestarts {
       }
       await this.deps.kube.restartWorkload(ns, w, new Date(this.deps.now()).toISOString());
       this.restarted.set(key, true);
-      this.deps.events.record(
-        pass.obj,
-        pass.log,
-        'Normal',
-        'WorkloadRestarted',
-        `restarted ${w.kind}/${w.name} so that its pods get the role`,
-      );
+      pass.done.push({ reason: 'WorkloadRestarted', message: `restarted ${w.kind}/${w.name} so that its pods get the role` });
     }
   }
 }

@@ -4,6 +4,7 @@
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
 import { FINALIZER, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
+import type { EventReason, Reason } from '../api/reasons.ts';
 import { WriteBudget } from '../aws/budget.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
@@ -19,7 +20,7 @@ import { findCondition } from './conditions.ts';
 import { EventRecorder } from './events.ts';
 import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { failed, failurePart, verdictFor, type PartResult, type QueueVerdict } from './outcome.ts';
-import { syncPart, type Pass } from './part.ts';
+import { syncPart, type Done, type Pass } from './part.ts';
 import { DriftSweep } from './drift.ts';
 import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
@@ -91,7 +92,7 @@ export class Reconciler {
     });
     this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
-    this.serviceAccount = new ServiceAccountPart({ ...deps, events: this.events });
+    this.serviceAccount = new ServiceAccountPart(deps);
     this.drift = deps.sweep && new DriftSweep({ sweep: deps.sweep.roles, roles: deps.roles, budget: deps.sweep.budget });
     this.pods = new PodRestarts({
       kube: deps.kube,
@@ -110,7 +111,7 @@ export class Reconciler {
       return { kind: 'done' };
     }
     const log = this.deps.log.child({ key, generation: obj.metadata.generation, reconcileId: randomUUID() });
-    const pass: Pass = { key, obj, log };
+    const pass: Pass = { key, obj, log, done: [] };
     try {
       return obj.metadata.deletionTimestamp ? await this.finalize(pass) : await this.sync(pass);
     } catch (e) {
@@ -269,22 +270,27 @@ export class Reconciler {
     return verdictFor([result], { driftMs: this.driftDelay(), waitMs: this.opts.waitMs });
   }
 
+  /** The status, when it changed, then the pass's one Event (eventFor). */
   private async writeStatus(pass: Pass, outcome: Outcome): Promise<void> {
     const { obj } = pass;
     const { status, changed } = buildStatus(obj.status, outcome, obj.metadata.generation ?? 0, this.now().toISOString());
-    if (!changed) return;
+    let written = false;
     try {
-      await this.deps.kube.patchStatus(obj.metadata.namespace, obj.metadata.name, status);
+      if (changed) await this.deps.kube.patchStatus(obj.metadata.namespace, obj.metadata.name, status);
+      written = changed;
     } catch (e) {
-      if (isKubeStatus(e, 404)) return;
-      throw e;
+      if (!isKubeStatus(e, 404)) {
+        // What the pass changed is told even when its status is not (the next pass changes nothing).
+        const told = eventFor(pass.done, undefined);
+        if (told) this.events.record(obj, pass.log, told.type, told.reason, told.message);
+        throw e;
+      }
     }
     const before = findCondition(obj.status?.conditions, 'Ready');
     const ready = readyOf(outcome);
-    const readyStatus = ready.ok ? 'True' : 'False';
-    if (readyStatus !== before?.status || ready.reason !== before.reason) {
-      this.events.record(obj, pass.log, ready.ok ? 'Normal' : 'Warning', ready.reason, ready.message);
-    }
+    const transition = written && ((ready.ok ? 'True' : 'False') !== before?.status || ready.reason !== before.reason) ? ready : undefined;
+    const told = eventFor(pass.done, transition);
+    if (told) this.events.record(obj, pass.log, told.type, told.reason, told.message);
   }
 
   private patchFinalizers(pass: Pass, finalizers: string[]): Promise<Pass['obj']> {
@@ -300,4 +306,19 @@ export class Reconciler {
     const r = this.opts.random?.() ?? Math.random();
     return Math.round(this.opts.driftPeriodMs * (0.9 + 0.2 * r));
   }
+}
+
+/**
+ * One Event per pass, only when something changed: Ready's new reason when Ready changed (what
+ * the pass did in brackets), else what the pass did, under the reason of its first change.
+ */
+export function eventFor(
+  done: readonly Done[],
+  ready: { ok: boolean; reason: Reason; message: string } | undefined,
+): { type: 'Normal' | 'Warning'; reason: EventReason; message: string } | undefined {
+  const did = done.map((d) => d.message).join('; ');
+  if (ready)
+    return { type: ready.ok ? 'Normal' : 'Warning', reason: ready.reason, message: did ? `${ready.message} (${did})` : ready.message };
+  const first = done[0];
+  return first && { type: 'Normal', reason: first.reason, message: did };
 }

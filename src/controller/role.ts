@@ -79,13 +79,10 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       pass.log.info(plan.exists ? 'updating IAM role' : 'creating IAM role', { role: desired.roleName, operations: names });
       await this.deps.roles.apply(desired.roleName, plan.ops);
       const verb = plan.exists ? 'updated' : 'created';
-      this.deps.events.record(
-        pass.obj,
-        pass.log,
-        'Normal',
-        plan.exists ? 'RoleUpdated' : 'RoleCreated',
-        `${verb} IAM role ${desired.roleArn}: ${[...new Set(names)].join(', ')}`,
-      );
+      pass.done.push({
+        reason: plan.exists ? 'RoleUpdated' : 'RoleCreated',
+        message: `${verb} IAM role ${desired.roleArn} (${[...new Set(names)].join(', ')})`,
+      });
     }
     if (plan.observed)
       this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message, trust: plan.trust });

@@ -6,7 +6,6 @@ import { FIELD_MANAGER, OWNER_ANNOTATION, type IamServiceAccount } from '../api/
 import { TerminalError, WaitError } from '../errors.ts';
 import { appliedMetadataKeys } from '../kube/applied.ts';
 import type { DesiredServiceAccount } from '../policy/desired.ts';
-import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
 import type { KubeReads, KubeWrites, ObjectCache } from './ports.ts';
 import type { PartOutcome } from './status.ts';
@@ -30,7 +29,6 @@ export interface ServiceAccountPlan {
 export interface ServiceAccountPartDeps {
   kube: KubeReads & Pick<KubeWrites, 'applyServiceAccount' | 'deleteServiceAccount'>;
   cache: Pick<ObjectCache, 'serviceAccount' | 'serviceAccounts'>;
-  events: EventRecorder;
 }
 
 export class ServiceAccountPart implements Part<DesiredServiceAccount, ServiceAccountSeen, ServiceAccountPlan> {
@@ -60,7 +58,7 @@ export class ServiceAccountPart implements Part<DesiredServiceAccount, ServiceAc
       const [reason, verb] = plan.exists
         ? (['ServiceAccountAnnotated', 'annotated'] as const)
         : (['ServiceAccountCreated', 'created'] as const);
-      this.deps.events.record(pass.obj, pass.log, 'Normal', reason, `${verb} ServiceAccount ${want.name}`);
+      pass.done.push({ reason, message: `${verb} ServiceAccount ${want.name}` });
     }
     return { state: 'synced', reason: 'Synced', message: `ServiceAccount ${want.name} carries the role annotations` };
   }

@@ -140,6 +140,7 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     key: `${obj.metadata.namespace}/${obj.metadata.name}`,
     obj,
     log: makeLogger('error', true),
+    done: [],
   });
   return {
     /** One reconcile of the role part: observe, decide, apply. */
