@@ -134,11 +134,12 @@ export class Reconciler {
     if (!this.drift) return { drifted: [], inSync: 0 };
     const identity = await this.deps.identity();
     const audience = defaultAudience(this.opts.defaultAudience, await this.providers.clientIds(identity.oidcProviderArn));
-    const findings = await this.drift.run(
-      objects,
-      { identity, defaults: this.opts.roleDefaults, audience },
-      this.opts.roleDefaults.rolePathPrefix,
-    );
+    const ctx = { identity, defaults: this.opts.roleDefaults, audience };
+    const findings = await this.drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix).catch((e: unknown) => {
+      this.role.setSweeping(false);
+      throw e;
+    });
+    this.role.setSweeping(true);
     for (const key of findings.drifted) this.role.forget(key);
     for (const { key, generation } of findings.inSync) this.role.confirm(key, generation);
     return { drifted: findings.drifted, inSync: findings.inSync.length };

@@ -53,10 +53,13 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   private readonly deps: RolePartDeps;
   /** The last full sync per object key, with its generation. */
   private readonly synced: TtlCache<string, { generation: number; message: string; trust: string }>;
+  /** How long a full sync is remembered (setSweeping). */
+  private memoMs: number;
 
   constructor(deps: RolePartDeps) {
     this.deps = deps;
     this.synced = new TtlCache(deps.driftPeriodMs, deps.now);
+    this.memoMs = deps.driftPeriodMs;
   }
 
   async observe(pass: Pass, { desired }: RoleWant): Promise<RoleSeen> {
@@ -85,7 +88,7 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       });
     }
     if (plan.observed)
-      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message, trust: plan.trust });
+      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message, trust: plan.trust }, this.memoMs);
     return { state: 'synced', reason: 'Synced', message: plan.message };
   }
 
@@ -128,6 +131,14 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   confirm(key: string, generation: number): void {
     const memo = this.synced.get(key);
     if (memo?.generation === generation) this.synced.set(key, memo, 2 * this.deps.driftPeriodMs);
+  }
+
+  /**
+   * While sweeps succeed, a full sync is remembered for two periods (the next sweep renews it, and
+   * one failed sweep does not send every object back to its own reads); otherwise for one.
+   */
+  setSweeping(on: boolean): void {
+    this.memoMs = (on ? 2 : 1) * this.deps.driftPeriodMs;
   }
 
   /** Why the role's trust admits the object's ServiceAccount, as of its last full sync. */

@@ -307,6 +307,22 @@ describe('Reconciler: drift checked by account-wide sweeps', () => {
     assert.equal(reads(w), before);
   });
 
+  it('while sweeps succeed, a full sync is remembered for two periods: one failed sweep costs no reads', async () => {
+    const w = world({ sweep: true });
+    assert.deepEqual(await w.sweep(), { drifted: [], inSync: 0 });
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.iam.failNext('sweep', new Error('moto answered 500'));
+    await assert.rejects(w.sweep(), /moto answered 500/);
+    w.advance(DRIFT_MS + DRIFT_MS / 2);
+    const before = reads(w);
+    await w.run();
+    assert.equal(reads(w), before, 'remembered across the failed sweep');
+    w.advance(DRIFT_MS);
+    await w.run();
+    assert.equal(reads(w), before + 1, 'after the failure, the memory is one period again: the pass reads');
+  });
+
   it('without a sweep the memory runs out after a drift period and the pass reads the role (the fallback)', async () => {
     const w = world({ sweep: true });
     w.kube.create('app', 'team', {});
