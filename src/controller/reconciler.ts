@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { FINALIZER, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
 import type { EventReason, Reason } from '../api/reasons.ts';
 import { WriteBudget } from '../aws/budget.ts';
+import { isAccessDenied } from '../aws/errors.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
@@ -136,7 +137,8 @@ export class Reconciler {
     const audience = defaultAudience(this.opts.defaultAudience, await this.providers.clientIds(identity.oidcProviderArn));
     const ctx = { identity, defaults: this.opts.roleDefaults, audience };
     const findings = await this.drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix).catch((e: unknown) => {
-      this.role.setSweeping(false);
+      // Without the permission, sweeps are off; a passing failure leaves the memories be.
+      if (isAccessDenied(e)) this.role.setSweeping(false);
       throw e;
     });
     this.role.setSweeping(true);

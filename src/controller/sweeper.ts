@@ -13,6 +13,8 @@ export class DriftSweeper {
   private first: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private mode: 'sweep' | 'per-object' | undefined;
+  private periodMs = 0;
+  private retry: NodeJS.Timeout | undefined;
 
   private readonly reconciler: Pick<Reconciler, 'sweepDrift'>;
   private readonly cache: Pick<WatchedCache, 'allObjects'>;
@@ -35,6 +37,7 @@ export class DriftSweeper {
   }
 
   start(periodMs: number): void {
+    this.periodMs = periodMs;
     // tick() never rejects: a failed sweep is counted and logged.
     this.first = setTimeout(() => {
       void this.tick();
@@ -44,6 +47,7 @@ export class DriftSweeper {
 
   async stop(): Promise<void> {
     clearTimeout(this.first);
+    clearTimeout(this.retry);
     clearInterval(this.timer);
     await this.running;
   }
@@ -69,7 +73,9 @@ export class DriftSweeper {
         return;
       }
       this.metrics.driftSweeps.inc({ result: 'error' });
-      this.log.warn('drift sweep failed; each object reads its own role until one succeeds', { error: errorMessage(e) });
+      this.log.warn('drift sweep failed; trying again soon (memories of the last sync last two periods)', { error: errorMessage(e) });
+      // A passing failure is tried again well before the memories run out, not a period later.
+      if (this.periodMs > 0) this.retry = setTimeout(() => void this.tick(), Math.min(this.periodMs / 6, 10_000));
     }
   }
 

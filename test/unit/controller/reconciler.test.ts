@@ -320,7 +320,7 @@ describe('Reconciler: drift checked by account-wide sweeps', () => {
     assert.equal(reads(w), before, 'remembered across the failed sweep');
     w.advance(DRIFT_MS);
     await w.run();
-    assert.equal(reads(w), before + 1, 'after the failure, the memory is one period again: the pass reads');
+    assert.equal(reads(w), before + 1, 'two periods after the sync the memory has run out: the pass reads');
   });
 
   it('without a sweep the memory runs out after a drift period and the pass reads the role (the fallback)', async () => {
