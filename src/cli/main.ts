@@ -4,6 +4,7 @@
 import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerRender } from './render.ts';
+import { registerValidate } from './validate.ts';
 import { colourEnabled, EXIT, paint, UnreachableError, UsageError } from './output.ts';
 
 export const CLI_VERSION = '0.1.0';
@@ -32,6 +33,7 @@ Exit codes: 0 all good; 1 findings (invalid objects, a broken link); 2 usage (fl
 files, bad --config); 3 the cluster or AWS could not be asked; 4 a bug. Details: docs/cli.md.`,
     );
   registerRender(program);
+  registerValidate(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

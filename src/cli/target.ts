@@ -24,7 +24,7 @@ export interface TargetOptions {
 /** Adds --config, --cluster, --region, --account, --issuer and --audience-default to a command. */
 export function targetOptions(cmd: Command): Command {
   return cmd
-    .option('--config <file>', "the operator's configuration file (the YAML IRSA_CONFIG names)")
+    .option('--config <file>', "the operator's configuration file (the YAML IRSA_CONFIG names, or the ConfigMap holding it)")
     .option('--cluster <name>', 'cluster name (config clusterName): part of role names and ownership tags')
     .option('--region <region>', 'AWS region of the cluster (config region): picks the partition')
     .option('--account <id>', 'AWS account of the roles (config accountId)')
@@ -38,7 +38,7 @@ export function targetOptions(cmd: Command): Command {
 export interface Target {
   config: OperatorConfig;
   defaults: RoleDefaults;
-  /** Undefined when account or issuer are unknown (validate without them). */
+  /** Undefined when region, account or issuer are unknown (validate without them). */
   identity: ClusterIdentity | undefined;
   clusterName: string;
   partition: Partition | undefined;
@@ -54,6 +54,12 @@ function readConfigFile(file: string): Record<string, unknown> {
   }
   if (parsed === null || parsed === undefined) return {};
   if (!isRecord(parsed)) throw new UsageError(`the configuration file ${file} must hold a YAML mapping`);
+  // The ConfigMap that holds it (config/manager/config.yaml) is read as its config.yaml key.
+  if (parsed.kind === 'ConfigMap' && isRecord(parsed.data) && typeof parsed.data['config.yaml'] === 'string') {
+    const inner: unknown = parseYaml(parsed.data['config.yaml']);
+    if (!isRecord(inner)) throw new UsageError(`data.config.yaml of the ConfigMap in ${file} must hold a YAML mapping`);
+    return inner;
+  }
   return parsed;
 }
 
@@ -96,7 +102,7 @@ export function loadTarget(opts: TargetOptions, strict: boolean): Target {
   return {
     config,
     defaults: roleDefaults(config),
-    identity: identityOf(config),
+    identity: regionKnown ? identityOf(config) : undefined,
     clusterName: config.clusterName,
     partition: regionKnown ? partitionForRegion(config.region) : undefined,
     audience: config.defaultAudience ?? STS_AUDIENCE,

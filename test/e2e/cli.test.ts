@@ -1,9 +1,13 @@
 // The irsa CLI against the real servers. render: for every example, what `irsa render` prints is
-// what the operator wrote to IAM and to the ServiceAccount (as JSON, keys sorted). Ends with one line:
+// what the operator wrote to IAM and to the ServiceAccount (as JSON, keys sorted). validate: every
+// example passes; every object of the bad-input corpus the API server rejects, validate rejects
+// offline, naming the field the API server names (asked with kubectl apply --dry-run=server); 100
+// files are checked in about a second. Ends with one line:
 //   cli: validate_agree=N/M render_equal=N/M doctor_cases=N/N import_ready=N/M
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   GetRoleCommand,
@@ -16,8 +20,21 @@ import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
 import type { Rendered } from '../../src/cli/render.ts';
 import { sortKeys } from '../../src/cli/output.ts';
+import { BAD_NS, caseDocument, cases } from '../badinput/cases.ts';
 import { SETUP } from './example-setup.ts';
-import { decodeDoc, getJson, iam, kubectl, newNamespace, REPO, resetAws, startOperator, TEST_ISSUER, waitForCondition } from './helpers.ts';
+import {
+  decodeDoc,
+  getJson,
+  iam,
+  kubectl,
+  kubectlResult,
+  newNamespace,
+  REPO,
+  resetAws,
+  startOperator,
+  TEST_ISSUER,
+  waitForCondition,
+} from './helpers.ts';
 import { identityFlags, runCli } from './cli-run.ts';
 
 const tally = {
@@ -104,4 +121,87 @@ describe('irsa render', () => {
       }
     });
   }
+});
+
+/** The fields an API server message names (`spec.x: Invalid value ...`, `unknown field "spec.x"`). */
+function apiserverFields(stderr: string): string[] {
+  const named = [
+    ...stderr.matchAll(
+      /(?:^|\* |is invalid: )([A-Za-z][\w.[\]-]*): (?:Invalid value|Too many|Too long|Required value|Duplicate value|Unsupported value)/gm,
+    ),
+  ].map((m) => m[1] ?? '');
+  const unknown = [...stderr.matchAll(/unknown field "([^"]+)"/g)].map((m) => m[1] ?? '');
+  return [...named, ...unknown];
+}
+
+/** validate's findings per file: `file:line: field: message`. */
+function findingsByFile(stdout: string): Map<string, { field: string; text: string }[]> {
+  const out = new Map<string, { field: string; text: string }[]>();
+  for (const line of stdout.split('\n').filter(Boolean)) {
+    const m = /^(.+?):(\d+): (?:warning: )?(\S+): (.*)$/.exec(line);
+    if (!m) continue;
+    const [, file = '', , field = ''] = m;
+    out.set(file, [...(out.get(file) ?? []), { field, text: line }]);
+  }
+  return out;
+}
+
+describe('irsa validate', () => {
+  it('passes every file in examples/', async () => {
+    const run = await runCli(['validate', '-f', 'examples/']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.equal(run.stdout, '');
+    assert.match(run.stderr, /9 files, 9 IamServiceAccounts: 0 errors, 0 warnings/);
+  });
+
+  it('rejects every object the API server rejects, naming the same field', async () => {
+    await kubectl(['create', 'namespace', BAD_NS]);
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-validate-'));
+    const applyCases = [...cases.entries()].filter(([, tc]) => 'apply' in tc.want);
+    const server = new Map<string, string>();
+    for (const [i, tc] of applyCases) {
+      const file = join(dir, `case-${String(i).padStart(2, '0')}.yaml`);
+      writeFileSync(file, caseDocument(tc, i));
+      const r = await kubectlResult(['apply', '--dry-run=server', '-n', BAD_NS, '-f', file]);
+      assert.notEqual(r.code, 0, `the API server accepted ${tc.name}`);
+      server.set(file, r.stderr);
+    }
+    const run = await runCli(['validate', '-f', dir]);
+    assert.equal(run.code, 1, run.stderr);
+    const found = findingsByFile(run.stdout);
+    const disagree: string[] = [];
+    for (const [i, tc] of applyCases) {
+      tally.validate.of++;
+      const file = join(dir, `case-${String(i).padStart(2, '0')}.yaml`);
+      const mine = found.get(file) ?? [];
+      const fields = apiserverFields(server.get(file) ?? '');
+      const want = fields.length > 0 ? fields : ['(root)'];
+      const regex = 'apply' in tc.want ? tc.want.apply : /./;
+      const agree = mine.length > 0 && want.every((f) => mine.some((x) => x.field === f)) && mine.some((x) => regex.test(x.text));
+      if (agree) tally.validate.agree++;
+      else
+        disagree.push(
+          `${tc.name}: API server ${JSON.stringify(want)} (${server.get(file)?.trim() ?? ''}); validate ${JSON.stringify(mine)}`,
+        );
+    }
+    assert.deepEqual(disagree, []);
+  });
+
+  it('checks 100 files in about a second (a pre-commit hook)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-validate-100-'));
+    const examples = readdirSync(join(REPO, 'examples')).filter((f) => f.endsWith('.yaml') && f !== 'china-region.yaml');
+    for (let n = 0; n < 100; n++) {
+      const sub = join(dir, `team-${n % 10}`);
+      mkdirSync(sub, { recursive: true });
+      const example = examples[n % examples.length] ?? '';
+      const text = readFileSync(join(REPO, 'examples', example), 'utf8').replace(/^( {2}name: )(.*)$/m, `$1$2-${n}`);
+      writeFileSync(join(sub, `${n}-${example}`), text);
+    }
+    const run = await runCli(['validate', '-f', dir, '--config', 'config/manager/config.yaml']);
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stderr, /100 files, 100 IamServiceAccounts: 0 errors/);
+    const inside = /\((\d+) ms\)/.exec(run.stderr)?.[1];
+    console.log(`validate: 100 files in ${Math.round(run.ms)} ms (process start to exit; ${inside ?? '?'} ms reading and checking)`);
+    assert.ok(run.ms < 5000, `${run.ms} ms`);
+  });
 });
