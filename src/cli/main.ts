@@ -3,6 +3,7 @@
 // can end into a documented exit code (output.ts, docs/cli.md).
 import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { registerDoctor } from './doctor.ts';
 import { registerRender } from './render.ts';
 import { registerValidate } from './validate.ts';
 import { colourEnabled, EXIT, paint, UnreachableError, UsageError } from './output.ts';
@@ -34,6 +35,7 @@ files, bad --config); 3 the cluster or AWS could not be asked; 4 a bug. Details:
     );
   registerRender(program);
   registerValidate(program);
+  registerDoctor(program);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }

@@ -2,14 +2,19 @@
 // what the operator wrote to IAM and to the ServiceAccount (as JSON, keys sorted). validate: every
 // example passes; every object of the bad-input corpus the API server rejects, validate rejects
 // offline, naming the field the API server names (asked with kubectl apply --dry-run=server); 100
-// files are checked in about a second. Ends with one line:
+// files are checked in about a second. doctor: with the real pod identity webhook, it names the
+// broken link of a healthy pod (none), a pod started before the annotation, an audience the OIDC
+// provider does not list, a hand-annotated foreign ServiceAccount and a role deleted behind the
+// operator's back. Ends with one line:
 //   cli: validate_agree=N/M render_equal=N/M doctor_cases=N/N import_ready=N/M
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DeleteRoleCommand,
+  DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
@@ -18,12 +23,16 @@ import {
 } from '@aws-sdk/client-iam';
 import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
+import type { DoctorReport } from '../../src/cli/doctor.ts';
 import type { Rendered } from '../../src/cli/render.ts';
+import type { Operator } from '../../src/operator.ts';
 import { sortKeys } from '../../src/cli/output.ts';
 import { BAD_NS, caseDocument, cases } from '../badinput/cases.ts';
 import { SETUP } from './example-setup.ts';
 import {
+  applyIamsa,
   decodeDoc,
+  env,
   getJson,
   iam,
   kubectl,
@@ -36,6 +45,7 @@ import {
   waitForCondition,
 } from './helpers.ts';
 import { identityFlags, runCli } from './cli-run.ts';
+import { createPod, waitForInjection } from './pods.ts';
 
 const tally = {
   validate: { agree: 0, of: 0 },
@@ -203,5 +213,85 @@ describe('irsa validate', () => {
     const inside = /\((\d+) ms\)/.exec(run.stderr)?.[1];
     console.log(`validate: 100 files in ${Math.round(run.ms)} ms (process start to exit; ${inside ?? '?'} ms reading and checking)`);
     assert.ok(run.ms < 5000, `${run.ms} ms`);
+  });
+});
+
+describe('irsa doctor', () => {
+  let ns: string;
+  let op: Operator;
+  let readerRole = '';
+  before(async () => {
+    await resetAws();
+    ns = await newNamespace('doctor');
+    op = await startOperator({ watchNamespaces: [ns] });
+    await applyIamsa(ns, 'reader', { attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] });
+    readerRole = (await waitForCondition(ns, 'reader', 'Ready', 'True')).status?.roleARN ?? '';
+  });
+  after(async () => {
+    await op.stop();
+  });
+
+  async function doctor(target: string, want: string | null): Promise<DoctorReport> {
+    tally.doctor.of++;
+    const run = await runCli(['doctor', target, '-n', ns, '--aws-endpoint', env().motoUrl, '-o', 'json']);
+    const report = JSON.parse(run.stdout) as DoctorReport;
+    const text = await runCli(['doctor', target, '-n', ns, '--aws-endpoint', env().motoUrl]);
+    console.log(text.stdout.trimEnd());
+    assert.equal(report.broken, want, text.stdout + run.stderr);
+    assert.equal(run.code, want === null ? 0 : 1, run.stderr);
+    assert.equal(text.code, run.code);
+    tally.doctor.named++;
+    return report;
+  }
+
+  it('a healthy pod: every link holds', async () => {
+    await waitForInjection(ns, 'reader', readerRole);
+    await createPod(ns, 'reader-1', 'reader');
+    const report = await doctor('pod/reader-1', null);
+    assert.deepEqual(
+      report.checks.map((c) => `${c.link}=${c.status}`),
+      ['object', 'serviceaccount', 'webhook', 'pod', 'oidc-provider', 'role', 'trust', 'policies'].map((l) => `${l}=ok`),
+    );
+    assert.match(report.checks.find((c) => c.link === 'trust')?.detail ?? '', /admits .*claims of a token the API server issued/);
+  });
+
+  it('a pod started before the annotation: the pod link, with how to restart it', async () => {
+    await kubectl(['create', 'serviceaccount', '-n', ns, 'legacy']);
+    await createPod(ns, 'legacy-1', 'legacy');
+    await new Promise((r) => setTimeout(r, 1100)); // a second later: timestamps have one-second resolution
+    await applyIamsa(ns, 'legacy', { serviceAccount: { overrideExisting: true } });
+    await waitForCondition(ns, 'legacy', 'Ready', 'True');
+    const report = await doctor('pod/legacy-1', 'pod');
+    const pod = report.checks.find((c) => c.link === 'pod');
+    assert.match(pod?.detail ?? '', /no AWS_ROLE_ARN; started .* before the role annotation/);
+    assert.match(pod?.fix ?? '', /kubectl delete pod -n \S+ legacy-1/);
+  });
+
+  it('an audience the OIDC provider does not list: the OIDC provider link', async () => {
+    await applyIamsa(ns, 'vault', { audience: 'test' });
+    await waitForCondition(ns, 'vault', 'Ready', 'False', 'AudienceNotAllowedByProvider');
+    const report = await doctor('iamsa/vault', 'oidc-provider');
+    assert.match(report.checks[0]?.detail ?? '', /AudienceNotAllowedByProvider/);
+  });
+
+  it('a hand-annotated foreign ServiceAccount: the trust link (the role does not trust it)', async () => {
+    await kubectl(['create', 'serviceaccount', '-n', ns, 'intruder']);
+    await kubectl(['annotate', 'serviceaccount', '-n', ns, 'intruder', `eks.amazonaws.com/role-arn=${readerRole}`]);
+    const report = await doctor('sa/intruder', 'trust');
+    assert.equal(report.checks[0]?.status, 'skipped', 'no IamServiceAccount owns it');
+    assert.match(
+      report.checks.find((c) => c.link === 'trust')?.detail ?? '',
+      /no statement of the trust policy .* allows a token for system:serviceaccount:\S+:intruder/,
+    );
+  });
+
+  it("a role deleted behind the operator's back: the role link", async () => {
+    await applyIamsa(ns, 'gone', { attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'] });
+    const obj = await waitForCondition(ns, 'gone', 'Ready', 'True');
+    const RoleName = obj.status?.roleName ?? '';
+    await iam().send(new DetachRolePolicyCommand({ RoleName, PolicyArn: 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess' }));
+    await iam().send(new DeleteRoleCommand({ RoleName }));
+    const report = await doctor('iamsa/gone', 'role');
+    assert.match(report.checks.find((c) => c.link === 'role')?.fix ?? '', /next drift check/);
   });
 });
