@@ -4,6 +4,7 @@
 import { basename } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './doctor.ts';
+import { registerImport } from './import.ts';
 import { registerRender } from './render.ts';
 import { registerValidate } from './validate.ts';
 import { colourEnabled, EXIT, paint, UnreachableError, UsageError } from './output.ts';
@@ -36,7 +37,9 @@ files, bad --config); 3 the cluster or AWS could not be asked; 4 a bug. Details:
   registerRender(program);
   registerValidate(program);
   registerDoctor(program);
-  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(add --help for usage)');
+  registerImport(program);
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program).slice(1)) cmd.exitOverride().showHelpAfterError('(add --help for usage)');
   return program;
 }
 

@@ -90,3 +90,30 @@ export function parseFormat(value: string, allowed: readonly string[]): string {
   if (!allowed.includes(value)) throw new UsageError(`unknown output format ${value}: use ${allowed.join(' or ')}`);
   return value;
 }
+
+/**
+ * A progress line on a terminal (rewritten in place, at most ten times a second); elsewhere only
+ * the final line, so that logs and pipes stay clean.
+ */
+export class Progress {
+  private readonly stream: NodeJS.WritableStream & ColourStream;
+  private readonly live: boolean;
+  private last = 0;
+
+  constructor(stream: NodeJS.WritableStream & ColourStream, live = stream.isTTY === true) {
+    this.stream = stream;
+    this.live = live;
+  }
+
+  update(text: string): void {
+    const now = performance.now();
+    if (!this.live || now - this.last < 100) return;
+    this.last = now;
+    this.stream.write(`\r\u001b[K${text}`);
+  }
+
+  done(text: string): void {
+    if (this.live) this.stream.write('\r\u001b[K');
+    this.stream.write(`${text}\n`);
+  }
+}

@@ -5,7 +5,10 @@
 // files are checked in about a second. doctor: with the real pod identity webhook, it names the
 // broken link of a healthy pod (none), a pod started before the annotation, an audience the OIDC
 // provider does not list, a hand-annotated foreign ServiceAccount and a role deleted behind the
-// operator's back. Ends with one line:
+// operator's back. import: eksctl's documented iamserviceaccounts configs, a kiam fixture (read
+// from files and from the cluster) and annotated ServiceAccounts (attachRoleARN and adoption)
+// become objects that, applied, go Ready; 1,000 annotated ServiceAccounts are read in pages.
+// Ends with one line:
 //   cli: validate_agree=N/M render_equal=N/M doctor_cases=N/N import_ready=N/M
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +16,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  CreateRoleCommand,
   DeleteRoleCommand,
+  AttachRolePolicyCommand,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -24,6 +31,9 @@ import {
 import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
 import type { DoctorReport } from '../../src/cli/doctor.ts';
+import type { ImportResult } from '../../src/cli/import-result.ts';
+import { issuerHostPath } from '../../src/policy/arn.ts';
+import { buildTrustPolicy } from '../../src/policy/trust.ts';
 import type { Rendered } from '../../src/cli/render.ts';
 import type { Operator } from '../../src/operator.ts';
 import { sortKeys } from '../../src/cli/output.ts';
@@ -293,5 +303,199 @@ describe('irsa doctor', () => {
     await iam().send(new DeleteRoleCommand({ RoleName }));
     const report = await doctor('iamsa/gone', 'role');
     assert.match(report.checks.find((c) => c.link === 'role')?.fix ?? '', /next drift check/);
+  });
+});
+
+describe('irsa import', () => {
+  const account = '123456789012';
+  const issuer = issuerHostPath(TEST_ISSUER);
+  const kiamTrust = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:role/kiam-server` }, Action: 'sts:AssumeRole' }],
+  };
+
+  /** Applies imported objects with an operator watching their namespaces; counts those that go Ready. */
+  async function applyAndCount(result: ImportResult, config: Parameters<typeof startOperator>[0] = {}): Promise<void> {
+    const namespaces = [...new Set(result.objects.map((o) => o.object.metadata.namespace))];
+    const op = await startOperator({ watchNamespaces: namespaces, ...config });
+    try {
+      for (const o of result.objects) await kubectl(['apply', '-f', '-'], JSON.stringify(o.object));
+      for (const o of result.objects) {
+        tally.import.of++;
+        const { namespace, name } = o.object.metadata;
+        await waitForCondition(namespace, name, 'Ready', 'True');
+        tally.import.ready++;
+      }
+    } finally {
+      await op.stop();
+    }
+  }
+
+  it("eksctl: eksctl's documented iamserviceaccounts configs become objects that go Ready", async () => {
+    await resetAws();
+    const run = await runCli(['import', 'eksctl', '-f', 'test/fixtures/eksctl/', '-o', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as ImportResult;
+    assert.equal(result.objects.length, 8);
+    assert.match(run.stderr, /permissionsBoundary: "arn:aws:iam::11111:policy\/entity\/boundary" is not a managed policy ARN/);
+    assert.match(run.stderr, /metadata.labels: roleOnly: the operator never touches the ServiceAccount: not mapped/);
+    assert.match(run.stderr, /podIdentityAssociations\[1\] \(dev\/app-cache-access\): EKS Pod Identity, not IRSA/);
+    // The documented configs reuse namespace/name pairs: each file gets namespaces of its own here.
+    for (const [i, o] of result.objects.entries()) o.object.metadata.namespace = `eksctl-${i}-${o.object.metadata.namespace}`;
+    for (const o of result.objects) await kubectl(['create', 'namespace', o.object.metadata.namespace]);
+    // eksctl made the ServiceAccount of the first: the object takes it over.
+    const first = result.objects[0]?.object.metadata;
+    await kubectl(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: {
+          name: first?.name,
+          namespace: first?.namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'eksctl' },
+          annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${account}:role/eksctl-cluster-13-addon-iamserviceaccount-Role1-ABC` },
+        },
+      }),
+    );
+    // AmazonElastiCacheFullAccess (cache-access) grants iam:CreateServiceLinkedRole, which the
+    // operator's default policy denies; a platform team adopting eksctl's example exempts it.
+    await applyAndCount(result, { exemptActions: ['iam:CreateServiceLinkedRole'] });
+  });
+
+  it('kiam: workloads with role annotations, from files and from the cluster, become objects that go Ready once their roles trust them', async () => {
+    await resetAws();
+    for (const name of ['payments-api', 'payments-ledger', 'reports-writer']) {
+      await iam().send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(kiamTrust) }));
+    }
+    const flags = ['--account', account, '--issuer', TEST_ISSUER, '-o', 'json'];
+    const fromFiles = await runCli(['import', 'kiam', '-f', 'test/fixtures/kiam/', ...flags]);
+    assert.equal(fromFiles.code, 0, fromFiles.stderr);
+    await kubectl(['apply', '-f', join(REPO, 'test/fixtures/kiam/kiam.yaml')]);
+    const live = await runCli(['import', 'kiam', ...flags]);
+    assert.equal(live.code, 0, live.stderr);
+    const result = JSON.parse(live.stdout) as ImportResult;
+    assert.deepEqual(result, JSON.parse(fromFiles.stdout), 'the cluster and the files give the same plan');
+    assert.equal(result.objects.length, 4);
+    assert.equal(result.workloads?.length, 4);
+    assert.match(live.stderr, /kiam-payments\/admin-tool: namespace kiam-payments permits "payments-\.\*", not cluster-admin/);
+    assert.match(live.stderr, /kiam-legacy\/old: namespace kiam-legacy has no iam.amazonaws.com\/permitted annotation/);
+    // What the import says to do: each role's trust gains the statement, the workloads switch.
+    for (const t of result.trust ?? []) {
+      const RoleName = t.roleArn.slice(t.roleArn.lastIndexOf('/') + 1);
+      const doc = { ...kiamTrust, Statement: [...kiamTrust.Statement, t.statement] };
+      await iam().send(new UpdateAssumeRolePolicyCommand({ RoleName, PolicyDocument: JSON.stringify(doc) }));
+    }
+    await applyAndCount(result);
+    for (const w of result.workloads ?? []) {
+      const [, patch = ''] = /-p '(.*)'$/.exec(w.command) ?? [];
+      await kubectl(['patch', '-n', w.namespace, w.kind.toLowerCase(), w.name, '--type', 'merge', '-p', patch]);
+    }
+    const api = await getJson<{ spec: { template: { spec: { serviceAccountName?: string } } } }>([
+      '-n',
+      'kiam-payments',
+      'get',
+      'deployment',
+      'api',
+    ]);
+    assert.equal(api.spec.template.spec.serviceAccountName, 'payments-api');
+  });
+
+  it('cluster: annotated ServiceAccounts become objects, attachRoleARN or adoption, that go Ready', async () => {
+    await resetAws();
+    const ns = await newNamespace('import');
+    const trustFor = (...names: string[]) => {
+      const doc = buildTrustPolicy({
+        oidcProviderArn: `arn:aws:iam::${account}:oidc-provider/${issuer}`,
+        issuerHostPath: issuer,
+        namespace: ns,
+        serviceAccountName: names[0] ?? '',
+        audience: 'sts.amazonaws.com',
+      });
+      const [statement] = doc.Statement as { Condition: { StringEquals: Record<string, unknown> } }[];
+      if (statement && names.length > 1)
+        statement.Condition.StringEquals[`${issuer}:sub`] = names.map((n) => `system:serviceaccount:${ns}:${n}`);
+      return JSON.stringify(doc);
+    };
+    // Terraform made tf-app's role exactly as the operator would: adoptable. shared-role trusts two.
+    await iam().send(
+      new CreateRoleCommand({
+        RoleName: 'tf-app',
+        AssumeRolePolicyDocument: trustFor('tf-app'),
+        Tags: [{ Key: 'team', Value: 'payments' }],
+      }),
+    );
+    await iam().send(new AttachRolePolicyCommand({ RoleName: 'tf-app', PolicyArn: 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess' }));
+    await iam().send(
+      new PutRolePolicyCommand({
+        RoleName: 'tf-app',
+        PolicyName: 'queue',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: '*' }],
+        }),
+      }),
+    );
+    await iam().send(new CreateRoleCommand({ RoleName: 'shared-role', AssumeRolePolicyDocument: trustFor('shared', 'other') }));
+    const sa = (name: string, annotations: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name, namespace: ns, annotations },
+    });
+    const items = [
+      sa('tf-app', { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${account}:role/tf-app` }),
+      sa('shared', {
+        'eks.amazonaws.com/role-arn': `arn:aws:iam::${account}:role/shared-role`,
+        'eks.amazonaws.com/token-expiration': '3600',
+      }),
+      sa('owned', { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${account}:role/x`, 'irsa.dev/owner': 'x' }),
+      sa('plain', {}),
+    ];
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const run = await runCli([
+      'import',
+      'cluster',
+      '-n',
+      ns,
+      '--adopt',
+      '--issuer',
+      TEST_ISSUER,
+      '--aws-endpoint',
+      env().motoUrl,
+      '-o',
+      'json',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as ImportResult;
+    assert.deepEqual(
+      result.objects.map((o) => `${o.object.metadata.name}=${o.mode ?? ''}`),
+      ['shared=attachRoleARN', 'tf-app=adopt'],
+    );
+    assert.match(run.stderr, /owned: IamServiceAccount x owns it already: skipped/);
+    assert.match(run.stderr, /4 ServiceAccounts read, 3 with a role annotation: 2 IamServiceAccounts \(1 attachRoleARN, 1 adopt\)/);
+    await applyAndCount(result, { adoptExistingRoles: true });
+    const adopted = await roleInIam('us-east-1', 'tf-app');
+    assert.deepEqual(adopted.managedPolicyArns, ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']);
+    assert.deepEqual(Object.keys(adopted.inlinePolicies as object), ['irsa-attach-policy']);
+    assert.equal((adopted.tags as Record<string, string>)['irsa.dev/name'], 'tf-app');
+    assert.equal((adopted.tags as Record<string, string>).team, 'payments');
+  });
+
+  it('cluster: 1,000 annotated ServiceAccounts are read in pages', async () => {
+    const ns = await newNamespace('bulk');
+    const items = Array.from({ length: 1000 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: `app-${i}`, namespace: ns, annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${account}:role/app-${i}` } },
+    }));
+    await kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    const run = await runCli(['import', 'cluster', '-n', ns, '-o', 'json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as ImportResult).objects.length, 1000);
+    assert.match(
+      run.stderr,
+      /1000 ServiceAccounts read, 1000 with a role annotation: 1000 IamServiceAccounts \(1000 attachRoleARN, 0 adopt\)/,
+    );
+    console.log(`import cluster: 1000 ServiceAccounts in ${Math.round(run.ms)} ms`);
   });
 });

@@ -1,4 +1,5 @@
-// The CLI's pure pieces: colour rules, field names, CEL values, doctor's targets and reasons.
+// The CLI's pure pieces: colour rules, field names, CEL values, doctor's targets and reasons, the
+// import mappings.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { celValue, checkCel, TRANSITION_RULES } from '../../../src/cli/cel.ts';
@@ -9,6 +10,10 @@ import { parseFieldName } from '../../../src/cli/findings.ts';
 import { exitCodeFor, programName } from '../../../src/cli/main.ts';
 import { colourEnabled, paint, UsageError } from '../../../src/cli/output.ts';
 import { specSchema } from '../../../src/api/schema.ts';
+import { adoption } from '../../../src/cli/import-cluster.ts';
+import { mapEksctlServiceAccount } from '../../../src/cli/import-eksctl.ts';
+import { kiamWorkload, roleArnOf, serviceAccountNameFor } from '../../../src/cli/import-kiam.ts';
+import { buildTrustPolicy } from '../../../src/policy/trust.ts';
 
 const tty = { isTTY: true, hasColors: () => true };
 
@@ -85,5 +90,78 @@ describe('the program', () => {
   it('maps failures to the documented exit codes', () => {
     assert.equal(exitCodeFor(new UsageError('x')), 2);
     assert.equal(exitCodeFor(new Error('bug')), 4);
+  });
+});
+
+describe('import', () => {
+  it('eksctl: maps every field eksctl has, and names each one it cannot', () => {
+    const r = mapEksctlServiceAccount(
+      {
+        metadata: { name: 'a', namespace: 'n', labels: { x: 'y' }, annotations: { 'eks.amazonaws.com/audience': 'aud', other: 'o' } },
+        attachPolicyARNs: ['arn:aws:iam::aws:policy/P', 'not-an-arn'],
+        wellKnownPolicies: { autoScaler: true, superUser: true },
+        tags: { team: 't', 'aws:x': 'y' },
+        roleName: 'r',
+        bogus: 1,
+      },
+      0,
+      'c',
+    );
+    assert.ok('object' in r);
+    assert.deepEqual(r.object.spec, {
+      roleName: 'r',
+      tags: { team: 't' },
+      attachPolicyARNs: ['arn:aws:iam::aws:policy/P'],
+      wellKnownPolicies: { autoScaler: true },
+      audience: 'aud',
+      serviceAccount: { labels: { x: 'y' }, annotations: { other: 'o' }, overrideExisting: true },
+    });
+    assert.deepEqual(
+      r.warnings?.map((w) => w.split(': ')[1]),
+      ['bogus', 'tags.aws:x', 'attachPolicyARNs[1]', 'wellKnownPolicies.superUser'],
+    );
+  });
+
+  it('kiam: role names resolve below the base ARN; ServiceAccount names are DNS labels', () => {
+    const o = { account: '123456789012', partition: 'aws' as const, issuerHostPath: 'oidc/x', audience: 'sts.amazonaws.com' };
+    assert.equal(roleArnOf('app', o), 'arn:aws:iam::123456789012:role/app');
+    assert.equal(roleArnOf('app', { ...o, roleBaseArn: 'arn:aws:iam::1:role/kiam/' }), 'arn:aws:iam::1:role/kiam/app');
+    assert.equal(serviceAccountNameFor('arn:aws:iam::1:role/Payments_Reader'), 'payments-reader');
+    const cron = {
+      kind: 'CronJob',
+      metadata: { name: 'c', namespace: 'n' },
+      spec: { jobTemplate: { spec: { template: { metadata: { annotations: { 'iam.amazonaws.com/role': 'r' } }, spec: {} } } } },
+    };
+    assert.deepEqual(kiamWorkload(cron), { kind: 'CronJob', namespace: 'n', name: 'c', serviceAccount: 'default', role: 'r' });
+  });
+
+  it('cluster: adopts a role only when its trust is the one the operator writes', () => {
+    const sa = { namespace: 'n', name: 's', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/r' } };
+    const trust = buildTrustPolicy({
+      oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc/x',
+      issuerHostPath: 'oidc/x',
+      namespace: 'n',
+      serviceAccountName: 's',
+      audience: 'sts.amazonaws.com',
+    });
+    const role = {
+      name: 'r',
+      path: '/',
+      arn: 'arn:aws:iam::123456789012:role/r',
+      description: '',
+      maxSessionDuration: 3600,
+      permissionsBoundary: undefined,
+      trustPolicy: JSON.stringify(trust),
+      tags: {},
+      managedPolicyArns: ['arn:aws:iam::aws:policy/P'],
+      inlinePolicies: {},
+    };
+    const o = { issuerHostPath: 'oidc/x', maxManagedPolicies: 10, rolePrefix: '', adopt: true };
+    const yes = adoption(sa, role.arn, role, o);
+    assert.ok(yes.adopt);
+    assert.deepEqual(yes.spec, { roleName: 'r', deletionPolicy: 'Retain', attachPolicyARNs: ['arn:aws:iam::aws:policy/P'] });
+    const other = adoption({ ...sa, name: 't' }, role.arn, role, o);
+    assert.equal(other.adopt, false);
+    assert.equal(adoption(sa, role.arn, { ...role, tags: { 'irsa.dev/managed-by': 'irsa-operator' } }, o).adopt, false);
   });
 });
