@@ -26,7 +26,6 @@ export interface RenderedRole {
 }
 
 export interface Rendered {
-  source: string;
   namespace: string;
   name: string;
   /** managed: the operator creates and owns the role; attached: an existing role, only verified. */
@@ -75,7 +74,7 @@ function renderServiceAccount(obj: IamServiceAccount, desired: Desired): V1Servi
   };
 }
 
-export function renderOne(obj: IamServiceAccount, target: Target, source: string): RenderResult {
+export function renderOne(obj: IamServiceAccount, target: Target): RenderResult {
   const identity = target.identity;
   if (!identity) throw new UsageError('render needs the account and the issuer (--account, --issuer or --config)');
   const result = desiredState(obj, identity, target.defaults, target.audience);
@@ -88,7 +87,6 @@ export function renderOne(obj: IamServiceAccount, target: Target, source: string
     );
   }
   const rendered: Rendered = {
-    source,
     namespace: obj.metadata.namespace,
     name: obj.metadata.name,
     mode: desired.mode,
@@ -130,8 +128,7 @@ export function runRender(opts: RenderOptions): RenderRun {
   const errors: string[] = [];
   for (const found of objects) {
     const r = renderFound(found, target, opts.namespace);
-    if (r.ok)
-      rendered.push({ comments: [`${r.rendered.namespace}/${r.rendered.name} (${r.rendered.source})`, ...r.notes], value: r.rendered });
+    if (r.ok) rendered.push({ comments: [`${r.rendered.namespace}/${r.rendered.name} (${where(found)})`, ...r.notes], value: r.rendered });
     else errors.push(`${where(found)}: ${r.reason}: ${r.message}`);
   }
   const out = format === 'json' ? toJson(rendered.map((r) => r.value)) : toYamlStream(rendered);
@@ -139,7 +136,7 @@ export function runRender(opts: RenderOptions): RenderRun {
 }
 
 function renderFound(found: FoundObject, target: Target, namespace: string | undefined): RenderResult {
-  return renderOne(asIamServiceAccount(found.value, namespace), target, where(found));
+  return renderOne(asIamServiceAccount(found.value, namespace), target);
 }
 
 export function registerRender(program: Command): void {

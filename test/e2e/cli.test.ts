@@ -12,9 +12,10 @@
 //   cli: validate_agree=N/M render_equal=N/M doctor_cases=N/N import_ready=N/M
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
 import {
   CreateRoleCommand,
   DeleteRoleCommand,
@@ -54,7 +55,7 @@ import {
   TEST_ISSUER,
   waitForCondition,
 } from './helpers.ts';
-import { identityFlags, runCli } from './cli-run.ts';
+import { CLI, identityFlags, runCli } from './cli-run.ts';
 import { createPod, waitForInjection } from './pods.ts';
 
 const tally = {
@@ -497,5 +498,28 @@ describe('irsa import', () => {
       /1000 ServiceAccounts read, 1000 with a role annotation: 1000 IamServiceAccounts \(1000 attachRoleARN, 0 adopt\)/,
     );
     console.log(`import cluster: 1000 ServiceAccounts in ${Math.round(run.ms)} ms`);
+  });
+});
+
+describe('irsa as a kubectl plugin', () => {
+  /** kubectl with a PATH on which it looks for plugins (no flags may come before a plugin's name: KUBECONFIG). */
+  function kubectlWithPath(args: string[], path: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      execFile(env().kubectl, args, { env: { ...process.env, PATH: path, KUBECONFIG: env().adminKubeconfig } }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  it('kubectl irsa runs it (package.json bin kubectl-irsa on PATH)', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'irsa-plugin-'));
+    symlinkSync(CLI, join(bin, 'kubectl-irsa'));
+    const path = `${bin}:${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+    const help = await kubectlWithPath(['irsa', 'validate', '--help'], path);
+    assert.equal(help.code, 0, help.stderr);
+    assert.match(help.stdout, /^Usage: kubectl irsa validate/m);
+    assert.match(help.stdout, /Examples:/);
+    const plugins = await kubectlWithPath(['plugin', 'list'], path);
+    assert.match(plugins.stdout, /kubectl-irsa/);
   });
 });
