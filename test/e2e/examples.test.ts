@@ -4,11 +4,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam';
+import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
 import { issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
+import { SETUP } from './example-setup.ts';
 import {
   decodeDoc,
   getJson,
@@ -22,40 +23,6 @@ import {
   waitForCondition,
   waitGone,
 } from './helpers.ts';
-
-interface Setup {
-  region?: string;
-  before?: (ns: string) => Promise<void>;
-}
-
-const SETUP: Record<string, Setup> = {
-  'china-region.yaml': { region: 'cn-north-1' },
-  'cluster-autoscaler.yaml': {
-    // The Helm chart makes the ServiceAccount; the example only annotates it.
-    before: async (ns) => {
-      await kubectl(['create', '-n', ns, 'serviceaccount', 'cluster-autoscaler']);
-    },
-  },
-  'existing-role.yaml': {
-    before: async (ns) => {
-      const issuer = issuerHostPath(TEST_ISSUER);
-      await iam().send(
-        new CreateRoleCommand({
-          RoleName: 'payments-terraform',
-          AssumeRolePolicyDocument: JSON.stringify(
-            buildTrustPolicy({
-              oidcProviderArn: `arn:aws:iam::123456789012:oidc-provider/${issuer}`,
-              issuerHostPath: issuer,
-              namespace: ns,
-              serviceAccountName: 'payments',
-              audience: 'sts.amazonaws.com',
-            }),
-          ),
-        }),
-      );
-    },
-  },
-};
 
 const files = readdirSync(join(REPO, 'examples'))
   .filter((f) => f.endsWith('.yaml'))

@@ -1,0 +1,167 @@
+// The CLI's pure pieces: colour rules, field names, CEL values, doctor's targets and reasons, the
+// import mappings.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { celValue, checkCel, TRANSITION_RULES } from '../../../src/cli/cel.ts';
+import { linkOfReason } from '../../../src/cli/doctor-checks.ts';
+import { parseTarget } from '../../../src/cli/doctor.ts';
+import { fieldName, lineOf, parseDocuments } from '../../../src/cli/files.ts';
+import { parseFieldName } from '../../../src/cli/findings.ts';
+import { exitCodeFor, programName } from '../../../src/cli/main.ts';
+import { colourEnabled, paint, UsageError } from '../../../src/cli/output.ts';
+import { specSchema } from '../../../src/api/schema.ts';
+import { adoption } from '../../../src/cli/import-cluster.ts';
+import { mapEksctlServiceAccount } from '../../../src/cli/import-eksctl.ts';
+import { kiamWorkload, roleArnOf, serviceAccountNameFor } from '../../../src/cli/import-kiam.ts';
+import { buildTrustPolicy } from '../../../src/policy/trust.ts';
+
+const tty = { isTTY: true, hasColors: () => true };
+
+describe('colour', () => {
+  it('only on a terminal with colours, never with NO_COLOR or --no-color', () => {
+    assert.equal(colourEnabled(tty, {}), true);
+    assert.equal(colourEnabled({ isTTY: false }, {}), false);
+    assert.equal(colourEnabled({ isTTY: true, hasColors: () => false }, {}), false);
+    assert.equal(colourEnabled(tty, { NO_COLOR: '1' }), false);
+    assert.equal(colourEnabled(tty, { NO_COLOR: '' }), true, 'an empty NO_COLOR is unset (no-color.org)');
+    assert.equal(colourEnabled(tty, {}, false), false);
+    assert.equal(paint(false).red('x'), 'x');
+    assert.equal(paint(true).red('x'), '\u001b[31mx\u001b[39m');
+  });
+});
+
+describe('field names', () => {
+  it('are written as the API server writes them, and read back', () => {
+    assert.equal(fieldName(['spec', 'attachPolicyARNs', 0]), 'spec.attachPolicyARNs[0]');
+    assert.equal(fieldName([]), '(root)');
+    assert.deepEqual(parseFieldName('spec.attachPolicy.Statement[2]'), ['spec', 'attachPolicy', 'Statement', 2]);
+  });
+
+  it('have lines (yaml LineCounter), the key line for a field, the nearest ancestor for a missing one', () => {
+    const [doc] = parseDocuments(
+      'x.yaml',
+      'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: a\nspec:\n  attachPolicyARNs:\n    - arn:a\n    - arn:b\n',
+    );
+    assert.ok(doc);
+    assert.equal(lineOf(doc, ['spec', 'attachPolicyARNs', 1]), 8);
+    assert.equal(lineOf(doc, ['spec', 'roleName']), 5);
+    assert.equal(lineOf(doc, ['metadata', 'name']), 4);
+  });
+});
+
+describe('CEL', () => {
+  it('passes integers as CEL ints, following the schema', () => {
+    assert.deepEqual(celValue({ maxSessionDuration: 3600, roleName: 'r' }, specSchema), { maxSessionDuration: 3600n, roleName: 'r' });
+  });
+
+  it('runs the CRD rules on the spec; the transition rules are left for the API server', () => {
+    assert.deepEqual(checkCel({ spec: { attachRoleARN: 'arn:aws:iam::1:role/r' } }), []);
+    const broken = checkCel({ spec: { attachRoleARN: 'arn:aws:iam::1:role/r', tags: { a: 'b' } } });
+    assert.equal(broken.length, 1);
+    assert.deepEqual(broken[0]?.path, ['spec']);
+    assert.match(broken[0]?.message ?? '', /remove roleName, rolePath/);
+    assert.equal(TRANSITION_RULES.length, 2);
+  });
+});
+
+describe('doctor', () => {
+  it('takes pod/, sa/ and iamsa/ targets with kubectl spellings', () => {
+    assert.deepEqual(parseTarget('po/web'), { kind: 'pod', name: 'web' });
+    assert.deepEqual(parseTarget('serviceaccount/x'), { kind: 'sa', name: 'x' });
+    assert.deepEqual(parseTarget('iamserviceaccounts/y'), { kind: 'iamsa', name: 'y' });
+    assert.throws(() => parseTarget('deployment/web'), UsageError);
+  });
+
+  it('blames the link a condition reason is about', () => {
+    assert.equal(linkOfReason('AudienceNotAllowedByProvider'), 'oidc-provider');
+    assert.equal(linkOfReason('TrustPolicyMismatch'), 'trust');
+    assert.equal(linkOfReason('RoleNotOwned'), 'role');
+    assert.equal(linkOfReason('ServiceAccountExists'), 'serviceaccount');
+    assert.equal(linkOfReason('InvalidSpec'), 'object');
+  });
+});
+
+describe('the program', () => {
+  it('is kubectl irsa when kubectl runs it as a plugin', () => {
+    assert.equal(programName('/usr/local/bin/kubectl-irsa'), 'kubectl irsa');
+    assert.equal(programName('/usr/local/bin/irsa'), 'irsa');
+  });
+
+  it('maps failures to the documented exit codes', () => {
+    assert.equal(exitCodeFor(new UsageError('x')), 2);
+    assert.equal(exitCodeFor(new Error('bug')), 4);
+  });
+});
+
+describe('import', () => {
+  it('eksctl: maps every field eksctl has, and names each one it cannot', () => {
+    const r = mapEksctlServiceAccount(
+      {
+        metadata: { name: 'a', namespace: 'n', labels: { x: 'y' }, annotations: { 'eks.amazonaws.com/audience': 'aud', other: 'o' } },
+        attachPolicyARNs: ['arn:aws:iam::aws:policy/P', 'not-an-arn'],
+        wellKnownPolicies: { autoScaler: true, superUser: true },
+        tags: { team: 't', 'aws:x': 'y' },
+        roleName: 'r',
+        bogus: 1,
+      },
+      0,
+      'c',
+    );
+    assert.ok('object' in r);
+    assert.deepEqual(r.object.spec, {
+      roleName: 'r',
+      tags: { team: 't' },
+      attachPolicyARNs: ['arn:aws:iam::aws:policy/P'],
+      wellKnownPolicies: { autoScaler: true },
+      audience: 'aud',
+      serviceAccount: { labels: { x: 'y' }, annotations: { other: 'o' }, overrideExisting: true },
+    });
+    assert.deepEqual(
+      r.warnings?.map((w) => w.split(': ')[1]),
+      ['bogus', 'tags.aws:x', 'attachPolicyARNs[1]', 'wellKnownPolicies.superUser'],
+    );
+  });
+
+  it('kiam: role names resolve below the base ARN; ServiceAccount names are DNS labels', () => {
+    const o = { account: '123456789012', partition: 'aws' as const, issuerHostPath: 'oidc/x', audience: 'sts.amazonaws.com' };
+    assert.equal(roleArnOf('app', o), 'arn:aws:iam::123456789012:role/app');
+    assert.equal(roleArnOf('app', { ...o, roleBaseArn: 'arn:aws:iam::1:role/kiam/' }), 'arn:aws:iam::1:role/kiam/app');
+    assert.equal(serviceAccountNameFor('arn:aws:iam::1:role/Payments_Reader'), 'payments-reader');
+    const cron = {
+      kind: 'CronJob',
+      metadata: { name: 'c', namespace: 'n' },
+      spec: { jobTemplate: { spec: { template: { metadata: { annotations: { 'iam.amazonaws.com/role': 'r' } }, spec: {} } } } },
+    };
+    assert.deepEqual(kiamWorkload(cron), { kind: 'CronJob', namespace: 'n', name: 'c', serviceAccount: 'default', role: 'r' });
+  });
+
+  it('cluster: adopts a role only when its trust is the one the operator writes', () => {
+    const sa = { namespace: 'n', name: 's', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/r' } };
+    const trust = buildTrustPolicy({
+      oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/oidc/x',
+      issuerHostPath: 'oidc/x',
+      namespace: 'n',
+      serviceAccountName: 's',
+      audience: 'sts.amazonaws.com',
+    });
+    const role = {
+      name: 'r',
+      path: '/',
+      arn: 'arn:aws:iam::123456789012:role/r',
+      description: '',
+      maxSessionDuration: 3600,
+      permissionsBoundary: undefined,
+      trustPolicy: JSON.stringify(trust),
+      tags: {},
+      managedPolicyArns: ['arn:aws:iam::aws:policy/P'],
+      inlinePolicies: {},
+    };
+    const o = { issuerHostPath: 'oidc/x', maxManagedPolicies: 10, rolePrefix: '', adopt: true };
+    const yes = adoption(sa, role.arn, role, o);
+    assert.ok(yes.adopt);
+    assert.deepEqual(yes.spec, { roleName: 'r', deletionPolicy: 'Retain', attachPolicyARNs: ['arn:aws:iam::aws:policy/P'] });
+    const other = adoption({ ...sa, name: 't' }, role.arn, role, o);
+    assert.equal(other.adopt, false);
+    assert.equal(adoption(sa, role.arn, { ...role, tags: { 'irsa.dev/managed-by': 'irsa-operator' } }, o).adopt, false);
+  });
+});
