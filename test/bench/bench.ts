@@ -6,14 +6,17 @@
 // RSS and CPU, with the image's and the Deployment's environment (the image's allocator, jemalloc,
 // preloaded from this machine) and under the Deployment's memory limit (a memory cgroup, as the
 // kubelet sets). Writes bench.json and bench.png into --out, and prints one summary line.
+// With --compare ack [--ack-arg=FLAG ...] [--ack-memory-limit Q|none] it runs instead the ACK
+// iam-controller and the operator side by side on role-only objects (compare.ts; it builds the
+// controller first, `test/env/setup.sh ack`), and prints a line per side, the ratios and a
+// `compare:` line.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pMap from 'p-map';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
-import { findCondition } from '../../src/controller/conditions.ts';
+import { GROUP, PLURAL, VERSION, type IamServiceAccountSpec } from '../../src/api/types.ts';
 import { fetchCalls, isWrite } from '../env/aws-proxy.ts';
 import { createOidcProvider, operatorKubeWrites, runKubectl, startEnv, type RunningEnv } from '../env/cluster.ts';
 import { waitFor } from '../env/processes.ts';
@@ -26,11 +29,13 @@ import {
   objectKeys,
   percentile,
   procSample,
-  restartableWatch,
   rssMax,
   startSampler,
 } from './measure.ts';
-import { PRODUCTION, runtimeEnv, startOperator } from './operator.ts';
+import { ACK_CHART_MEMORY_LIMIT, ensureAckBuilt, type AckBuild } from './ack.ts';
+import { runCompare } from './compare.ts';
+import { compareLine, ratioLine, sideLine } from './compare-report.ts';
+import { PRODUCTION, runtimeEnv, startOperator, watchReady } from './operator.ts';
 import { plotPng } from './plot.ts';
 
 const { values: args } = parseArgs({
@@ -46,8 +51,15 @@ const { values: args } = parseArgs({
     // KEY=VALUE, repeatable: added to (or overriding) the operator's production environment, to
     // measure a setting before it goes into the image or the Deployment.
     'operator-env': { type: 'string', multiple: true, default: [] },
+    // ack: instead of the full run, the ACK iam-controller and the operator side by side (compare.ts).
+    compare: { type: 'string' },
+    // Repeatable, with '=': --ack-arg=--reconcile-default-max-concurrent-syncs=8.
+    'ack-arg': { type: 'string', multiple: true, default: [] },
+    'ack-memory-limit': { type: 'string', default: ACK_CHART_MEMORY_LIMIT },
   },
 });
+if (args.compare !== undefined && args.compare !== 'ack')
+  throw new Error(`--compare takes ack (the ACK iam-controller), not ${args.compare}`);
 const N = Number(args.objects);
 const WRITES_PER_SECOND = Number(args['iam-writes-per-second']);
 const RATE = Number(args.rate);
@@ -92,32 +104,6 @@ function spec(i: number): IamServiceAccountSpec {
 const POLICIES_PER_OBJECT = 1;
 
 const kubeWrites = (auditLog: string): number => operatorKubeWrites(auditLog).length;
-
-/** When each object was first Ready at each generation, and when each was deleted, from the bench's own watch. */
-interface Seen {
-  readyAt: Map<string, Map<number, number>>;
-  deletedAt: Map<string, number>;
-}
-
-/** A user's view: Ready=True at the object's current generation. */
-function watchReady(kc: KubeConfig): Promise<Seen & { stop: () => void }> {
-  const seen: Seen = { readyAt: new Map(), deletedAt: new Map() };
-  const onEvent = (phase: string, obj: IamServiceAccount) => {
-    const key = keyOf({ ns: obj.metadata.namespace, name: obj.metadata.name });
-    if (phase === 'DELETED') {
-      seen.deletedAt.set(key, performance.now());
-      return;
-    }
-    const ready = findCondition(obj.status?.conditions, 'Ready');
-    const gen = obj.metadata.generation ?? 0;
-    if (ready?.status === 'True' && ready.observedGeneration === gen) {
-      const m = seen.readyAt.get(key) ?? new Map<number, number>();
-      if (!m.has(gen)) m.set(gen, performance.now());
-      seen.readyAt.set(key, m);
-    }
-  };
-  return restartableWatch(kc, `/apis/${GROUP}/${VERSION}/${PLURAL}`, onEvent).then((w) => ({ ...seen, stop: w.stop }));
-}
 
 async function fullBench(env: RunningEnv): Promise<void> {
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
@@ -278,10 +264,56 @@ function machine() {
   return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
 }
 
+/** --compare ack: both sides, their figures into bench.json, one line each, the ratios and the compare: line. */
+async function compareAck(env: RunningEnv, ack: AckBuild): Promise<void> {
+  const onUnexpectedExit = (why: string) => {
+    log(why);
+    void env.stop().finally(() => process.exit(1));
+  };
+  const result = await runCompare({
+    env,
+    ack,
+    out: OUT,
+    objects: N,
+    rate: RATE,
+    namespaces: Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`),
+    restSeconds: 2 * DRIFT_S + 2,
+    ackArgs: args['ack-arg'],
+    ackMemoryLimit: args['ack-memory-limit'],
+    operator: { runtimeEnv: RUNTIME_ENV, memoryLimit: args['memory-limit'], driftSeconds: DRIFT_S, iamWritesPerSecond: WRITES_PER_SECOND },
+    log,
+    onUnexpectedExit,
+  });
+  const settings = {
+    createRatePerSecond: RATE,
+    driftPeriodSeconds: DRIFT_S,
+    namespaces: NAMESPACES,
+    ack: { commit: ack.commit, args: args['ack-arg'], memoryLimit: args['ack-memory-limit'] },
+    operator: { memoryLimit: args['memory-limit'], iamWritesPerSecond: WRITES_PER_SECOND, runtimeEnv: RUNTIME_ENV },
+  };
+  writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify({ compare: result, machine: machine(), settings }, null, 1)}\n`);
+  for (const side of [result.ack, result.irsa]) {
+    const title = `${side.result.controller}: ${N} roles at ${RATE}/s (load ${side.load.before.toFixed(2)})`;
+    writeFileSync(
+      join(OUT, `compare-${side.result.controller}.png`),
+      plotPng({ title, readyMs: side.syncedMs, rss: side.rss, doneLabel: 'synced', processLabel: side.result.controller }),
+    );
+    console.log(sideLine(side.result));
+  }
+  console.log(ratioLine(result.ratios));
+  if (!result.sameRole) console.log('WARNING: the two sides made different roles (see bench.json)');
+  console.log(compareLine(N, result.ack.result, result.irsa.result));
+}
+
+const ackBuild = args.compare === 'ack' ? ensureAckBuilt(log) : undefined;
 const env = await startEnv(log);
 try {
-  await createOidcProvider(env.motoUrl);
-  await fullBench(env);
+  if (ackBuild) {
+    await compareAck(env, ackBuild);
+  } else {
+    await createOidcProvider(env.motoUrl);
+    await fullBench(env);
+  }
 } finally {
   await env.stop();
 }

@@ -3,8 +3,12 @@
 // limit (a memory cgroup, where this machine lets us make one).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type IamServiceAccount } from '../../src/api/types.ts';
+import { findCondition } from '../../src/controller/conditions.ts';
 import { REPO, TEST_CLUSTER, TEST_ISSUER, TEST_REGION, type RunningEnv } from '../env/cluster.ts';
 import { startProcess, waitFor } from '../env/processes.ts';
+import { keyOf, restartableWatch } from './measure.ts';
 import { imageStage, localPreload, makeMemoryCgroup, operatorContainer, quantityBytes, type MemoryCgroup } from './production.ts';
 
 export const PRODUCTION = operatorContainer(join(REPO, 'config/manager/manager.yaml'));
@@ -94,4 +98,30 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       if (kills > 0) throw new Error(`the operator was OOM-killed ${kills} time(s) under the ${o.memoryLimit} limit`);
     },
   };
+}
+
+/** When each object was first Ready at each generation, and when each was deleted, from the bench's own watch. */
+export interface Seen {
+  readyAt: Map<string, Map<number, number>>;
+  deletedAt: Map<string, number>;
+}
+
+/** A user's view of IamServiceAccounts: Ready=True at the object's current generation. */
+export function watchReady(kc: KubeConfig): Promise<Seen & { stop: () => void }> {
+  const seen: Seen = { readyAt: new Map(), deletedAt: new Map() };
+  const onEvent = (phase: string, obj: IamServiceAccount) => {
+    const key = keyOf({ ns: obj.metadata.namespace, name: obj.metadata.name });
+    if (phase === 'DELETED') {
+      seen.deletedAt.set(key, performance.now());
+      return;
+    }
+    const ready = findCondition(obj.status?.conditions, 'Ready');
+    const gen = obj.metadata.generation ?? 0;
+    if (ready?.status === 'True' && ready.observedGeneration === gen) {
+      const m = seen.readyAt.get(key) ?? new Map<number, number>();
+      if (!m.has(gen)) m.set(gen, performance.now());
+      seen.readyAt.set(key, m);
+    }
+  };
+  return restartableWatch(kc, `/apis/${GROUP}/${VERSION}/${PLURAL}`, onEvent).then((w) => ({ ...seen, stop: w.stop }));
 }
