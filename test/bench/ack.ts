@@ -4,11 +4,11 @@
 // concurrent sync, info logs, every resource kind) except for the local endpoint and the flags a
 // process outside a cluster needs (no leader election, metrics and health on free loopback ports).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { peerKubeconfig, readTestenv, REPO, runKubectl, TEST_REGION, type RunningEnv } from '../env/cluster.ts';
 import { freePort, startProcess, waitFor } from '../env/processes.ts';
-import { controllerIdle } from './compare-report.ts';
+import { controllerIdle, workersStarted } from './compare-report.ts';
 import { makeMemoryCgroup, quantityBytes, type MemoryCgroup } from './production.ts';
 
 export const ACK_GROUP = 'iam.services.k8s.aws';
@@ -83,7 +83,7 @@ function ackArgs(endpoint: string, metricsPort: number, healthPort: number, extr
   ];
 }
 
-/** Starts the controller and waits until its Role controller runs (its work queue exists). */
+/** Starts the controller and waits until its Role controller runs its workers. */
 export async function startAck(o: AckOptions): Promise<RunningAck> {
   const [metricsPort, healthPort] = await Promise.all([freePort(), freePort()]);
   const cgroup =
@@ -91,6 +91,9 @@ export async function startAck(o: AckOptions): Promise<RunningAck> {
   if (typeof cgroup === 'string') o.log(`ACK runs WITHOUT a memory limit: ${cgroup}`);
   else o.log(`ACK runs in memory cgroup ${cgroup.describe}`);
   const args = ackArgs(o.env.awsEndpoint, metricsPort, healthPort, o.extraArgs);
+  // The log is appended to: this run's part starts here.
+  const logFrom = existsSync(o.logFile) ? statSync(o.logFile).size : 0;
+  const thisRunsLog = () => readFileSync(o.logFile).subarray(logFrom).toString('utf8');
   const run = typeof cgroup === 'string' ? { command: o.binary, args } : cgroup.wrap(o.binary, args);
   const ack = startProcess(run.command, run.args, {
     logFile: o.logFile,
@@ -122,7 +125,8 @@ export async function startAck(o: AckOptions): Promise<RunningAck> {
   };
   try {
     await waitFor('the ACK controller to be healthy', async () => (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).ok, 60_000, 100);
-    await waitFor('the ACK Role controller to start', async () => controllerIdle(await metrics(), 'role') !== undefined, 60_000, 100);
+    await waitFor('the ACK Role controller to start its workers', () => workersStarted(thisRunsLog(), 'role'), 60_000, 100);
+    await waitFor('the ACK Role controller on /metrics', async () => controllerIdle(await metrics(), 'role') !== undefined, 60_000, 100);
   } catch (e) {
     await stop();
     throw e;

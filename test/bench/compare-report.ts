@@ -188,3 +188,20 @@ export function controllerIdle(metrics: string, controller: string): boolean | u
     .reduce((sum, s) => sum + s.value, 0);
   return workers.value === 0 && depth === 0;
 }
+
+/**
+ * Whether a controller-runtime log (JSON lines, as the ACK controller writes them) says
+ * `controller` has started its workers: only then are its caches synced and objects reconciled
+ * (its metrics exist from the controller's start, before the caches sync).
+ */
+export function workersStarted(log: string, controller: string): boolean {
+  return log.split('\n').some((line) => {
+    if (!line.includes('Starting workers')) return false;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown; controller?: unknown };
+      return entry.msg === 'Starting workers' && entry.controller === controller;
+    } catch {
+      return false;
+    }
+  });
+}

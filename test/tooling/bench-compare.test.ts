@@ -17,6 +17,7 @@ import {
   ratioLine,
   ratios,
   sideLine,
+  workersStarted,
   type SideResult,
 } from '../bench/compare-report.ts';
 import { TEST_ACCOUNT, TEST_CLUSTER, TEST_ISSUER } from '../env/cluster.ts';
@@ -164,4 +165,17 @@ test('the ACK Role is the role the operator writes for the roleOnly IamServiceAc
   assert.equal(ack.maxSessionDuration, role.maxSessionDuration);
   assert.deepEqual(ack.policies, role.managedPolicyArns);
   assert.deepEqual(JSON.parse(ack.assumeRolePolicyDocument), role.trustPolicy);
+});
+
+test('workersStarted: the controller-runtime log line for that controller, not another one, not a stray text', () => {
+  const log = [
+    '{"level":"info","ts":"2026-11-27T08:29:01.483Z","msg":"Starting EventSource","controller":"role","controllerKind":"Role"}',
+    '{"level":"info","ts":"2026-11-27T08:29:02.589Z","msg":"Starting workers","controller":"field-export.iam.services.k8s.aws/v1alpha1, Kind=Role","worker count":1}',
+    'Starting workers "controller":"role" (not JSON)',
+    '',
+  ].join('\n');
+  assert.equal(workersStarted(log, 'role'), false);
+  const started = `${log}{"level":"info","ts":"2026-11-27T08:29:02.589Z","msg":"Starting workers","controller":"role","controllerGroup":"iam.services.k8s.aws","controllerKind":"Role","worker count":1}\n`;
+  assert.equal(workersStarted(started, 'role'), true);
+  assert.equal(workersStarted(started, 'user'), false);
 });
