@@ -6,31 +6,38 @@
 // RSS and CPU, with the image's and the Deployment's environment (the image's allocator, jemalloc,
 // preloaded from this machine) and under the Deployment's memory limit (a memory cgroup, as the
 // kubelet sets). Writes bench.json and bench.png into --out, and prints one summary line.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// With --compare ack [--ack-arg=FLAG ...] [--ack-memory-limit Q|none] it runs instead the ACK
+// iam-controller and the operator side by side on role-only objects (compare.ts; it builds the
+// controller first, `test/env/setup.sh ack`), and prints a line per side, the ratios and a
+// `compare:` line.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pMap from 'p-map';
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountSpec } from '../../src/api/types.ts';
-import { findCondition } from '../../src/controller/conditions.ts';
-import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
+import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { GROUP, PLURAL, VERSION, type IamServiceAccountSpec } from '../../src/api/types.ts';
+import { fetchCalls, isWrite } from '../env/aws-proxy.ts';
+import { createOidcProvider, operatorKubeWrites, runKubectl, startEnv, type RunningEnv } from '../env/cluster.ts';
+import { waitFor } from '../env/processes.ts';
 import {
-  createOidcProvider,
-  operatorKubeWrites,
-  REPO,
-  runKubectl,
-  startEnv,
-  TEST_CLUSTER,
-  TEST_ISSUER,
-  TEST_REGION,
-} from '../env/cluster.ts';
-import { startProcess, waitFor } from '../env/processes.ts';
-import { imageStage, localPreload, makeMemoryCgroup, operatorContainer, quantityBytes } from './production.ts';
+  byOp,
+  createAtRate,
+  keyOf,
+  latenciesMs,
+  MAX_IN_FLIGHT,
+  objectKeys,
+  percentile,
+  procSample,
+  rssMax,
+  startSampler,
+} from './measure.ts';
+import { ACK_CHART_MEMORY_LIMIT, ensureAckBuilt, type AckBuild } from './ack.ts';
+import { runCompare } from './compare.ts';
+import { compareLine, ratioLine, sideLine } from './compare-report.ts';
+import { PRODUCTION, runtimeEnv, startOperator, watchReady } from './operator.ts';
 import { plotPng } from './plot.ts';
 
-const PRODUCTION = operatorContainer(join(REPO, 'config/manager/manager.yaml'));
-const IMAGE = imageStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
 const { values: args } = parseArgs({
   options: {
     objects: { type: 'string', default: '100' },
@@ -44,8 +51,15 @@ const { values: args } = parseArgs({
     // KEY=VALUE, repeatable: added to (or overriding) the operator's production environment, to
     // measure a setting before it goes into the image or the Deployment.
     'operator-env': { type: 'string', multiple: true, default: [] },
+    // ack: instead of the full run, the ACK iam-controller and the operator side by side (compare.ts).
+    compare: { type: 'string' },
+    // Repeatable, with '=': --ack-arg=--reconcile-default-max-concurrent-syncs=8.
+    'ack-arg': { type: 'string', multiple: true, default: [] },
+    'ack-memory-limit': { type: 'string', default: ACK_CHART_MEMORY_LIMIT },
   },
 });
+if (args.compare !== undefined && args.compare !== 'ack')
+  throw new Error(`--compare takes ack (the ACK iam-controller), not ${args.compare}`);
 const N = Number(args.objects);
 const WRITES_PER_SECOND = Number(args['iam-writes-per-second']);
 const RATE = Number(args.rate);
@@ -59,9 +73,7 @@ const OPERATOR_ENV = Object.fromEntries(
     return [kv.slice(0, eq), kv.slice(eq + 1)];
   }),
 );
-// As the container runs: the image's environment, then the Deployment's, then what was asked for.
-const RUNTIME_ENV: Record<string, string> = { ...IMAGE.env, ...PRODUCTION.runtimeEnv, ...OPERATOR_ENV };
-if (RUNTIME_ENV.LD_PRELOAD !== undefined) RUNTIME_ENV.LD_PRELOAD = localPreload(RUNTIME_ENV.LD_PRELOAD);
+const RUNTIME_ENV = runtimeEnv(OPERATOR_ENV);
 mkdirSync(OUT, { recursive: true });
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
@@ -88,175 +100,60 @@ function spec(i: number): IamServiceAccountSpec {
       return { roleOnly: true, attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess'] };
   }
 }
-/** Requests the benchmark's client keeps in flight at most. */
-const MAX_IN_FLIGHT = 64;
-
 /** Every shape above asks for exactly one policy (managed or inline): the "+ policies" of the target. */
 const POLICIES_PER_OBJECT = 1;
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
-
 const kubeWrites = (auditLog: string): number => operatorKubeWrites(auditLog).length;
 
-/** RSS now, the kernel's high-water mark of it (peaks between samples), and CPU used so far. */
-function procSample(pid: number): { rssMb: number; hwmMb: number; cpuS: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return { rssMb: rssKb / 1024, hwmMb: hwmKb / 1024, cpuS: ticks / 100 };
-}
-
-const byOp = (calls: AwsCall[]) => calls.reduce<Record<string, number>>((m, c) => ({ ...m, [c.operation]: (m[c.operation] ?? 0) + 1 }), {});
-
-const env = await startEnv(log);
-try {
-  await createOidcProvider(env.motoUrl);
+async function fullBench(env: RunningEnv): Promise<void> {
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
   for (const ns of namespaces) await runKubectl(env, ['create', 'namespace', ns]);
 
-  const httpPort = 18080 + (process.pid % 1000);
   // As in production: the compiled JavaScript (npm run bench builds it first), with the image's
   // and the Deployment's runtime environment, under its memory limit when this machine lets us make a
   // memory cgroup.
-  const cgroup =
-    args['memory-limit'] === 'none'
-      ? 'no limit asked for (--memory-limit none)'
-      : makeMemoryCgroup(quantityBytes(args['memory-limit']), `irsa-bench-${process.pid}`);
-  if (typeof cgroup === 'string') log(`operator runs WITHOUT a memory limit: ${cgroup}`);
-  else log(`operator runs in memory cgroup ${cgroup.describe}`);
-  // The image's command: node with the CMD's arguments, its files taken from this checkout.
-  const nodeArgs = IMAGE.cmd.map((a) => (a.startsWith('-') ? a : join(REPO, a)));
-  const run = typeof cgroup === 'string' ? { command: process.execPath, args: nodeArgs } : cgroup.wrap(process.execPath, nodeArgs);
-  const operator = startProcess(run.command, run.args, {
+  const operator = await startOperator({
+    env,
     logFile: join(OUT, 'operator.log'),
-    env: {
-      ...RUNTIME_ENV,
-      AWS_ACCESS_KEY_ID: 'bench',
-      AWS_SECRET_ACCESS_KEY: 'bench',
-      AWS_REGION: TEST_REGION,
-      KUBECONFIG: env.operatorKubeconfig,
-      IRSA_CLUSTER_NAME: TEST_CLUSTER,
-      IRSA_OIDC_ISSUER: TEST_ISSUER,
-      IRSA_AWS_ENDPOINT: env.awsEndpoint,
-      IRSA_HTTP_PORT: String(httpPort),
-      IRSA_LOG_LEVEL: 'warn',
-      IRSA_DRIFT_PERIOD_SECONDS: String(DRIFT_S),
-      IRSA_IAM_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
+    runtimeEnv: RUNTIME_ENV,
+    memoryLimit: args['memory-limit'],
+    driftSeconds: DRIFT_S,
+    iamWritesPerSecond: WRITES_PER_SECOND,
+    log,
+    onUnexpectedExit: (why) => {
+      log(why);
+      void env.stop().finally(() => process.exit(1));
     },
   });
-  const pid = operator.child.pid ?? 0;
-  // A benchmark whose operator died (OOM-killed, crashed) has no figures: stop at once, say why.
-  let stopping = false;
-  operator.child.once('exit', (code, signal) => {
-    if (stopping) return;
-    const kills = typeof cgroup === 'string' ? 0 : cgroup.oomKills();
-    log(
-      `the operator exited during the run (code ${code}, signal ${signal}; OOM kills in its cgroup: ${kills}); see ${join(OUT, 'operator.log')}`,
-    );
-    void env.stop().finally(() => {
-      if (typeof cgroup !== 'string') cgroup.remove();
-      process.exit(1);
-    });
-  });
-  await waitFor('the operator to be ready', async () => (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok, 60_000, 100);
-  const t0 = performance.now();
-  const samples: { tSeconds: number; mb: number; cpuS: number }[] = [];
-  const sampler = setInterval(() => {
-    try {
-      const s = procSample(pid);
-      samples.push({ tSeconds: (performance.now() - t0) / 1000, mb: s.rssMb, cpuS: s.cpuS });
-    } catch {
-      // the operator is gone; the run fails below
-    }
-  }, 250);
-  const cpuAtStart = procSample(pid).cpuS;
-
-  // Watch as a user would: Ready=True at the object's current generation.
+  const sampler = startSampler(operator.pid);
+  const cpuAtStart = procSample(operator.pid).cpuS;
   const kc = new KubeConfig();
   kc.loadFromFile(env.adminKubeconfig);
   const api = kc.makeApiClient(CustomObjectsApi);
-  const readyAt = new Map<string, Map<number, number>>();
-  const deletedAt = new Map<string, number>();
-  // The watch ends now and then (client timeout, apiserver closing it): start it again from the
-  // last resourceVersion seen, until the run is over.
-  let watching = true;
-  let lastRv = '';
-  let current: AbortController | undefined;
-  const onEvent = (phase: string, obj: IamServiceAccount) => {
-    lastRv = obj.metadata.resourceVersion ?? lastRv;
-    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-    if (phase === 'DELETED') {
-      deletedAt.set(key, performance.now());
-      return;
-    }
-    const ready = findCondition(obj.status?.conditions, 'Ready');
-    const gen = obj.metadata.generation ?? 0;
-    if (ready?.status === 'True' && ready.observedGeneration === gen) {
-      const m = readyAt.get(key) ?? new Map<number, number>();
-      if (!m.has(gen)) m.set(gen, performance.now());
-      readyAt.set(key, m);
-    }
-  };
-  const startWatch = async (): Promise<void> => {
-    current = await new Watch(kc).watch(
-      `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-      lastRv ? { resourceVersion: lastRv, allowWatchBookmarks: true } : { allowWatchBookmarks: true },
-      onEvent,
-      () => {
-        if (watching) setTimeout(() => void startWatch(), 100);
-      },
-    );
-  };
-  await startWatch();
+  const seen = await watchReady(kc);
+  const { readyAt, deletedAt } = seen;
 
   // Create at a steady rate.
-  const keys = Array.from({ length: N }, (_, i) => ({ ns: namespaces[i % NAMESPACES] ?? 'bench-0', name: `app-${i}`, i }));
-  const sentAt = new Map<string, number>();
+  const keys = objectKeys(N, namespaces);
   const callsBefore = (await fetchCalls(env.awsEndpoint)).length;
   const kubeWritesBefore = kubeWrites(env.auditLog);
   log(`creating ${N} objects at ${RATE}/s`);
-  const tCreate = performance.now();
-  const inFlight = new Set<Promise<unknown>>();
-  for (const k of keys) {
-    const due = tCreate + (k.i * 1000) / RATE;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sentAt.set(`${k.ns}/${k.name}`, performance.now());
-    const p = api.createNamespacedCustomObject({
+  const { sentAt, tStart: tCreate } = await createAtRate(keys, RATE, (k) =>
+    api.createNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
       namespace: k.ns,
       plural: PLURAL,
       body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'IamServiceAccount', metadata: { name: k.name }, spec: spec(k.i) },
-    });
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
+    }),
+  );
   const deadline = Math.max(300_000, N * 200 + (WRITES_PER_SECOND > 0 ? (N * 3 * 1000) / WRITES_PER_SECOND : 0));
-  await waitFor(`${N} objects Ready`, () => keys.every((k) => readyAt.get(`${k.ns}/${k.name}`)?.has(1)), deadline, 200);
+  await waitFor(`${N} objects Ready`, () => keys.every((k) => readyAt.get(keyOf(k))?.has(1)), deadline, 200);
   const tAllReady = performance.now();
-  const readyMs = keys
-    .map((k) => {
-      const key = `${k.ns}/${k.name}`;
-      return (readyAt.get(key)?.get(1) ?? NaN) - (sentAt.get(key) ?? NaN);
-    })
-    .sort((a, b) => a - b);
+  const readyMs = latenciesMs(keys, sentAt, (key) => readyAt.get(key)?.get(1));
   // Let the last status writes' watch events be reconciled before counting. With many objects and
   // a short drift period the queue never empties (drift checks keep arriving): say so, go on.
-  await waitFor(
-    'the work queue to drain',
-    async () => /irsa_workqueue_depth 0\b/.test(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()),
-    60_000,
-    200,
-  ).catch(() => {
+  await waitFor('the work queue to drain', async () => /irsa_workqueue_depth 0\b/.test(await operator.metrics()), 60_000, 200).catch(() => {
     log('the work queue did not drain within 60 s (drift checks outpace the workers); counting anyway');
   });
   const createCalls = (await fetchCalls(env.awsEndpoint)).slice(callsBefore);
@@ -298,15 +195,15 @@ try {
   );
   await waitFor(
     'updates and deletes to converge',
-    () => toUpdate.every((k) => readyAt.get(`${k.ns}/${k.name}`)?.has(2)) && toDelete.every((k) => deletedAt.has(`${k.ns}/${k.name}`)),
+    () => toUpdate.every((k) => readyAt.get(keyOf(k))?.has(2)) && toDelete.every((k) => deletedAt.has(keyOf(k))),
     deadline,
     200,
   );
-  const updateMs = toUpdate.map((k) => (readyAt.get(`${k.ns}/${k.name}`)?.get(2) ?? NaN) - tChange).sort((a, b) => a - b);
-  const deleteMs = toDelete.map((k) => (deletedAt.get(`${k.ns}/${k.name}`) ?? NaN) - tChange).sort((a, b) => a - b);
+  const updateMs = toUpdate.map((k) => (readyAt.get(keyOf(k))?.get(2) ?? NaN) - tChange).sort((a, b) => a - b);
+  const deleteMs = toDelete.map((k) => (deletedAt.get(keyOf(k)) ?? NaN) - tChange).sort((a, b) => a - b);
 
   // What the RSS is made of, from the operator's own default metrics.
-  const metricsText = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const metricsText = await operator.metrics();
   const gauge = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(metricsText)?.[1] ?? NaN) / 2 ** 20;
   const memory = {
     rssMb: gauge('irsa_process_resident_memory_bytes'),
@@ -314,28 +211,20 @@ try {
     heapTotalMb: gauge('irsa_nodejs_heap_size_total_bytes'),
     externalMb: gauge('irsa_nodejs_external_memory_bytes'),
   };
-  clearInterval(sampler);
-  watching = false;
-  current?.abort();
-  const last = procSample(pid);
+  const last = sampler.stop();
+  seen.stop();
   const cpuS = last.cpuS - cpuAtStart;
-  stopping = true;
   await operator.stop();
-  if (typeof cgroup !== 'string') {
-    const kills = cgroup.oomKills();
-    cgroup.remove();
-    if (kills > 0) throw new Error(`the operator was OOM-killed ${kills} time(s) under the ${args['memory-limit']} limit`);
-  }
 
   const result = {
     objects: N,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: machine(),
     settings: {
       iamWritesPerSecond: WRITES_PER_SECOND,
       createRatePerSecond: RATE,
       driftPeriodSeconds: DRIFT_S,
       namespaces: NAMESPACES,
-      memoryLimit: typeof cgroup === 'string' ? null : args['memory-limit'],
+      memoryLimit: typeof operator.cgroup === 'string' ? null : args['memory-limit'],
       runtimeEnv: RUNTIME_ENV,
     },
     ready: { p50: percentile(readyMs, 50), p90: percentile(readyMs, 90), p99: percentile(readyMs, 99), max: readyMs.at(-1) },
@@ -356,19 +245,75 @@ try {
     update: { count: toUpdate.length, p50: percentile(updateMs, 50), p99: percentile(updateMs, 99) },
     delete: { count: toDelete.length, p50: percentile(deleteMs, 50), p99: percentile(deleteMs, 99) },
     // The kernel's high-water mark also counts the peaks between two samples.
-    rssMbMax: Math.max(last.hwmMb, ...samples.map((s) => s.mb)),
+    rssMbMax: rssMax(last, sampler.samples),
     memoryAtEnd: memory,
     cpuSeconds: cpuS,
   };
-  writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify({ ...result, rss: samples, readyMs }, null, 1)}\n`);
+  writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify({ ...result, rss: sampler.samples, readyMs }, null, 1)}\n`);
   writeFileSync(
     join(OUT, 'bench.png'),
-    plotPng({ title: `irsa-operator: ${N} objects, IAM writes/s ${WRITES_PER_SECOND || 'unlimited'}`, readyMs, rss: samples }),
+    plotPng({ title: `irsa-operator: ${N} objects, IAM writes/s ${WRITES_PER_SECOND || 'unlimited'}`, readyMs, rss: sampler.samples }),
   );
   log(JSON.stringify(result));
   console.log(
     `bench: objects=${N} ready_p50_ms=${Math.round(result.ready.p50)} ready_p99_ms=${Math.round(result.ready.p99)} iam_calls_per_create=${result.iam.callsPerCreate.toFixed(2)} writes_at_rest=${writesAtRest} reads_per_object_period=${readsPerObjectPerPeriod.toFixed(3)} rss_mb_max=${Math.round(result.rssMbMax)} cpu_s=${cpuS.toFixed(1)}`,
   );
+}
+
+function machine() {
+  return { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+}
+
+/** --compare ack: both sides, their figures into bench.json, one line each, the ratios and the compare: line. */
+async function compareAck(env: RunningEnv, ack: AckBuild): Promise<void> {
+  const onUnexpectedExit = (why: string) => {
+    log(why);
+    void env.stop().finally(() => process.exit(1));
+  };
+  const result = await runCompare({
+    env,
+    ack,
+    out: OUT,
+    objects: N,
+    rate: RATE,
+    namespaces: Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`),
+    restSeconds: 2 * DRIFT_S + 2,
+    ackArgs: args['ack-arg'],
+    ackMemoryLimit: args['ack-memory-limit'],
+    operator: { runtimeEnv: RUNTIME_ENV, memoryLimit: args['memory-limit'], driftSeconds: DRIFT_S, iamWritesPerSecond: WRITES_PER_SECOND },
+    log,
+    onUnexpectedExit,
+  });
+  const settings = {
+    createRatePerSecond: RATE,
+    driftPeriodSeconds: DRIFT_S,
+    namespaces: NAMESPACES,
+    ack: { commit: ack.commit, args: args['ack-arg'], memoryLimit: args['ack-memory-limit'] },
+    operator: { memoryLimit: args['memory-limit'], iamWritesPerSecond: WRITES_PER_SECOND, runtimeEnv: RUNTIME_ENV },
+  };
+  writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify({ compare: result, machine: machine(), settings }, null, 1)}\n`);
+  for (const side of [result.ack, result.irsa]) {
+    const title = `${side.result.controller}: ${N} roles at ${RATE}/s (load ${side.load.before.toFixed(2)})`;
+    writeFileSync(
+      join(OUT, `compare-${side.result.controller}.png`),
+      plotPng({ title, readyMs: side.syncedMs, rss: side.rss, doneLabel: 'synced', processLabel: side.result.controller }),
+    );
+    console.log(sideLine(side.result));
+  }
+  console.log(ratioLine(result.ratios));
+  if (!result.sameRole) console.log('WARNING: the two sides made different roles (see bench.json)');
+  console.log(compareLine(N, result.ack.result, result.irsa.result));
+}
+
+const ackBuild = args.compare === 'ack' ? ensureAckBuilt(log) : undefined;
+const env = await startEnv(log);
+try {
+  if (ackBuild) {
+    await compareAck(env, ackBuild);
+  } else {
+    await createOidcProvider(env.motoUrl);
+    await fullBench(env);
+  }
 } finally {
   await env.stop();
 }

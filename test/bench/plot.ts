@@ -6,6 +6,9 @@ export interface PlotInput {
   title: string;
   readyMs: number[];
   rss: { tSeconds: number; mb: number }[];
+  /** What the latencies run to (default Ready), and whose RSS it is (default operator). */
+  doneLabel?: string;
+  processLabel?: string;
 }
 
 const W = 1000;
@@ -62,9 +65,9 @@ export function plotSvg(input: PlotInput): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 <text x="${W / 2}" y="24" font-size="16" text-anchor="middle">${input.title}</text>
-${axes(x1, panelW, 'time from create to Ready (ms)', 'objects', maxReady, maxCount)}
+${axes(x1, panelW, `time from create to ${input.doneLabel ?? 'Ready'} (ms)`, 'objects', maxReady, maxCount)}
 ${bars}
-${axes(x2, panelW, 'time since start (s)', 'operator RSS (MB)', tMax, mbMax)}
+${axes(x2, panelW, 'time since start (s)', `${input.processLabel ?? 'operator'} RSS (MB)`, tMax, mbMax)}
 <polyline points="${line}" fill="none" stroke="#d04a4a" stroke-width="2"/>
 </svg>`;
 }

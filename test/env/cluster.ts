@@ -50,15 +50,20 @@ interface Binaries {
   POD_IDENTITY_WEBHOOK?: string;
 }
 
-function readBinaries(opts: EnvOptions): Binaries {
+/** The variables setup.sh wrote into .cache/testenv.env: paths of what it built, and versions. */
+export function readTestenv(): Record<string, string | undefined> {
   const file = join(REPO, '.cache/testenv.env');
   if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run env:setup\` first`);
-  const vars = Object.fromEntries(
+  return Object.fromEntries(
     readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => l.includes('='))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  ) as Partial<Binaries>;
+  );
+}
+
+function readBinaries(opts: EnvOptions): Binaries {
+  const vars = readTestenv() as Partial<Binaries>;
   const needed = [
     'KUBE_APISERVER',
     'KUBECTL',
@@ -110,13 +115,29 @@ export interface AuditEvent {
   responseStatus?: { code?: number };
 }
 
-/** Writes (create/update/patch/delete) the operator's user made, as the apiserver's audit log has them. */
-export function operatorKubeWrites(auditLog: string): AuditEvent[] {
+/** Writes (create/update/patch/delete) `username` made, as the apiserver's audit log has them. */
+export function kubeWritesBy(auditLog: string, username: string): AuditEvent[] {
   return readFileSync(auditLog, 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as AuditEvent)
-    .filter((e) => e.user.username === 'irsa-operator' && ['create', 'update', 'patch', 'delete'].includes(e.verb));
+    .filter((e) => e.user.username === username && ['create', 'update', 'patch', 'delete'].includes(e.verb));
+}
+
+/** Writes (create/update/patch/delete) the operator's user made, as the apiserver's audit log has them. */
+export const operatorKubeWrites = (auditLog: string): AuditEvent[] => kubeWritesBy(auditLog, 'irsa-operator');
+
+/**
+ * A cluster administrator of its own (system:masters) for a peer controller the benchmark compares
+ * with, so the audit log tells its writes apart.
+ */
+export const PEER_USER = { name: 'peer-controller', token: 'peer-token', uid: '4' } as const;
+
+/** A kubeconfig for PEER_USER in the environment's directory; returns its path. */
+export function peerKubeconfig(env: Pick<EnvInfo, 'dir' | 'apiserverUrl'>): string {
+  const file = join(env.dir, 'peer.kubeconfig');
+  writeFileSync(file, kubeconfig(env.apiserverUrl, join(env.dir, 'certs', 'apiserver.crt'), PEER_USER.name, PEER_USER.token));
+  return file;
 }
 
 function getHttps(url: string, ca: string, token: string): Promise<number> {
@@ -204,7 +225,8 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
     writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(
       join(dir, 'tokens.csv'),
-      `admin-token,admin,1,"system:masters"\noperator-token,irsa-operator,2\n${WEBHOOK_USER.token},${WEBHOOK_USER.name},${WEBHOOK_USER.uid}\n`,
+      `admin-token,admin,1,"system:masters"\noperator-token,irsa-operator,2\n${WEBHOOK_USER.token},${WEBHOOK_USER.name},${WEBHOOK_USER.uid}\n` +
+        `${PEER_USER.token},${PEER_USER.name},${PEER_USER.uid},"system:masters"\n`,
     );
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const auditLog = join(dir, 'audit.log');

@@ -68,8 +68,12 @@ export function startProcess(command: string, args: string[], opts: { logFile?: 
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     killGroup(child, 'SIGTERM');
     const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5000);
+    // The child is unref'd: without a handle of ours the event loop could end before its exit
+    // event after SIGKILL (Node exits 13, "unsettled top-level await").
+    const keepAlive = setInterval(() => undefined, 1000);
     await exited;
     clearTimeout(timer);
+    clearInterval(keepAlive);
   };
   child.unref();
   return { child, stop };

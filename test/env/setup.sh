@@ -3,8 +3,10 @@
 # go.etcd.io/etcd/server/v3, helm from helm.sh/helm/v3 (the chart's install test), and moto
 # (IAM/STS/EKS) in a Python virtual environment, and the real amazon-eks-pod-identity-webhook (the
 # mutating webhook EKS runs: it gives pods of an annotated ServiceAccount their role).
-# Usage: setup.sh [kube] [etcd] [moto] [helm] [webhook]: the parts to build; none named means all.
-# `npm start` builds only what it runs (helm is for the chart's install test alone: 3 minutes cold).
+# Usage: setup.sh [kube] [etcd] [moto] [helm] [webhook] [ack]: the parts to build; none named means
+# all but ack. `npm start` builds only what it runs (helm is for the chart's install test alone:
+# 3 minutes cold). ack, the ACK iam-controller, is for `npm run bench -- --compare ack` alone, which
+# builds it itself; it is never part of the default set.
 # Outputs live in a cache keyed by version (default ~/.cache/irsa-operator, override with
 # IRSA_TESTENV_CACHE), so a warm machine skips every step. Writes .cache/testenv.env in the repo:
 # the paths the test harness and `npm start` use.
@@ -17,6 +19,11 @@ MOTO_VERSION=5.2.5
 # serves it, else from the snapshot in ../shared/third_party (see its README).
 WEBHOOK_COMMIT=3bf80a348116483b2162190e43232e4d243f76c4
 WEBHOOK_MODULE=github.com/aws/amazon-eks-pod-identity-webhook
+# github.com/aws-controllers-k8s/iam-controller (runtime v0.62.0) at this commit, the peer that
+# `npm run bench -- --compare ack` measures against: from the Go module proxy where it serves it,
+# else from the snapshot in ../shared/third_party (see its README).
+ACK_IAM_COMMIT=1bb7fc9fd927620ea0dd9b0b5aaa10d8e139128f
+ACK_IAM_MODULE=github.com/aws-controllers-k8s/iam-controller
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -26,6 +33,8 @@ etcd_dir=$cache/etcd-$ETCD_VERSION
 moto_dir=$cache/moto-$MOTO_VERSION
 webhook_dir=$cache/pod-identity-webhook-${WEBHOOK_COMMIT:0:12}
 webhook_src=${IRSA_WEBHOOK_SRC:-$(dirname "$repo")/shared/third_party/amazon-eks-pod-identity-webhook}
+ack_dir=$cache/ack-iam-controller-${ACK_IAM_COMMIT:0:12}
+ack_src=${IRSA_ACK_IAM_SRC:-$(dirname "$repo")/shared/third_party/ack-iam-controller}
 # helm's version is the one pinned in test/env/helm/go.mod (`go mod tidy` there after a bump).
 HELM_VERSION=$(awk '$1 == "require" && $2 == "helm.sh/helm/v3" { print $3 }' "$here/helm/go.mod")
 [ -n "$HELM_VERSION" ] || { printf '[env:setup] no helm.sh/helm/v3 require line in %s\n' "$here/helm/go.mod" >&2; exit 1; }
@@ -34,10 +43,10 @@ mkdir -p "$cache" "$repo/.cache"
 
 parts=("$@")
 for p in "${parts[@]}"; do
-  case $p in kube | etcd | moto | helm | webhook) ;; *) printf '[env:setup] unknown part %s (kube, etcd, moto, helm, webhook)\n' "$p" >&2; exit 2 ;; esac
+  case $p in kube | etcd | moto | helm | webhook | ack) ;; *) printf '[env:setup] unknown part %s (kube, etcd, moto, helm, webhook, ack)\n' "$p" >&2; exit 2 ;; esac
 done
 want() {
-  [ ${#parts[@]} -eq 0 ] && return 0
+  [ ${#parts[@]} -eq 0 ] && [ "$1" != ack ] && return 0
   local p
   for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done
   return 1
@@ -119,6 +128,42 @@ else
   step "pod-identity-webhook ${WEBHOOK_COMMIT:0:12}: cached in $webhook_dir"
 fi
 
+if ! want ack; then
+  :
+elif [ ! -x "$ack_dir/ack-iam-controller" ] || [ ! -d "$ack_dir/crds" ]; then
+  need go "install Go 1.21 or newer (https://go.dev/dl) or from your distribution; the controller's go.mod asks for 1.25, which GOTOOLCHAIN=auto fetches"
+  mkdir -p "$ack_dir"
+  t0=$SECONDS
+  aflags="-s -w -X $ACK_IAM_MODULE/pkg/version.GitCommit=$ACK_IAM_COMMIT -X $ACK_IAM_MODULE/pkg/version.GitVersion=${ACK_IAM_COMMIT:0:12}"
+  step "building ack-iam-controller ($ACK_IAM_MODULE@${ACK_IAM_COMMIT:0:12}) ... (cold: a few minutes)"
+  rm -rf "$ack_dir/bin"
+  # Tried once: the module proxy answers at once when it refuses (403 here); the timeout bounds a direct fetch.
+  bounded=(); command -v timeout >/dev/null 2>&1 && bounded=(timeout 600)
+  if GOBIN="$ack_dir/bin" GOFLAGS="$GOFLAGS -mod=mod" "${bounded[@]}" go install -ldflags "$aflags" "$ACK_IAM_MODULE/cmd/controller@$ACK_IAM_COMMIT" 2>"$ack_dir/go-install.log"; then
+    mv "$ack_dir/bin/controller" "$ack_dir/ack-iam-controller"
+    rm -rf "$ack_dir/bin" "$ack_dir/go-install.log"
+    # The CRDs come from the same module version, now in the module cache.
+    crd_src=$(go mod download -json "$ACK_IAM_MODULE@$ACK_IAM_COMMIT" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  elif [ -f "$ack_src/go.mod" ]; then
+    step "go install failed ($(tail -n1 "$ack_dir/go-install.log" | sed 's/^[[:space:]]*//')): building the snapshot in $ack_src"
+    rm -f "$ack_dir/go-install.log"
+    (cd "$ack_src" && go build -buildvcs=false -ldflags "$aflags" -o "$ack_dir/ack-iam-controller.tmp" ./cmd/controller)
+    mv "$ack_dir/ack-iam-controller.tmp" "$ack_dir/ack-iam-controller"
+    crd_src=$ack_src
+  else
+    cat "$ack_dir/go-install.log" >&2
+    step "cannot get $ACK_IAM_MODULE@$ACK_IAM_COMMIT: go install failed and $ack_src is missing (IRSA_ACK_IAM_SRC names another checkout)"
+    exit 1
+  fi
+  # The CRDs the controller serves, from the same source: the bench applies them.
+  rm -rf "$ack_dir/crds.tmp" && mkdir -p "$ack_dir/crds.tmp"
+  cp "$crd_src"/config/crd/bases/*.yaml "$crd_src"/config/crd/common/bases/*.yaml "$ack_dir/crds.tmp/"
+  rm -rf "$ack_dir/crds" && mv "$ack_dir/crds.tmp" "$ack_dir/crds"
+  step "built ack-iam-controller in $((SECONDS - t0)) s"
+else
+  step "ack-iam-controller ${ACK_IAM_COMMIT:0:12}: cached in $ack_dir"
+fi
+
 if ! want moto; then
   :
 elif [ ! -f "$moto_dir/.complete" ]; then
@@ -142,5 +187,8 @@ ETCD=$etcd_dir/etcd
 MOTO_SERVER=$moto_dir/bin/moto_server
 HELM=$helm_dir/helm
 POD_IDENTITY_WEBHOOK=$webhook_dir/pod-identity-webhook
+ACK_IAM_COMMIT=$ACK_IAM_COMMIT
+ACK_IAM_CONTROLLER=$ack_dir/ack-iam-controller
+ACK_IAM_CRDS=$ack_dir/crds
 ENV
 step "ready: $repo/.cache/testenv.env"
