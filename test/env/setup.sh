@@ -54,6 +54,32 @@ want() {
 step() { printf '[env:setup] %s\n' "$*" >&2; }
 need() { command -v "$1" >/dev/null 2>&1 || { step "missing '$1': $2"; exit 1; }; }
 
+# go_pinned DIR OUT MODULE PKG COMMIT SRC SRC_ENV LDFLAGS: DIR/OUT built from MODULE/PKG at COMMIT,
+# by `go install` where the module proxy serves it (tried once: it answers at once when it
+# refuses, 403 here; the timeout bounds a direct fetch), else by `go build` of the source snapshot
+# SRC (SRC_ENV names another checkout). Sets go_pinned_from to SRC when it built the snapshot,
+# else to nothing (the module is in Go's module cache).
+go_pinned() {
+  local dir=$1 out=$2 module=$3 pkg=$4 commit=$5 src=$6 src_env=$7 ldflags=$8
+  local bounded=(); command -v timeout >/dev/null 2>&1 && bounded=(timeout 600)
+  rm -rf "$dir/bin"
+  if GOBIN="$dir/bin" GOFLAGS="$GOFLAGS -mod=mod" "${bounded[@]}" go install -ldflags "$ldflags" "$module${pkg:+/$pkg}@$commit" 2>"$dir/go-install.log"; then
+    mv "$dir/bin/"* "$dir/$out"
+    rm -rf "$dir/bin" "$dir/go-install.log"
+    go_pinned_from=
+  elif [ -f "$src/go.mod" ]; then
+    step "go install failed ($(tail -n1 "$dir/go-install.log" | sed 's/^[[:space:]]*//')): building the snapshot in $src"
+    rm -f "$dir/go-install.log"
+    (cd "$src" && go build -buildvcs=false -ldflags "$ldflags" -o "$dir/$out.tmp" "./$pkg")
+    mv "$dir/$out.tmp" "$dir/$out"
+    go_pinned_from=$src
+  else
+    cat "$dir/go-install.log" >&2
+    step "cannot get $module@$commit: go install failed and $src is missing ($src_env names another checkout)"
+    exit 1
+  fi
+}
+
 export CGO_ENABLED=0 GOFLAGS=-trimpath
 build_go() { # dir output package version-ldflags
   local mod=$1 out=$2 pkg=$3 ldflags=$4
@@ -107,22 +133,7 @@ elif [ ! -x "$webhook_dir/pod-identity-webhook" ]; then
   t0=$SECONDS
   wflags="-s -w -X main.webhookVersion=${WEBHOOK_COMMIT:0:12}"
   step "building pod-identity-webhook ($WEBHOOK_MODULE@${WEBHOOK_COMMIT:0:12}) ... (cold: about a minute)"
-  rm -rf "$webhook_dir/bin"
-  # The module proxy answers at once when it refuses (403 here); the timeout bounds a direct fetch.
-  bounded=(); command -v timeout >/dev/null 2>&1 && bounded=(timeout 600)
-  if GOBIN="$webhook_dir/bin" GOFLAGS="$GOFLAGS -mod=mod" "${bounded[@]}" go install -ldflags "$wflags" "$WEBHOOK_MODULE@$WEBHOOK_COMMIT" 2>"$webhook_dir/go-install.log"; then
-    mv "$webhook_dir/bin/amazon-eks-pod-identity-webhook" "$webhook_dir/pod-identity-webhook"
-    rm -rf "$webhook_dir/bin" "$webhook_dir/go-install.log"
-  elif [ -f "$webhook_src/go.mod" ]; then
-    step "go install failed ($(tail -n1 "$webhook_dir/go-install.log" | sed 's/^[[:space:]]*//')): building the snapshot in $webhook_src"
-    rm -f "$webhook_dir/go-install.log"
-    (cd "$webhook_src" && go build -ldflags "$wflags" -o "$webhook_dir/pod-identity-webhook.tmp" .)
-    mv "$webhook_dir/pod-identity-webhook.tmp" "$webhook_dir/pod-identity-webhook"
-  else
-    cat "$webhook_dir/go-install.log" >&2
-    step "cannot get $WEBHOOK_MODULE@$WEBHOOK_COMMIT: go install failed and $webhook_src is missing (IRSA_WEBHOOK_SRC names another checkout)"
-    exit 1
-  fi
+  go_pinned "$webhook_dir" pod-identity-webhook "$WEBHOOK_MODULE" "" "$WEBHOOK_COMMIT" "$webhook_src" IRSA_WEBHOOK_SRC "$wflags"
   step "built pod-identity-webhook in $((SECONDS - t0)) s"
 else
   step "pod-identity-webhook ${WEBHOOK_COMMIT:0:12}: cached in $webhook_dir"
@@ -136,25 +147,9 @@ elif [ ! -x "$ack_dir/ack-iam-controller" ] || [ ! -d "$ack_dir/crds" ]; then
   t0=$SECONDS
   aflags="-s -w -X $ACK_IAM_MODULE/pkg/version.GitCommit=$ACK_IAM_COMMIT -X $ACK_IAM_MODULE/pkg/version.GitVersion=${ACK_IAM_COMMIT:0:12}"
   step "building ack-iam-controller ($ACK_IAM_MODULE@${ACK_IAM_COMMIT:0:12}) ... (cold: a few minutes)"
-  rm -rf "$ack_dir/bin"
-  # Tried once: the module proxy answers at once when it refuses (403 here); the timeout bounds a direct fetch.
-  bounded=(); command -v timeout >/dev/null 2>&1 && bounded=(timeout 600)
-  if GOBIN="$ack_dir/bin" GOFLAGS="$GOFLAGS -mod=mod" "${bounded[@]}" go install -ldflags "$aflags" "$ACK_IAM_MODULE/cmd/controller@$ACK_IAM_COMMIT" 2>"$ack_dir/go-install.log"; then
-    mv "$ack_dir/bin/controller" "$ack_dir/ack-iam-controller"
-    rm -rf "$ack_dir/bin" "$ack_dir/go-install.log"
-    # The CRDs come from the same module version, now in the module cache.
-    crd_src=$(go mod download -json "$ACK_IAM_MODULE@$ACK_IAM_COMMIT" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
-  elif [ -f "$ack_src/go.mod" ]; then
-    step "go install failed ($(tail -n1 "$ack_dir/go-install.log" | sed 's/^[[:space:]]*//')): building the snapshot in $ack_src"
-    rm -f "$ack_dir/go-install.log"
-    (cd "$ack_src" && go build -buildvcs=false -ldflags "$aflags" -o "$ack_dir/ack-iam-controller.tmp" ./cmd/controller)
-    mv "$ack_dir/ack-iam-controller.tmp" "$ack_dir/ack-iam-controller"
-    crd_src=$ack_src
-  else
-    cat "$ack_dir/go-install.log" >&2
-    step "cannot get $ACK_IAM_MODULE@$ACK_IAM_COMMIT: go install failed and $ack_src is missing (IRSA_ACK_IAM_SRC names another checkout)"
-    exit 1
-  fi
+  go_pinned "$ack_dir" ack-iam-controller "$ACK_IAM_MODULE" cmd/controller "$ACK_IAM_COMMIT" "$ack_src" IRSA_ACK_IAM_SRC "$aflags"
+  # The CRDs come from the same module version: the snapshot, or the module cache.
+  crd_src=${go_pinned_from:-$(go mod download -json "$ACK_IAM_MODULE@$ACK_IAM_COMMIT" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')}
   # The CRDs the controller serves, from the same source: the bench applies them.
   rm -rf "$ack_dir/crds.tmp" && mkdir -p "$ack_dir/crds.tmp"
   cp "$crd_src"/config/crd/bases/*.yaml "$crd_src"/config/crd/common/bases/*.yaml "$ack_dir/crds.tmp/"
