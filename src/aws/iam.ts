@@ -27,6 +27,7 @@ import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { WriteBudget } from './budget.ts';
 import { callAws, type CallOptions } from './call.ts';
 import { isNotFound } from './errors.ts';
+import { forEachPage } from './pages.ts';
 
 export class IamRoles {
   private readonly iam: IAMClient;
@@ -133,27 +134,22 @@ export class IamRoles {
 
   private async attachedPolicies(name: string): Promise<string[]> {
     const arns: string[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.call('ListAttachedRolePolicies', () =>
-        this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker: marker })),
-      );
-      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    await forEachPage(
+      (Marker) =>
+        this.call('ListAttachedRolePolicies', () => this.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: name, Marker }))),
+      (page) => {
+        for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+      },
+    );
     return arns.sort();
   }
 
   private async inlinePolicies(name: string): Promise<Record<string, string>> {
     const names: string[] = [];
-    let marker: string | undefined;
-    do {
-      const page = await this.call('ListRolePolicies', () =>
-        this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker: marker })),
-      );
-      names.push(...(page.PolicyNames ?? []));
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    await forEachPage(
+      (Marker) => this.call('ListRolePolicies', () => this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker }))),
+      (page) => names.push(...(page.PolicyNames ?? [])),
+    );
     const docs = await Promise.all(
       names.map(async (policyName) => {
         const out = await this.call('GetRolePolicy', () =>
@@ -167,12 +163,10 @@ export class IamRoles {
 
   private async tags(name: string): Promise<Record<string, string>> {
     const tags: Record<string, string> = {};
-    let marker: string | undefined;
-    do {
-      const page = await this.call('ListRoleTags', () => this.iam.send(new ListRoleTagsCommand({ RoleName: name, Marker: marker })));
-      Object.assign(tags, tagMap(page.Tags ?? []));
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    await forEachPage(
+      (Marker) => this.call('ListRoleTags', () => this.iam.send(new ListRoleTagsCommand({ RoleName: name, Marker }))),
+      (page) => Object.assign(tags, tagMap(page.Tags ?? [])),
+    );
     return tags;
   }
 

@@ -6,6 +6,7 @@
 import { GetAccountAuthorizationDetailsCommand, ListRolesCommand, type IAMClient, type RoleDetail } from '@aws-sdk/client-iam';
 import type { ActualRole } from '../policy/diff.ts';
 import { callAws, type CallOptions } from './call.ts';
+import { forEachPage } from './pages.ts';
 
 /** IAM's page size maximum for both calls. */
 const PAGE = 1000;
@@ -51,37 +52,34 @@ export class IamSweep {
 
   private async details(wanted: (name: string) => boolean): Promise<RoleDetail[]> {
     const out: RoleDetail[] = [];
-    let marker: string | undefined;
-    do {
-      await this.beforeCall();
-      const page = await callAws(
-        'iam',
-        'GetAccountAuthorizationDetails',
-        () => this.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'], MaxItems: PAGE, Marker: marker })),
-        this.opts,
-      );
-      for (const d of page.RoleDetailList ?? []) if (d.RoleName && wanted(d.RoleName)) out.push(d);
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    await forEachPage(
+      (Marker) =>
+        this.page('GetAccountAuthorizationDetails', () =>
+          this.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'], MaxItems: PAGE, Marker })),
+        ),
+      (page) => {
+        for (const d of page.RoleDetailList ?? []) if (d.RoleName && wanted(d.RoleName)) out.push(d);
+      },
+    );
     return out;
   }
 
   private async settings(pathPrefix: string): Promise<Map<string, { description: string; maxSessionDuration: number }>> {
     const out = new Map<string, { description: string; maxSessionDuration: number }>();
-    let marker: string | undefined;
-    do {
-      await this.beforeCall();
-      const page = await callAws(
-        'iam',
-        'ListRoles',
-        () => this.iam.send(new ListRolesCommand({ PathPrefix: pathPrefix, MaxItems: PAGE, Marker: marker })),
-        this.opts,
-      );
-      for (const r of page.Roles ?? []) {
-        if (r.RoleName) out.set(r.RoleName, { description: r.Description ?? '', maxSessionDuration: r.MaxSessionDuration ?? 3600 });
-      }
-      marker = page.IsTruncated ? page.Marker : undefined;
-    } while (marker);
+    await forEachPage(
+      (Marker) => this.page('ListRoles', () => this.iam.send(new ListRolesCommand({ PathPrefix: pathPrefix, MaxItems: PAGE, Marker }))),
+      (page) => {
+        for (const r of page.Roles ?? []) {
+          if (r.RoleName) out.set(r.RoleName, { description: r.Description ?? '', maxSessionDuration: r.MaxSessionDuration ?? 3600 });
+        }
+      },
+    );
     return out;
+  }
+
+  /** One page, within the read budget. */
+  private async page<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    await this.beforeCall();
+    return callAws('iam', operation, fn, this.opts);
   }
 }
