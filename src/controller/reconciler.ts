@@ -3,7 +3,7 @@
 // work queue when to look again. Level-based and idempotent. The parts live in their own modules;
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
-import { FINALIZER, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
+import { FINALIZER, type IamServiceAccount, type IamServiceAccountSpec, type PodsNeedingRestart } from '../api/types.ts';
 import type { EventReason, Reason } from '../api/reasons.ts';
 import { WriteBudget } from '../aws/budget.ts';
 import { isAccessDenied } from '../aws/errors.ts';
@@ -11,7 +11,7 @@ import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
 import { audienceNotAllowed, defaultAudience } from '../policy/audience.ts';
-import { desiredState, type ClusterIdentity, type Desired, type DesiredServiceAccount, type RoleDefaults } from '../policy/desired.ts';
+import { desiredState, type ClusterIdentity, type DesiredServiceAccount, type RoleDefaults } from '../policy/desired.ts';
 import { roleAnnotationsDiffer } from '../policy/pods.ts';
 import type { DeniedAction } from '../policy/actions.ts';
 import type { OperatorPolicy } from '../policy/guard.ts';
@@ -26,7 +26,7 @@ import { DriftSweep } from './drift.ts';
 import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
 import { Providers } from './providers.ts';
-import { RolePart } from './role.ts';
+import { RolePart, type RoleWant } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
 import { buildStatus, readyOf, statusFields, type Outcome } from './status.ts';
 
@@ -173,7 +173,9 @@ export class Reconciler {
       return this.stop(pass, e);
     }
     // The default audience is the one the provider accepts, which may lengthen the trust policy.
-    const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds));
+    const audience = defaultAudience(this.opts.defaultAudience, clientIds);
+    const desiredFor = (spec: IamServiceAccountSpec) => desiredState({ ...pass.obj, spec }, identity, this.opts.roleDefaults, audience);
+    const result = desiredFor(pass.obj.spec);
     if (!result.ok) return this.refuse(pass, result.problem);
     // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
     const unaccepted = audienceNotAllowed(result.desired.trust.audience, identity.oidcProviderArn, clientIds);
@@ -182,7 +184,7 @@ export class Reconciler {
       return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
     }
 
-    const { role, serviceAccount, pods } = await this.syncParts(pass, result.desired, identity);
+    const { role, serviceAccount, pods } = await this.syncParts(pass, { desired: result.desired, identity, desiredFor });
     const saSynced = serviceAccount?.outcome.state === 'synced';
     const fields = {
       ...statusFields(result.desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced),
@@ -201,15 +203,14 @@ export class Reconciler {
 
   private async syncParts(
     pass: Pass,
-    desired: Desired,
-    identity: ClusterIdentity,
+    want: RoleWant,
   ): Promise<{ role: PartResult; serviceAccount?: PartResult; pods?: PodsNeedingRestart | undefined }> {
-    const sa = desired.serviceAccount;
+    const sa = want.desired.serviceAccount;
     let role: PartResult;
     try {
       // A ServiceAccount this object may not write stops it before any IAM write.
       if (sa) await this.serviceAccount.assertMayWrite(pass, sa);
-      role = { outcome: await syncPart(this.role, pass, { desired, identity }), backoff: false };
+      role = { outcome: await syncPart(this.role, pass, want), backoff: false };
     } catch (e) {
       role = failed(e);
     }

@@ -3,8 +3,17 @@
 // way the trust policy IAM holds after the pass is judged by IAM's rules (trust-check.ts) for a
 // token of the object's ServiceAccount.
 import { TerminalError, WaitError } from '../errors.ts';
-import { desiredState, OWNER_TAGS, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
-import { diffRole, type ActualRole, type IamOperation } from '../policy/diff.ts';
+import {
+  desiredState,
+  OWNER_TAGS,
+  ownedBy,
+  type ClusterIdentity,
+  type Desired,
+  type DesiredResult,
+  type RoleDefaults,
+} from '../policy/desired.ts';
+import type { IamServiceAccountSpec } from '../api/types.ts';
+import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
 import { judgeTrust } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
@@ -17,12 +26,24 @@ import { TtlCache } from './ttl-cache.ts';
 export interface RoleWant {
   desired: Desired;
   identity: ClusterIdentity;
+  /** What another spec of the same object would want, with everything else as in this pass. */
+  desiredFor: (spec: IamServiceAccountSpec) => DesiredResult;
+}
+
+/** The last full sync of an object. */
+interface Synced {
+  generation: number;
+  /** The spec it synced (the informer's own object while it is current: shared, not copied). */
+  spec: IamServiceAccountSpec;
+  message: string;
+  trust: string;
 }
 
 export type RoleSeen =
   /** This process synced the role at this generation less than a drift period ago: no AWS read. */
   | { kind: 'fresh'; message: string; trust: string }
-  | { kind: 'managed'; actual: ActualRole | undefined }
+  /** `remembered`: the role as the last full sync left it (a spec change), not read from IAM. */
+  | { kind: 'managed'; actual: ActualRole | undefined; remembered?: boolean }
   | { kind: 'attached'; found: { arn: string; trustPolicy: string } | undefined };
 
 export interface RolePlan {
@@ -34,7 +55,7 @@ export interface RolePlan {
   message: string;
   /** Why a token of the ServiceAccount is admitted by the trust policy IAM holds after the plan. */
   trust: string;
-  /** Whether this plan comes from a full read (it renews the memory of the last sync). */
+  /** Whether this plan comes from a full read, or from the last one and the writes since (it renews the memory). */
   observed: boolean;
 }
 
@@ -52,7 +73,7 @@ export interface RolePartDeps {
 export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   private readonly deps: RolePartDeps;
   /** The last full sync per object key, with its generation. */
-  private readonly synced: TtlCache<string, { generation: number; message: string; trust: string }>;
+  private readonly synced: TtlCache<string, Synced>;
   /** How long a full sync is remembered (setSweeping). */
   private memoMs: number;
 
@@ -62,11 +83,19 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     this.memoMs = deps.driftPeriodMs;
   }
 
-  async observe(pass: Pass, { desired }: RoleWant): Promise<RoleSeen> {
+  async observe(pass: Pass, { desired, desiredFor }: RoleWant): Promise<RoleSeen> {
     const memo = this.synced.get(pass.key);
-    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) return { kind: 'fresh', message: memo.message, trust: memo.trust };
+    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) {
+      memo.spec = pass.obj.spec;
+      return { kind: 'fresh', message: memo.message, trust: memo.trust };
+    }
     if (desired.mode === 'attached') return { kind: 'attached', found: await this.deps.roles.readTrust(desired.roleName) };
     await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns);
+    // A spec change within the memory of the last sync: IAM holds what that sync wrote (the drift
+    // sweeps say so, and forget the memory when it does not), so only the difference is written.
+    const before = memo && desiredFor(memo.spec);
+    if (before?.ok && before.desired.mode === 'managed' && before.desired.roleName === desired.roleName)
+      return { kind: 'managed', actual: roleAsWritten(before.desired.role), remembered: true };
     return { kind: 'managed', actual: await this.deps.roles.read(desired.role.name) };
   }
 
@@ -80,7 +109,13 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     if (plan.ops.length > 0) {
       const names = plan.ops.map((o) => o.op);
       pass.log.info(plan.exists ? 'updating IAM role' : 'creating IAM role', { role: desired.roleName, operations: names });
-      await this.deps.roles.apply(desired.roleName, plan.ops);
+      try {
+        await this.deps.roles.apply(desired.roleName, plan.ops);
+      } catch (e) {
+        // IAM was not as remembered, or is half-written: the next pass reads it.
+        this.forget(pass.key);
+        throw e;
+      }
       const verb = plan.exists ? 'updated' : 'created';
       pass.done.push({
         reason: plan.exists ? 'RoleUpdated' : 'RoleCreated',
@@ -88,7 +123,11 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       });
     }
     if (plan.observed)
-      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message, trust: plan.trust }, this.memoMs);
+      this.synced.set(
+        pass.key,
+        { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, message: plan.message, trust: plan.trust },
+        this.memoMs,
+      );
     return { state: 'synced', reason: 'Synced', message: plan.message };
   }
 
@@ -106,14 +145,14 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     const names = new Set([obj.status?.roleName, wanted.ok && wanted.desired.mode === 'managed' ? wanted.desired.roleName : undefined]);
     for (const roleName of names) {
       if (!roleName) continue;
-      const actual = await this.deps.roles.read(roleName);
+      const actual = await this.deps.roles.readForDelete(roleName);
       if (!actual) continue;
       if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
         pass.log.warn('role is not owned by this object; leaving it', { role: roleName });
         continue;
       }
       pass.log.info('deleting IAM role', { role: roleName });
-      await this.deps.roles.delete(roleName);
+      await this.deps.roles.delete(roleName, actual);
       this.deps.events.record(obj, pass.log, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
     }
   }

@@ -183,6 +183,42 @@ describe('Reconciler: a new object', () => {
     assert.equal(w.kube.get(KEY)?.status?.observedGeneration, 2);
   });
 
+  it('a spec change within the memory of the last sync writes only the difference: no IAM read', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    await w.run();
+    w.kube.updateSpec(KEY, { attachPolicyARNs: [S3_READ], tags: { team: 'a' } });
+    const { iamCalls } = await w.quiet();
+    assert.deepEqual(iamCalls, [`TagRole ${ROLE}`]);
+    assert.equal(w.iam.roles.get(ROLE)?.tags.team, 'a');
+    assert.equal(w.kube.get(KEY)?.status?.observedGeneration, 2);
+  });
+
+  it('a spec change after the memory ran out reads the role first', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.advance(DRIFT_MS + 1);
+    w.kube.updateSpec(KEY, { tags: { team: 'a' } });
+    const { iamCalls } = await w.quiet();
+    assert.deepEqual(
+      iamCalls.filter((c) => !c.startsWith('oidcProviderClientIds')),
+      [`read ${ROLE}`, `TagRole ${ROLE}`],
+    );
+  });
+
+  it('IAM not as remembered (the role deleted behind its back): the write fails, the next pass reads and recreates it', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.iam.roles.delete(ROLE);
+    w.kube.updateSpec(KEY, { tags: { team: 'a' } });
+    assert.equal((await w.run()).kind, 'retry');
+    await w.run();
+    assert.equal(w.iam.roles.get(ROLE)?.tags.team, 'a');
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
   it('roleOnly: a role and no ServiceAccount, no ServiceAccountSynced condition', async () => {
     const w = world();
     w.kube.create('app', 'team', { roleOnly: true });

@@ -146,9 +146,11 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     /** One reconcile of the role part: observe, decide, apply. */
     sync: async (obj: IamServiceAccount): Promise<void> => {
       const clientIds = await providers.clientIds(IDENTITY.oidcProviderArn);
-      const wanted = desiredState(obj, IDENTITY, roleDefaults(config), defaultAudience(config.defaultAudience, clientIds));
+      const audience = defaultAudience(config.defaultAudience, clientIds);
+      const desiredFor = (spec: IamServiceAccountSpec) => desiredState({ ...obj, spec }, IDENTITY, roleDefaults(config), audience);
+      const wanted = desiredFor(obj.spec);
       if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
-      await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY });
+      await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY, desiredFor });
     },
     /** The object is deleted with deletionPolicy Delete. */
     release: (obj: IamServiceAccount): Promise<void> => part.release(pass(obj)),
