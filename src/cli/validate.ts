@@ -133,6 +133,8 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
     namespace: obj.metadata.namespace,
     namespaceAnnotations: {},
     role: result.desired.role,
+    trust: result.desired.trust,
+    otherClusters: result.desired.otherClusters,
     explicitRoleName: spec.roleName !== undefined,
     roleIndexInNamespace: () => 0,
   };
