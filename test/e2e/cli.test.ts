@@ -174,9 +174,8 @@ describe('irsa validate', () => {
     const allow = Object.values(SETUP).map((setup) => setup.config?.('*') ?? {});
     writeFileSync(
       config,
+      // No region: the examples are for clusters of several partitions (china-region.yaml).
       JSON.stringify({
-        clusterName: 'local',
-        region: 'us-east-1',
         allowedIssuers: allow.flatMap((c) => c.allowedIssuers ?? []),
         subjectPatternNamespaces: allow.flatMap((c) => c.subjectPatternNamespaces ?? []),
       }),
