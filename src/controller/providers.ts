@@ -34,8 +34,8 @@ export class Providers {
 
   /**
    * The provider of another cluster the trust admits (entry `index` of spec.additionalClusters)
-   * exists and accepts the audience; waits otherwise. IAM refuses a trust naming a provider it
-   * does not have, so nothing is written before each exists.
+   * exists and accepts the audience; waits otherwise. Without it STS refuses that cluster's
+   * tokens (and IAM may refuse the trust), so nothing is written before each exists.
    */
   async assertOtherCluster(s: TrustSubject, index: number): Promise<void> {
     const entry = `spec.additionalClusters[${index}] (issuer https://${s.issuerHostPath})`;

@@ -40,7 +40,7 @@ export const NAMESPACE_ALLOWED_POLICIES_ANNOTATION = 'irsa.dev/allowed-policy-ar
  * Namespaces whose ServiceAccounts are never admitted by pattern, whatever subjectPatternNamespaces
  * says: their ServiceAccounts are the cluster's own controllers.
  */
-export const NEVER_PATTERN_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
+const NEVER_PATTERN_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 /** Refused by name before any document is read (they grant everything, or all of IAM). */
 export const DEFAULT_DENIED_POLICY_ARNS = [
