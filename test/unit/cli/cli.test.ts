@@ -224,7 +224,10 @@ describe('validate: other clusters and subject patterns', () => {
   for (const tc of cases) {
     it(`${tc.name}: ${tc.want ? 'names the field' : 'passes'}`, () => {
       const got = findings(tc.namespace ?? 'team', tc.spec);
-      if (!tc.want) { assert.deepEqual(got, []); return; }
+      if (!tc.want) {
+        assert.deepEqual(got, []);
+        return;
+      }
       assert.equal(got.length, 1, got.join('\n'));
       assert.match(got[0] ?? '', tc.want);
     });
