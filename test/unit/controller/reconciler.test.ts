@@ -298,6 +298,24 @@ describe('Reconciler: other clusters and subject patterns', () => {
     assert.deepEqual(w.cond('Stalled'), ['True', 'TrustPolicyTooLarge']);
   });
 
+  it("the other cluster's statement removed by hand: found by the sweep, written back by the pass", async () => {
+    const w = world({ config: allowed, sweep: true });
+    w.iam.providers.set(OTHER_ARN, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    const full = w.iam.roles.get(ROLE)?.trustPolicy ?? '';
+    const doc = JSON.parse(decodeURIComponent(full)) as { Statement: unknown[] };
+    w.iam.edit(ROLE, { trustPolicy: encode({ ...doc, Statement: doc.Statement.slice(0, 1) }) });
+    assert.deepEqual(await w.sweep(), { drifted: [KEY], inSync: 0 });
+    await w.run();
+    assert.ok(
+      w.iam.writes().some((c) => c.startsWith('UpdateAssumeRolePolicy')),
+      w.iam.writes().join(', '),
+    );
+    assert.equal(w.iam.roles.get(ROLE)?.trustPolicy, full);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
   it('a subject pattern: off by default, Ready where allowed, the named ServiceAccount annotated', async () => {
     const off = world();
     off.kube.create('app', 'team', { serviceAccount: { name: 'ci-runner' }, subjectPattern: 'ci-*' });
