@@ -183,6 +183,12 @@ export class Reconciler {
       this.providers.forget(identity.oidcProviderArn);
       return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
     }
+    // The other clusters' providers: the trust names each, and STS must accept their tokens too.
+    try {
+      for (const [i, other] of result.desired.otherClusters.entries()) await this.providers.assertOtherCluster(other, i);
+    } catch (e) {
+      return this.stop(pass, e);
+    }
 
     const { role, serviceAccount, pods } = await this.syncParts(pass, { desired: result.desired, identity, desiredFor });
     const saSynced = serviceAccount?.outcome.state === 'synced';

@@ -1,7 +1,7 @@
 // The role part: the IAM role an object manages (created, kept equal to the spec, deleted with
 // the object), or the existing role it names (attachRoleARN: only its trust is verified). Either
 // way the trust policy IAM holds after the pass is judged by IAM's rules (trust-check.ts) for a
-// token of the object's ServiceAccount.
+// token of the object's ServiceAccount, and of each other cluster's (spec.additionalClusters).
 import { TerminalError, WaitError } from '../errors.ts';
 import {
   desiredState,
@@ -15,7 +15,7 @@ import {
 import type { IamServiceAccountSpec } from '../api/types.ts';
 import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgeTrust } from '../policy/trust-check.ts';
+import { judgeTrustAll } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
@@ -209,7 +209,7 @@ function decideAttached(
       `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`,
     );
   }
-  const judged = judgeTrust(parsePolicyDocumentOrEmpty(found.trustPolicy), desired.roleArn, desired.trust);
+  const judged = judgeTrustAll(parsePolicyDocumentOrEmpty(found.trustPolicy), desired.roleArn, desired.trust, desired.otherClusters);
   // Someone else owns the role: wait for them to fix its trust.
   if (!judged.admitted) throw new WaitError('TrustPolicyMismatch', judged.message);
   const message = `existing role ${desired.roleArn} trusts this ServiceAccount`;
@@ -234,7 +234,8 @@ function decideManaged(
   const ops = diffRole(want, actual);
   // The trust IAM holds once the operations ran: ours if they write it, else the one read.
   const writesTrust = !actual || ops.some((o) => o.op === 'UpdateAssumeRolePolicy');
-  const judged = judgeTrust(writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy), want.arn, desired.trust);
+  const trust = writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy);
+  const judged = judgeTrustAll(trust, want.arn, desired.trust, desired.otherClusters);
   if (!judged.admitted) {
     throw new TerminalError(
       'TrustPolicyMismatch',

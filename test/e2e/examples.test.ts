@@ -30,7 +30,7 @@ const files = readdirSync(join(REPO, 'examples'))
 
 describe('examples/', () => {
   it('has an example for each documented use', () => {
-    assert.ok(files.length >= 9, files.join(', '));
+    assert.ok(files.length >= 11, files.join(', '));
   });
 
   for (const file of files) {
@@ -43,7 +43,7 @@ describe('examples/', () => {
       await resetAws(TEST_ISSUER, region);
       const ns = await newNamespace('example');
       await setup.before?.(ns);
-      const op = await startOperator({ region, watchNamespaces: [ns] });
+      const op = await startOperator({ region, watchNamespaces: [ns], ...setup.config?.(ns) });
       try {
         await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples', file)]);
         const obj = await waitForCondition(ns, name, 'Ready', 'True');
@@ -54,16 +54,19 @@ describe('examples/', () => {
         const saName = example.spec.serviceAccount?.name ?? name;
         const audience = example.spec.audience ?? 'sts.amazonaws.com';
         if (!example.spec.attachRoleARN) {
-          assert.deepEqual(
-            decodeDoc(role?.AssumeRolePolicyDocument),
-            buildTrustPolicy({
-              oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${issuer}`,
-              issuerHostPath: issuer,
-              namespace: ns,
-              serviceAccountName: saName,
-              audience,
-            }),
+          const pattern = example.spec.subjectPattern;
+          const subject = (hostPath: string, namespace = ns, sa?: string) => ({
+            oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${hostPath}`,
+            issuerHostPath: hostPath,
+            namespace,
+            serviceAccountName: sa ?? saName,
+            audience,
+            ...(pattern !== undefined && sa === undefined && namespace === ns && { subjectPattern: pattern }),
+          });
+          const others = (example.spec.additionalClusters ?? []).map((c) =>
+            subject(issuerHostPath(c.issuer), c.namespace, c.serviceAccount),
           );
+          assert.deepEqual(decodeDoc(role?.AssumeRolePolicyDocument), buildTrustPolicy(subject(issuer), others));
         }
         if (example.spec.roleOnly !== true) {
           const sa = await getJson<{ metadata: { annotations?: Record<string, string> } }>(['-n', ns, 'get', 'serviceaccount', saName]);

@@ -282,6 +282,96 @@ describe('Reconciler: the ServiceAccount waits for the role', () => {
   });
 });
 
+describe('Reconciler: other clusters and subject patterns', () => {
+  const OTHER = 'oidc.eks.us-west-2.amazonaws.com/id/B';
+  const OTHER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/${OTHER}`;
+  const twoClusters = { additionalClusters: [{ issuer: `https://${OTHER}` }] };
+  const allowed = { allowedIssuers: [`https://${OTHER}`] };
+
+  it("another cluster's provider missing: waits naming the entry, writes nothing, then converges once it exists", async () => {
+    const w = world({ config: allowed });
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.iam.writes(), []);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
+    const ready = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.match(ready?.message ?? '', new RegExp(`IAM has no OIDC provider ${OTHER_ARN} for spec\\.additionalClusters\\[0\\]`));
+    w.iam.providers.set(OTHER_ARN, ['sts.amazonaws.com']);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.deepEqual(w.cond('TrustVerified'), ['True', 'TrustAdmitsServiceAccount']);
+    const trust = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'TrustVerified');
+    assert.match(trust?.message ?? '', new RegExp(`tokens of the other clusters: system:serviceaccount:team:app from ${OTHER}`));
+    const statements = JSON.parse(decodeURIComponent(w.iam.roles.get(ROLE)?.trustPolicy ?? '')) as { Statement: unknown[] };
+    assert.equal(statements.Statement.length, 2);
+  });
+
+  it("another cluster's provider without the audience: AudienceNotAllowedByProvider, nothing written", async () => {
+    const w = world({ config: allowed });
+    w.iam.providers.set(OTHER_ARN, ['vault']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.iam.writes(), []);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AudienceNotAllowedByProvider']);
+  });
+
+  it('an issuer not allowed: IssuerNotAllowed, stalled, no AWS call', async () => {
+    const w = world();
+    w.iam.providers.set(OTHER_ARN, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.calls, []);
+    assert.deepEqual(w.cond('Stalled'), ['True', 'IssuerNotAllowed']);
+  });
+
+  it('over trustPolicyLimit: TrustPolicyTooLarge before any AWS call', async () => {
+    const issuers = ['a', 'b', 'c', 'd'].map((c) => `https://${c}.example.com/${'p'.repeat(120)}`);
+    const w = world({ config: { allowedIssuers: issuers } });
+    w.kube.create('app', 'team', { additionalClusters: issuers.map((issuer) => ({ issuer })) });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.calls, []);
+    assert.deepEqual(w.cond('Stalled'), ['True', 'TrustPolicyTooLarge']);
+  });
+
+  it("the other cluster's statement removed by hand: found by the sweep, written back by the pass", async () => {
+    const w = world({ config: allowed, sweep: true });
+    w.iam.providers.set(OTHER_ARN, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    const full = w.iam.roles.get(ROLE)?.trustPolicy ?? '';
+    const doc = JSON.parse(decodeURIComponent(full)) as { Statement: unknown[] };
+    w.iam.edit(ROLE, { trustPolicy: encode({ ...doc, Statement: doc.Statement.slice(0, 1) }) });
+    assert.deepEqual(await w.sweep(), { drifted: [KEY], inSync: 0 });
+    await w.run();
+    assert.ok(
+      w.iam.writes().some((c) => c.startsWith('UpdateAssumeRolePolicy')),
+      w.iam.writes().join(', '),
+    );
+    assert.equal(w.iam.roles.get(ROLE)?.trustPolicy, full);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
+  it('a subject pattern: off by default, Ready where allowed, the named ServiceAccount annotated', async () => {
+    const off = world();
+    off.kube.create('app', 'team', { serviceAccount: { name: 'ci-runner' }, subjectPattern: 'ci-*' });
+    assert.deepEqual(await off.run(), { kind: 'drop' });
+    assert.deepEqual(off.cond('Ready'), ['False', 'SubjectPatternNotAllowed']);
+    assert.deepEqual(off.iam.calls, []);
+
+    const on = world({ config: { subjectPatternNamespaces: ['team'] } });
+    on.kube.create('app', 'team', { serviceAccount: { name: 'ci-runner' }, subjectPattern: 'ci-*' });
+    assert.deepEqual(await on.run(), AFTER_DRIFT);
+    assert.deepEqual(on.cond('Ready'), ['True', 'Synced']);
+    assert.ok(on.kube.sa('team', 'ci-runner'));
+    const doc = JSON.parse(decodeURIComponent(on.iam.roles.get(ROLE)?.trustPolicy ?? '')) as { Statement: { Condition: unknown }[] };
+    assert.deepEqual(doc.Statement[0]?.Condition, {
+      StringEquals: { [`${ISSUER}:aud`]: 'sts.amazonaws.com' },
+      StringLike: { [`${ISSUER}:sub`]: 'system:serviceaccount:team:ci-*' },
+    });
+  });
+});
+
 describe('Reconciler: roles that are not this object’s', () => {
   it('RoleNotOwned: a role of that name without ownership tags is never written', async () => {
     const w = world();
