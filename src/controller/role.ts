@@ -13,6 +13,7 @@ import {
   type RoleDefaults,
 } from '../policy/desired.ts';
 import type { IamServiceAccountSpec } from '../api/types.ts';
+import { isAlreadyExists } from '../aws/errors.ts';
 import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
 import { judgeTrustAll } from '../policy/trust-check.ts';
@@ -42,8 +43,12 @@ interface Synced {
 export type RoleSeen =
   /** This process synced the role at this generation less than a drift period ago: no AWS read. */
   | { kind: 'fresh'; message: string; trust: string }
-  /** `remembered`: the role as the last full sync left it (a spec change), not read from IAM. */
-  | { kind: 'managed'; actual: ActualRole | undefined; remembered?: boolean }
+  /**
+   * `assumed`: not read from IAM but taken to be so: the role as the last full sync left it (a
+   * spec change), or none for an object that never had one (created without a GetRole first; a
+   * role already there makes CreateRole fail, and the pass reads it and decides again).
+   */
+  | { kind: 'managed'; actual: ActualRole | undefined; assumed?: boolean }
   | { kind: 'attached'; found: { arn: string; trustPolicy: string } | undefined };
 
 export interface RolePlan {
@@ -57,6 +62,8 @@ export interface RolePlan {
   trust: string;
   /** Whether this plan comes from a full read, or from the last one and the writes since (it renews the memory). */
   observed: boolean;
+  /** Made from what the role was taken to be, not from a read: a failed write reads it and decides again. */
+  assumed: boolean;
 }
 
 export interface RolePartDeps {
@@ -95,7 +102,13 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     // sweeps say so, and forget the memory when it does not), so only the difference is written.
     const before = memo && desiredFor(memo.spec);
     if (before?.ok && before.desired.mode === 'managed' && before.desired.roleName === desired.roleName)
-      return { kind: 'managed', actual: roleAsWritten(before.desired.role), remembered: true };
+      return { kind: 'managed', actual: roleAsWritten(before.desired.role), assumed: true };
+    // A new object whose role name is derived (not chosen in the spec) finds no role of that name,
+    // or a leftover of its own: it creates without reading first. A chosen name, or a
+    // configuration that adopts roles, is read first, so a role that is someone else's is
+    // refused (or adopted) without even a failed write.
+    if (pass.obj.status?.roleName === undefined && pass.obj.spec.roleName === undefined && !this.deps.adoptExistingRoles)
+      return { kind: 'managed', actual: undefined, assumed: true };
     return { kind: 'managed', actual: await this.deps.roles.read(desired.role.name) };
   }
 
@@ -104,7 +117,8 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     return decideRole(desired, seen, { cluster: identity.clusterName, namespace, name }, this.deps.adoptExistingRoles);
   }
 
-  async apply(pass: Pass, { desired }: RoleWant, plan: RolePlan): Promise<PartOutcome> {
+  async apply(pass: Pass, want: RoleWant, plan: RolePlan): Promise<PartOutcome> {
+    const { desired } = want;
     if (plan.adopting) pass.log.warn('adopting an existing IAM role', { role: desired.roleName });
     if (plan.ops.length > 0) {
       const names = plan.ops.map((o) => o.op);
@@ -112,9 +126,12 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       try {
         await this.deps.roles.apply(desired.roleName, plan.ops);
       } catch (e) {
-        // IAM was not as remembered, or is half-written: the next pass reads it.
+        // IAM was not as remembered, or is half-written: the next pass reads it, or this one
+        // when the role it took to be absent is there.
         this.forget(pass.key);
-        throw e;
+        if (!plan.assumed || !isAlreadyExists(e)) throw e;
+        const seen: RoleSeen = { kind: 'managed', actual: await this.deps.roles.read(desired.roleName) };
+        return this.apply(pass, want, this.decide(pass, want, seen));
       }
       const verb = plan.exists ? 'updated' : 'created';
       pass.done.push({
@@ -193,9 +210,11 @@ export function decideRole(
   owner: { cluster: string; namespace: string; name: string },
   adoptExistingRoles: boolean,
 ): RolePlan {
-  if (seen.kind === 'fresh') return { ops: [], exists: true, adopting: false, observed: false, message: seen.message, trust: seen.trust };
+  if (seen.kind === 'fresh')
+    return { ops: [], exists: true, adopting: false, observed: false, assumed: false, message: seen.message, trust: seen.trust };
   if (desired.mode === 'attached') return decideAttached(desired, seen.kind === 'attached' ? seen.found : undefined);
-  return decideManaged(desired, seen.kind === 'managed' ? seen.actual : undefined, owner, adoptExistingRoles);
+  const plan = decideManaged(desired, seen.kind === 'managed' ? seen.actual : undefined, owner, adoptExistingRoles);
+  return { ...plan, assumed: seen.kind === 'managed' && seen.assumed === true };
 }
 
 function decideAttached(
@@ -213,7 +232,7 @@ function decideAttached(
   // Someone else owns the role: wait for them to fix its trust.
   if (!judged.admitted) throw new WaitError('TrustPolicyMismatch', judged.message);
   const message = `existing role ${desired.roleArn} trusts this ServiceAccount`;
-  return { ops: [], exists: true, adopting: false, observed: true, message, trust: judged.message };
+  return { ops: [], exists: true, adopting: false, observed: true, assumed: false, message, trust: judged.message };
 }
 
 function decideManaged(
@@ -221,7 +240,7 @@ function decideManaged(
   actual: ActualRole | undefined,
   owner: { cluster: string; namespace: string; name: string },
   adoptExistingRoles: boolean,
-): RolePlan {
+): Omit<RolePlan, 'assumed'> {
   const want = desired.role;
   const adopting = actual !== undefined && !ownedBy(actual.tags, owner.cluster, owner.namespace, owner.name);
   if (actual && adopting) refuseAdoption(want.name, actual, adoptExistingRoles);

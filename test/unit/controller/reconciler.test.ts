@@ -276,6 +276,8 @@ describe('Reconciler: the ServiceAccount waits for the role', () => {
   it('a transient read failure backs off with the role Unknown', async () => {
     const w = world();
     w.kube.create('app', 'team', {});
+    await w.run();
+    w.advance(DRIFT_MS + 1);
     w.iam.failNext('read', awsError('ServiceUnavailable'));
     assert.deepEqual(await w.run(), { kind: 'retry' });
     assert.deepEqual(w.cond('RoleSynced'), ['Unknown', 'AwsServiceUnavailable']);
@@ -373,12 +375,39 @@ describe('Reconciler: other clusters and subject patterns', () => {
 });
 
 describe('Reconciler: roles that are not this object’s', () => {
+  it('a chosen roleName is read before any write: a role that is not the object’s sees not even a failed CreateRole', async () => {
+    const w = world();
+    foreignRole(w, 'chosen');
+    w.kube.create('app', 'team', { roleName: 'chosen' });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.writes(), []);
+    assert.deepEqual(w.cond('Ready'), ['False', 'RoleNotOwned']);
+  });
+
+  it('a new object whose derived name has a leftover role of its own (Retain, then created again) takes it back', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.kube.updateSpec(KEY, { deletionPolicy: 'Retain' });
+    await w.run();
+    w.kube.delete(KEY);
+    await w.run();
+    assert.ok(w.iam.roles.has(ROLE), 'retained');
+    w.kube.create('app', 'team', { tags: { again: 'yes' } });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.equal(w.iam.roles.get(ROLE)?.tags.again, 'yes');
+  });
+
   it('RoleNotOwned: a role of that name without ownership tags is never written', async () => {
     const w = world();
     foreignRole(w);
+    const before = structuredClone(w.iam.roles.get(ROLE));
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), { kind: 'drop' });
-    assert.deepEqual(w.iam.writes(), []);
+    // A new object with a derived name creates without reading first: IAM refuses the CreateRole.
+    assert.deepEqual(w.iam.writes(), [`CreateRole ${ROLE}`]);
+    assert.deepEqual(w.iam.roles.get(ROLE), before);
     assert.deepEqual(w.cond('Ready'), ['False', 'RoleNotOwned']);
     assert.deepEqual(w.cond('Stalled'), ['True', 'RoleNotOwned']);
     assert.equal(w.kube.sa('team', 'app'), undefined);
