@@ -9,8 +9,9 @@ import type { WriteBudget } from '../aws/budget.ts';
 import { desiredState, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import { diffRole, type ActualRole } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgeTrust } from '../policy/trust-check.ts';
-import type { RoleStore, RoleSweep } from './ports.ts';
+import { judgePaths } from '../policy/trust-check.ts';
+import { associationMatches } from './association.ts';
+import type { AssociationStore, RoleStore, RoleSweep } from './ports.ts';
 
 export interface DriftContext {
   identity: ClusterIdentity;
@@ -49,7 +50,8 @@ export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: Ac
   } else if (actual.arn !== desired.roleArn) {
     return false;
   }
-  return judgeTrust(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, desired.trust).admitted;
+  return judgePaths(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, desired.paths.irsa ? desired.trust : undefined, desired.podIdentity)
+    .admitted;
 }
 
 export function findDrift(
@@ -68,6 +70,29 @@ export function findDrift(
     for (const arn of desired.role?.managedPolicyArns ?? []) findings.policies.set(arn, [...(findings.policies.get(arn) ?? []), key]);
   }
   return findings;
+}
+
+/**
+ * The keys whose EKS Pod Identity association is gone, changed, or no longer this object's: the
+ * association status names, described (one read each, under the sweep's budget). Objects without
+ * one are left to their own passes (still making it, or identity IRSA).
+ */
+export async function associationDrift(
+  objects: readonly IamServiceAccount[],
+  ctx: DriftContext,
+  store: Pick<AssociationStore, 'describe'>,
+  take: () => Promise<void> | undefined,
+): Promise<string[]> {
+  const drifted: string[] = [];
+  for (const { obj, desired } of wantedRoles(objects, ctx)) {
+    const id = obj.status?.podIdentityAssociationID;
+    if (!desired.association || id === undefined) continue;
+    await take();
+    const actual = await store.describe(desired.association.clusterName, id);
+    const owned = actual !== undefined && ownedBy(actual.tags, ctx.identity.clusterName, obj.metadata.namespace, obj.metadata.name);
+    if (!actual || !owned || !associationMatches(actual, desired.association)) drifted.push(keyOf(obj));
+  }
+  return drifted;
 }
 
 export interface DriftSweepDeps {

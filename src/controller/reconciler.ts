@@ -3,35 +3,46 @@
 // work queue when to look again. Level-based and idempotent. The parts live in their own modules;
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
-import { FINALIZER, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
+import { FINALIZER, OWNER_ANNOTATION, SA_ANNOTATIONS, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
 import type { EventReason, Reason } from '../api/reasons.ts';
 import { WriteBudget } from '../aws/budget.ts';
 import { isAccessDenied } from '../aws/errors.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
-import { audienceNotAllowed, defaultAudience } from '../policy/audience.ts';
-import { desiredState, type ClusterIdentity, type Desired, type DesiredServiceAccount, type RoleDefaults } from '../policy/desired.ts';
+import { audienceNotAllowed, defaultAudience, STS_AUDIENCE } from '../policy/audience.ts';
+import {
+  desiredState,
+  wantedPaths,
+  type ClusterIdentity,
+  type Desired,
+  type DesiredServiceAccount,
+  type RoleDefaults,
+  type TrustPaths,
+} from '../policy/desired.ts';
 import { roleAnnotationsDiffer } from '../policy/pods.ts';
 import type { DeniedAction } from '../policy/actions.ts';
 import type { OperatorPolicy } from '../policy/guard.ts';
-import type { SpecProblem } from '../api/validate.ts';
+import { validateSpec, type SpecProblem } from '../api/validate.ts';
 import { Admission } from './admission.ts';
+import { AssociationPart, type AssociationWant } from './association.ts';
 import { findCondition } from './conditions.ts';
 import { EventRecorder } from './events.ts';
 import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { failed, failurePart, verdictFor, type PartResult, type QueueVerdict } from './outcome.ts';
 import { syncPart, type Done, type Pass } from './part.ts';
-import { DriftSweep } from './drift.ts';
-import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
+import { associationDrift, DriftSweep } from './drift.ts';
+import type { AssociationStore, KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
 import { Providers } from './providers.ts';
 import { RolePart } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
-import { buildStatus, readyOf, statusFields, type Outcome } from './status.ts';
+import { buildStatus, readyOf, statusFields, type Outcome, type PartOutcome } from './status.ts';
 
 export interface ReconcilerDeps {
   roles: RoleStore;
+  /** EKS: the cluster and its Pod Identity associations (asked only for objects that use Pod Identity). */
+  associations: AssociationStore;
   kube: KubeReads & KubeWrites;
   cache: ObjectCache;
   /** The account-wide read of roles for drift sweeps, and the budget its calls share; without it each pass reads its own role. */
@@ -62,10 +73,30 @@ export interface ReconcilerOptions {
 /** While pods wait for a restart, the object is looked at again this soon. */
 const STALE_PODS_RECHECK_MS = 60_000;
 
+/** A pass that changed the identity mode looks again this soon, to narrow the trust to the new path. */
+const MIGRATION_STEP_MS = 1_000;
+
 const WAITING_FOR_ROLE: PartResult = {
   outcome: { state: 'progressing', reason: 'WaitingForRole', message: 'the ServiceAccount is annotated once the role is in sync' },
   backoff: false,
 };
+
+const WAITING_FOR_ASSOCIATION: PartResult = {
+  outcome: {
+    state: 'progressing',
+    reason: 'WaitingForAssociation',
+    message: 'the ServiceAccount loses its role annotation once the EKS Pod Identity association exists',
+  },
+  backoff: false,
+};
+
+interface SyncedParts {
+  role: PartResult;
+  serviceAccount?: PartResult | undefined;
+  /** Set when the association part ran (or had to and could not). */
+  association?: PartResult | undefined;
+  pods?: PodsNeedingRestart | undefined;
+}
 
 export class Reconciler {
   private readonly deps: ReconcilerDeps;
@@ -77,6 +108,9 @@ export class Reconciler {
   private readonly pods: PodRestarts;
   private readonly drift: DriftSweep | undefined;
   private readonly serviceAccount: ServiceAccountPart;
+  private readonly association: AssociationPart;
+  /** The EKS cluster's ARN once read (Pod Identity); an absent cluster is asked again next time. */
+  private clusterArn: string | undefined;
 
   constructor(deps: ReconcilerDeps, opts: ReconcilerOptions) {
     this.deps = deps;
@@ -94,6 +128,7 @@ export class Reconciler {
     this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
     this.serviceAccount = new ServiceAccountPart(deps);
+    this.association = new AssociationPart({ associations: deps.associations, driftPeriodMs: opts.driftPeriodMs, now });
     this.drift = deps.sweep && new DriftSweep({ sweep: deps.sweep.roles, roles: deps.roles, budget: deps.sweep.budget });
     this.pods = new PodRestarts({
       kube: deps.kube,
@@ -109,6 +144,7 @@ export class Reconciler {
     const obj = this.deps.cache.object(namespace, name);
     if (!obj) {
       this.role.forget(key);
+      this.association.forget(key);
       return { kind: 'done' };
     }
     const log = this.deps.log.child({ key, generation: obj.metadata.generation, reconcileId: randomUUID() });
@@ -133,9 +169,11 @@ export class Reconciler {
    */
   async sweepDrift(objects: readonly IamServiceAccount[]): Promise<{ drifted: string[]; inSync: number }> {
     if (!this.drift) return { drifted: [], inSync: 0 };
-    const identity = await this.deps.identity();
+    const identity = { ...(await this.deps.identity()), clusterArn: this.clusterArn };
     const audience = defaultAudience(this.opts.defaultAudience, await this.providers.clientIds(identity.oidcProviderArn));
     const ctx = { identity, defaults: this.opts.roleDefaults, audience };
+    const associationsDrifted = await associationDrift(objects, ctx, this.deps.associations, () => this.deps.sweep?.budget.take());
+    for (const key of associationsDrifted) this.association.forget(key);
     const findings = await this.drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix).catch((e: unknown) => {
       // Without the permission, sweeps are off; a passing failure leaves the memories be.
       if (isAccessDenied(e)) this.role.setSweeping(false);
@@ -144,7 +182,7 @@ export class Reconciler {
     this.role.setSweeping(true);
     for (const key of findings.drifted) this.role.forget(key);
     for (const { key, generation } of findings.inSync) this.role.confirm(key, generation);
-    return { drifted: findings.drifted, inSync: findings.inSync.length };
+    return { drifted: [...new Set([...findings.drifted, ...associationsDrifted])], inSync: findings.inSync.length };
   }
 
   /** Flushes the Events still being written. */
@@ -155,42 +193,75 @@ export class Reconciler {
   private async sync(pass: Pass): Promise<QueueVerdict> {
     const finalizers = addFinalizer(pass.obj.metadata.finalizers, FINALIZER);
     if (finalizers) pass.obj = await this.patchFinalizers(pass, finalizers);
+    // The spec first: a refusal costs no AWS call.
+    const invalid = validateSpec(pass.obj.spec);
+    if (invalid) return this.refuse(pass, invalid);
+    // Paths the trust keeps while the object migrates away from them (docs/pod-identity.md).
+    const keep = this.keepPaths(pass.obj);
     let identity: ClusterIdentity;
     try {
       identity = await this.deps.identity();
+      if (wantedPaths(pass.obj.spec.identity).pod || keep.pod) identity = { ...identity, clusterArn: await this.eksClusterArn(identity) };
     } catch (e) {
       return this.stop(pass, e);
     }
-    // The spec and the operator's policy first: a refusal costs no AWS call.
-    const checked = desiredState(pass.obj, identity, this.opts.roleDefaults);
+    // The operator's policy next: a refusal costs no write.
+    const checked = desiredState(pass.obj, identity, this.opts.roleDefaults, STS_AUDIENCE, keep);
     if (!checked.ok) return this.refuse(pass, checked.problem);
     const refusal = await this.admission.refusal(pass.obj, checked.desired);
     if (refusal) return this.refuse(pass, refusal);
-    let clientIds: readonly string[];
-    try {
-      clientIds = await this.providers.clientIds(identity.oidcProviderArn);
-    } catch (e) {
-      return this.stop(pass, e);
-    }
-    // The default audience is the one the provider accepts, which may lengthen the trust policy.
-    const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds));
-    if (!result.ok) return this.refuse(pass, result.problem);
-    // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
-    const unaccepted = audienceNotAllowed(result.desired.trust.audience, identity.oidcProviderArn, clientIds);
-    if (unaccepted) {
-      this.providers.forget(identity.oidcProviderArn);
-      return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
+    let desired = checked.desired;
+    // The OIDC provider matters only to a trust that admits IRSA tokens.
+    if (desired.paths.irsa) {
+      let clientIds: readonly string[];
+      try {
+        clientIds = await this.providers.clientIds(identity.oidcProviderArn);
+      } catch (e) {
+        return this.stop(pass, e);
+      }
+      // The default audience is the one the provider accepts, which may lengthen the trust policy.
+      const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds), keep);
+      if (!result.ok) return this.refuse(pass, result.problem);
+      desired = result.desired;
+      // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
+      const unaccepted = audienceNotAllowed(desired.trust.audience, identity.oidcProviderArn, clientIds);
+      if (unaccepted) {
+        this.providers.forget(identity.oidcProviderArn);
+        return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
+      }
     }
 
-    const { role, serviceAccount, pods } = await this.syncParts(pass, result.desired, identity);
+    const parts = await this.syncParts(pass, desired, identity);
+    const { serviceAccount, association, pods } = parts;
+    let { role } = parts;
     const saSynced = serviceAccount?.outcome.state === 'synced';
+    const made = association ? this.association.current(pass.key) : undefined;
+    const known = association ? made : { id: pass.obj.status?.podIdentityAssociationID, arn: pass.obj.status?.podIdentityAssociationARN };
     const fields = {
-      ...statusFields(result.desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced),
+      ...statusFields(desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced),
+      podIdentityAssociationARN: known?.arn,
+      podIdentityAssociationID: known?.id,
       podsNeedingRestart: pods,
     };
+    const all = [role, ...(serviceAccount ? [serviceAccount] : []), ...(association ? [association] : [])];
+    // A migration step: the new path is in place and the old one released; the trust still admits
+    // the old path, and the next pass (which reads the role again) narrows it.
+    const migrating = (keep.irsa || keep.pod) && all.every((p) => p.outcome.state === 'synced');
+    if (migrating) {
+      this.role.forget(pass.key);
+      role = {
+        outcome: {
+          state: 'progressing',
+          reason: 'IdentityMigrating',
+          message: `identity ${desired.identity}: the new path is in place; the trust of ${desired.roleArn} still admits ${keep.pod ? 'Pod Identity' : 'IRSA'} until the next pass narrows it`,
+        },
+        backoff: false,
+      };
+    }
     const trust = this.role.trustOf(pass.key);
-    await this.writeStatus(pass, { role: role.outcome, serviceAccount: serviceAccount?.outcome, trust, fields });
-    const verdict = verdictFor([role, ...(serviceAccount ? [serviceAccount] : [])], {
+    await this.writeStatus(pass, { role: role.outcome, serviceAccount: serviceAccount?.outcome, association: association?.outcome, trust, fields });
+    if (migrating) return { kind: 'after', delayMs: MIGRATION_STEP_MS };
+    const verdict = verdictFor([role, ...(serviceAccount ? [serviceAccount] : []), ...(association ? [association] : [])], {
       driftMs: this.driftDelay(),
       waitMs: this.opts.waitMs,
     });
@@ -199,12 +270,15 @@ export class Reconciler {
     return verdict;
   }
 
-  private async syncParts(
-    pass: Pass,
-    desired: Desired,
-    identity: ClusterIdentity,
-  ): Promise<{ role: PartResult; serviceAccount?: PartResult; pods?: PodsNeedingRestart | undefined }> {
+  /**
+   * The parts in the order that never leaves a ServiceAccount without a working path: the role
+   * (its trust admits every path wanted or still in use), the association when wanted, the
+   * ServiceAccount (it loses its role annotation only once the association exists), and last the
+   * association no longer wanted (only once the ServiceAccount carries its annotation again).
+   */
+  private async syncParts(pass: Pass, desired: Desired, identity: ClusterIdentity): Promise<SyncedParts> {
     const sa = desired.serviceAccount;
+    const stalePods = pass.obj.status?.podsNeedingRestart;
     let role: PartResult;
     try {
       // A ServiceAccount this object may not write stops it before any IAM write.
@@ -213,18 +287,54 @@ export class Reconciler {
     } catch (e) {
       role = failed(e);
     }
-    if (!sa) return { role };
-    // The ServiceAccount is annotated only once the role can be assumed: a pod started earlier
-    // would otherwise get a role ARN that does not work yet.
-    if (role.outcome.state !== 'synced') return { role, serviceAccount: WAITING_FOR_ROLE, pods: pass.obj.status?.podsNeedingRestart };
-    const before = this.deps.cache.serviceAccount(pass.obj.metadata.namespace, sa.name)?.metadata?.annotations;
-    let serviceAccount: PartResult;
-    try {
-      serviceAccount = { outcome: await syncPart(this.serviceAccount, pass, sa), backoff: false };
-    } catch (e) {
-      return { role, serviceAccount: failed(e), pods: pass.obj.status?.podsNeedingRestart };
+    // The ServiceAccount is annotated (and the association made) only once the role can be
+    // assumed: a pod started earlier would otherwise get a role that does not work yet.
+    if (role.outcome.state !== 'synced') return { role, serviceAccount: sa && WAITING_FOR_ROLE, pods: stalePods };
+    const assoc: AssociationWant = {
+      desired: desired.association,
+      cluster: identity.clusterName,
+      namespace: pass.obj.metadata.namespace,
+      serviceAccount: sa?.name ?? pass.obj.metadata.name,
+      knownId: pass.obj.status?.podIdentityAssociationID,
+    };
+    let association: PartResult | undefined;
+    if (desired.association) association = await this.runPart(() => syncPart(this.association, pass, assoc));
+    if (!sa) return { role, association };
+    if (association && association.outcome.state !== 'synced' && !wantedPaths(desired.identity).irsa) {
+      return { role, association, serviceAccount: WAITING_FOR_ASSOCIATION, pods: stalePods };
     }
-    return { role, serviceAccount, pods: await this.checkPods(pass, sa, before) };
+    const before = this.deps.cache.serviceAccount(pass.obj.metadata.namespace, sa.name)?.metadata?.annotations;
+    const serviceAccount = await this.runPart(() => syncPart(this.serviceAccount, pass, sa));
+    if (serviceAccount.outcome.state !== 'synced') return { role, association, serviceAccount, pods: stalePods };
+    if (!desired.association && assoc.knownId !== undefined) association = await this.runPart(() => syncPart(this.association, pass, assoc));
+    return { role, serviceAccount, association, pods: await this.checkPods(pass, sa, before) };
+  }
+
+  private async runPart(run: () => Promise<PartOutcome>): Promise<PartResult> {
+    try {
+      return { outcome: await run(), backoff: false };
+    } catch (e) {
+      return failed(e);
+    }
+  }
+
+  /**
+   * The paths the trust keeps although the spec no longer asks for them: IRSA while the
+   * ServiceAccount still carries this object's role annotation, Pod Identity while status names an
+   * association. Each goes once its replacement is in place.
+   */
+  private keepPaths(obj: IamServiceAccount): Partial<TrustPaths> {
+    const wanted = wantedPaths(obj.spec.identity);
+    const saName = obj.spec.serviceAccount?.name ?? obj.metadata.name;
+    const annotations = this.deps.cache.serviceAccount(obj.metadata.namespace, saName)?.metadata?.annotations;
+    const annotated = annotations?.[OWNER_ANNOTATION] === obj.metadata.name && annotations[SA_ANNOTATIONS.roleArn] !== undefined;
+    return { irsa: !wanted.irsa && annotated, pod: !wanted.pod && obj.status?.podIdentityAssociationID !== undefined };
+  }
+
+  /** The EKS cluster's ARN, read once; undefined while EKS has no cluster of the configured name. */
+  private async eksClusterArn(identity: ClusterIdentity): Promise<string | undefined> {
+    this.clusterArn ??= await this.deps.associations.clusterArn(identity.clusterName);
+    return this.clusterArn;
   }
 
   /**
@@ -247,6 +357,7 @@ export class Reconciler {
     if (!remaining) return { kind: 'done' };
     try {
       await this.serviceAccount.release(pass);
+      await this.releaseAssociation(pass);
       await this.role.release(pass);
     } catch (e) {
       const part = failurePart(e);
@@ -256,6 +367,14 @@ export class Reconciler {
     await this.patchFinalizers(pass, remaining);
     pass.log.info('finalized');
     return { kind: 'done' };
+  }
+
+  /** The association (deletionPolicy Delete), for objects that used Pod Identity: IRSA-only objects make no EKS call. */
+  private async releaseAssociation(pass: Pass): Promise<void> {
+    const { obj } = pass;
+    if (!wantedPaths(obj.spec.identity).pod && obj.status?.podIdentityAssociationID === undefined) return this.association.forget(pass.key);
+    const identity = await this.deps.identity();
+    await this.association.release(pass, { cluster: identity.clusterName, serviceAccount: obj.spec.serviceAccount?.name ?? obj.metadata.name });
   }
 
   private refuse(pass: Pass, problem: SpecProblem): Promise<QueueVerdict> {

@@ -6,7 +6,7 @@ import { TerminalError, WaitError } from '../errors.ts';
 import { desiredState, OWNER_TAGS, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import { diffRole, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgeTrust } from '../policy/trust-check.ts';
+import { judgePaths, judgeTrust } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
@@ -195,7 +195,12 @@ function decideManaged(
   const ops = diffRole(want, actual);
   // The trust IAM holds once the operations ran: ours if they write it, else the one read.
   const writesTrust = !actual || ops.some((o) => o.op === 'UpdateAssumeRolePolicy');
-  const judged = judgeTrust(writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy), want.arn, desired.trust);
+  const judged = judgePaths(
+    writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy),
+    want.arn,
+    desired.paths.irsa ? desired.trust : undefined,
+    desired.podIdentity,
+  );
   if (!judged.admitted) {
     throw new TerminalError(
       'TrustPolicyMismatch',

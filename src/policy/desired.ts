@@ -7,6 +7,7 @@ import {
   SA_ANNOTATIONS,
   WELL_KNOWN_POLICY_NAMES,
   type IamServiceAccount,
+  type IdentityMode,
 } from '../api/types.ts';
 import type { Reason } from '../api/reasons.ts';
 import { validateSpec, type SpecProblem } from '../api/validate.ts';
@@ -14,7 +15,7 @@ import { STS_AUDIENCE } from './audience.ts';
 import { managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
 import { minifiedLength, type PolicyDocument } from './document.ts';
 import { deriveRoleName } from './naming.ts';
-import { buildTrustPolicy, trustPolicyTooLarge, type TrustSubject } from './trust.ts';
+import { trustPolicyFor, trustPolicyTooLarge, type PodIdentitySubject, type TrustSubject } from './trust.ts';
 import { WELL_KNOWN_POLICIES } from './wellknown.ts';
 
 /** What the operator found out about its cluster and account (STS, EKS, or the configuration). */
@@ -24,6 +25,8 @@ export interface ClusterIdentity {
   account: string;
   issuerHostPath: string;
   oidcProviderArn: string;
+  /** The EKS cluster's ARN (DescribeCluster), read only for objects that use Pod Identity. */
+  clusterArn?: string | undefined;
 }
 
 /** What the operator's configuration forces on, or defaults for, every role it manages. */
@@ -73,10 +76,35 @@ export interface DesiredServiceAccount {
   annotations: Record<string, string>;
 }
 
+/** The EKS Pod Identity association an object asks for. */
+export interface DesiredAssociation {
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | undefined;
+  disableSessionTags: boolean;
+  /** Ownership, as on the role. */
+  tags: Record<string, string>;
+}
+
+/** Which paths the role's trust admits: those the spec asks for, and those kept while a migration is under way. */
+export interface TrustPaths {
+  irsa: boolean;
+  pod: boolean;
+}
+
 interface DesiredCommon {
   roleArn: string;
   roleName: string;
+  identity: IdentityMode;
   trust: TrustSubject;
+  /** What EKS Pod Identity tells STS; set when the trust admits Pod Identity. */
+  podIdentity: PodIdentitySubject | undefined;
+  /** The paths the trust admits (the wanted ones, and those kept while migrating). */
+  paths: TrustPaths;
+  /** Set for identity PodIdentity and Both. */
+  association: DesiredAssociation | undefined;
   serviceAccount: DesiredServiceAccount | undefined;
   deletionPolicy: 'Delete' | 'Retain';
 }
@@ -93,15 +121,22 @@ export function joinRolePath(prefix: string, path: string | undefined): string {
   return prefix.endsWith('/') ? `${prefix}${p.slice(1)}` : `${prefix}${p}`;
 }
 
+/** The paths an identity mode asks for. */
+export function wantedPaths(identity: IdentityMode | undefined): TrustPaths {
+  return { irsa: identity !== 'PodIdentity', pod: identity === 'PodIdentity' || identity === 'Both' };
+}
+
 /**
  * What an object wants, in this cluster, under the operator's defaults. `objectDefaultAudience`
  * is the audience of an object that names none (audience.ts picks it from the OIDC provider).
+ * `keep` names paths the trust must still admit while the object migrates away from them.
  */
 export function desiredState(
   obj: IamServiceAccount,
   id: ClusterIdentity,
   defaults: RoleDefaults,
   objectDefaultAudience: string = STS_AUDIENCE,
+  keep: Partial<TrustPaths> = {},
 ): DesiredResult {
   const invalid = validateSpec(obj.spec);
   if (invalid) return { ok: false, problem: invalid };
@@ -118,9 +153,28 @@ export function desiredState(
     audience,
   };
   const deletionPolicy = spec.deletionPolicy ?? 'Delete';
+  const identity = spec.identity ?? 'IRSA';
+  const wanted = wantedPaths(identity);
+  const paths = { irsa: wanted.irsa || keep.irsa === true, pod: wanted.pod || keep.pod === true };
+  let podIdentity: PodIdentitySubject | undefined;
+  if (paths.pod) {
+    if (id.clusterArn === undefined) {
+      return problem(
+        'PodIdentityNotAvailable',
+        `identity ${identity} needs the EKS cluster ${id.clusterName}, which the operator could not read: Pod Identity is EKS only; use identity: IRSA`,
+      );
+    }
+    podIdentity = {
+      clusterArn: id.clusterArn,
+      account: id.account,
+      namespace,
+      serviceAccountName: saName,
+      sessionTags: spec.podIdentity?.disableSessionTags !== true,
+    };
+  }
 
-  const common = { trust, deletionPolicy };
-  const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn));
+  const common = { trust, deletionPolicy, identity, paths, podIdentity };
+  const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn, wanted.irsa));
   if (spec.attachRoleARN !== undefined) {
     const arn = spec.attachRoleARN;
     if (!arn.startsWith(`arn:${id.partition}:`)) {
@@ -131,25 +185,50 @@ export function desiredState(
       roleArn: arn,
       roleName: roleNameFromArn(arn) ?? '',
       serviceAccount: serviceAccountFor(arn),
+      association: undefined,
       ...common,
     };
     return { ok: true, desired };
   }
-  const role = buildRole(obj, id, defaults, trust);
+  const role = buildRole(obj, id, defaults, trustPolicyFor({ irsa: paths.irsa ? trust : undefined, pod: podIdentity }), saName);
   if ('reason' in role) return { ok: false, problem: role };
+  const association: DesiredAssociation | undefined = wanted.pod
+    ? {
+        clusterName: id.clusterName,
+        namespace,
+        serviceAccount: saName,
+        roleArn: role.arn,
+        targetRoleArn: spec.podIdentity?.targetRoleARN,
+        disableSessionTags: spec.podIdentity?.disableSessionTags === true,
+        tags: ownerTags(id.clusterName, namespace, metadata.name),
+      }
+    : undefined;
   return {
     ok: true,
-    desired: { mode: 'managed', role, roleArn: role.arn, roleName: role.name, serviceAccount: serviceAccountFor(role.arn), ...common },
+    desired: {
+      mode: 'managed',
+      role,
+      roleArn: role.arn,
+      roleName: role.name,
+      serviceAccount: serviceAccountFor(role.arn),
+      association,
+      ...common,
+    },
   };
 }
 
-function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDefaults, trust: TrustSubject): DesiredRole | SpecProblem {
+function buildRole(
+  obj: IamServiceAccount,
+  id: ClusterIdentity,
+  defaults: RoleDefaults,
+  trustPolicy: PolicyDocument,
+  saName: string,
+): DesiredRole | SpecProblem {
   const { spec, metadata } = obj;
   const name = spec.roleName ?? deriveRoleName(defaults.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
   const path = joinRolePath(defaults.rolePathPrefix, spec.rolePath);
   if (path.length > 512) return { reason: 'InvalidRolePath', message: `role path ${path} is over 512 characters` };
 
-  const trustPolicy = buildTrustPolicy(trust);
   const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit);
   if (tooLarge) return { reason: 'TrustPolicyTooLarge', message: tooLarge };
 
@@ -190,7 +269,7 @@ function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDe
     path,
     arn: roleArn(id.partition, id.account, path, name),
     description:
-      spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
+      spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${saName} in cluster ${id.clusterName}`,
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
     permissionsBoundary: boundary,
     trustPolicy,
@@ -240,14 +319,18 @@ function fillPlaceholders(statements: readonly Record<string, unknown>[], id: Cl
   return JSON.parse(text) as Record<string, unknown>[];
 }
 
-function buildServiceAccount(obj: IamServiceAccount, name: string, audience: string, arn: string): DesiredServiceAccount {
+/** The ServiceAccount; the IRSA annotations only when IRSA is wanted (Pod Identity reads none). */
+function buildServiceAccount(obj: IamServiceAccount, name: string, audience: string, arn: string, irsa: boolean): DesiredServiceAccount {
   const sa = obj.spec.serviceAccount ?? {};
-  const annotations: Record<string, string> = {
-    ...(sa.annotations ?? {}),
+  const roleAnnotations = {
     [SA_ANNOTATIONS.roleArn]: arn,
     [SA_ANNOTATIONS.audience]: audience,
     [SA_ANNOTATIONS.stsRegionalEndpoints]: String(obj.spec.stsRegionalEndpoints ?? true),
     [SA_ANNOTATIONS.tokenExpiration]: String(obj.spec.tokenExpiration ?? 86400),
+  };
+  const annotations: Record<string, string> = {
+    ...(sa.annotations ?? {}),
+    ...(irsa ? roleAnnotations : {}),
     [OWNER_ANNOTATION]: obj.metadata.name,
   };
   return {

@@ -57,6 +57,8 @@ const full = {
   stsRegionalEndpoints: true,
   deletionPolicy: 'Retain',
   restartPods: true,
+  identity: 'Both',
+  podIdentity: { targetRoleARN: 'arn:aws:iam::210987654321:role/target', disableSessionTags: true },
 } satisfies Required<IamServiceAccountSpec>;
 
 // The two valid halves of `full`: a managed role, and an existing role (attachRoleARN).
@@ -199,6 +201,8 @@ describe('IamServiceAccountStatus and statusSchema agree', () => {
     oidcProviderARN: 'arn',
     serviceAccountName: 'sa',
     attachedPolicyARNs: ['arn'],
+    podIdentityAssociationARN: 'arn',
+    podIdentityAssociationID: 'a-0123456789abcdef0',
     podsNeedingRestart: { count: 2, pods: ['web-1', 'web-2'] },
     conditions: [condition],
   } satisfies Required<IamServiceAccountStatus>;

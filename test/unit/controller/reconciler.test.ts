@@ -20,7 +20,7 @@ import { makeLogger } from '../../../src/log.ts';
 import { resolveDeniedActions } from '../../../src/policy/actions.ts';
 import { ownerTags, type ClusterIdentity } from '../../../src/policy/desired.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
-import { awsError, encode, FakeIam, FakeKube } from './fakes.ts';
+import { awsError, encode, FakeEks, FakeIam, FakeKube } from './fakes.ts';
 
 const ACCOUNT = '123456789012';
 const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
@@ -52,10 +52,13 @@ function world(o: WorldOptions = {}) {
   const iam = new FakeIam();
   iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
   const kube = new FakeKube();
+  const eks = new FakeEks();
+  eks.clusters.set('prod', `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/prod`);
   let t = Date.UTC(2026, 0, 1);
   const reconciler = new Reconciler(
     {
       roles: iam,
+      associations: eks,
       kube,
       cache: kube,
       sweep: o.sweep ? { roles: iam, budget: new WriteBudget(0) } : undefined,
@@ -92,7 +95,7 @@ function world(o: WorldOptions = {}) {
     return { verdict, iamCalls: iam.calls.slice(iamBefore), kubeWrites: kube.writes.slice(kubeBefore) };
   };
   const sweep = () => reconciler.sweepDrift(kube.allObjects());
-  return { iam, kube, run, cond, quiet, sweep, advance: (ms: number) => (t += ms) };
+  return { iam, eks, kube, run, cond, quiet, sweep, advance: (ms: number) => (t += ms) };
 }
 
 const AFTER_DRIFT: QueueVerdict = { kind: 'after', delayMs: DRIFT_MS };
