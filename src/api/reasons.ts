@@ -42,7 +42,7 @@ export const REASONS = {
   RoleArnMismatch: 'the attachRoleARN names a role IAM has under another ARN',
   // EKS Pod Identity.
   PodIdentityNotAvailable: 'identity PodIdentity or Both on a cluster EKS does not know (DescribeCluster): Pod Identity is EKS only',
-  AssociationConflict: 'an EKS Pod Identity association for the ServiceAccount exists and is not this object\'s',
+  AssociationConflict: "an EKS Pod Identity association for the ServiceAccount exists and is not this object's",
   // The ServiceAccount.
   ServiceAccountExists: 'the ServiceAccount exists and was not made by the operator',
   ServiceAccountConflict: 'the ServiceAccount belongs to another IamServiceAccount',

@@ -155,7 +155,8 @@ export const specSchema = {
       properties: {
         targetRoleARN: {
           type: 'string',
-          description: "A role the association's role assumes for the pods (role chaining, e.g. into another account); its trust is yours to write.",
+          description:
+            "A role the association's role assumes for the pods (role chaining, e.g. into another account); its trust is yours to write.",
           pattern: ROLE_ARN_PATTERN,
         },
         disableSessionTags: {

@@ -80,7 +80,10 @@ export class AssociationPart implements Part<AssociationWant, AssociationSeen, A
     for (const a of plan.remove) {
       pass.log.info('deleting EKS Pod Identity association', { association: a.id, serviceAccount: a.serviceAccount });
       await store.delete(a.clusterName, a.id);
-      pass.done.push({ reason: 'AssociationDeleted', message: `deleted EKS Pod Identity association ${a.id} of ${a.namespace}/${a.serviceAccount}` });
+      pass.done.push({
+        reason: 'AssociationDeleted',
+        message: `deleted EKS Pod Identity association ${a.id} of ${a.namespace}/${a.serviceAccount}`,
+      });
     }
     let current = plan.current;
     const desired = want.desired;
@@ -94,7 +97,10 @@ export class AssociationPart implements Part<AssociationWant, AssociationSeen, A
         );
       });
       current = { id: made.id, arn: made.arn };
-      pass.done.push({ reason: 'AssociationCreated', message: `created EKS Pod Identity association ${made.id} for ServiceAccount ${desired.serviceAccount}` });
+      pass.done.push({
+        reason: 'AssociationCreated',
+        message: `created EKS Pod Identity association ${made.id} for ServiceAccount ${desired.serviceAccount}`,
+      });
     } else if (desired && plan.update !== undefined) {
       pass.log.info('updating EKS Pod Identity association', { association: plan.update });
       const updated = await store.update(plan.update, desired);
@@ -125,7 +131,13 @@ export class AssociationPart implements Part<AssociationWant, AssociationSeen, A
     if (!where || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
     const knownId = obj.status?.podIdentityAssociationID;
     if ((obj.spec.identity ?? 'IRSA') === 'IRSA' && knownId === undefined) return;
-    const want: AssociationWant = { desired: undefined, cluster: where.cluster, namespace: obj.metadata.namespace, serviceAccount: where.serviceAccount, knownId };
+    const want: AssociationWant = {
+      desired: undefined,
+      cluster: where.cluster,
+      namespace: obj.metadata.namespace,
+      serviceAccount: where.serviceAccount,
+      knownId,
+    };
     const seen = await this.observe(pass, want);
     const plan = decideAssociation(want, seen, { cluster: where.cluster, namespace: obj.metadata.namespace, name: obj.metadata.name });
     await this.apply(pass, want, plan);

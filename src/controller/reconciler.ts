@@ -193,81 +193,89 @@ export class Reconciler {
   private async sync(pass: Pass): Promise<QueueVerdict> {
     const finalizers = addFinalizer(pass.obj.metadata.finalizers, FINALIZER);
     if (finalizers) pass.obj = await this.patchFinalizers(pass, finalizers);
-    // The spec first: a refusal costs no AWS call.
-    const invalid = validateSpec(pass.obj.spec);
-    if (invalid) return this.refuse(pass, invalid);
-    // Paths the trust keeps while the object migrates away from them (docs/pod-identity.md).
-    const keep = this.keepPaths(pass.obj);
-    let identity: ClusterIdentity;
-    try {
-      identity = await this.deps.identity();
-      if (wantedPaths(pass.obj.spec.identity).pod || keep.pod) identity = { ...identity, clusterArn: await this.eksClusterArn(identity) };
-    } catch (e) {
-      return this.stop(pass, e);
-    }
-    // The operator's policy next: a refusal costs no write.
-    const checked = desiredState(pass.obj, identity, this.opts.roleDefaults, STS_AUDIENCE, keep);
-    if (!checked.ok) return this.refuse(pass, checked.problem);
-    const refusal = await this.admission.refusal(pass.obj, checked.desired);
-    if (refusal) return this.refuse(pass, refusal);
-    let desired = checked.desired;
-    // The OIDC provider matters only to a trust that admits IRSA tokens.
-    if (desired.paths.irsa) {
-      let clientIds: readonly string[];
-      try {
-        clientIds = await this.providers.clientIds(identity.oidcProviderArn);
-      } catch (e) {
-        return this.stop(pass, e);
-      }
-      // The default audience is the one the provider accepts, which may lengthen the trust policy.
-      const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds), keep);
-      if (!result.ok) return this.refuse(pass, result.problem);
-      desired = result.desired;
-      // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
-      const unaccepted = audienceNotAllowed(desired.trust.audience, identity.oidcProviderArn, clientIds);
-      if (unaccepted) {
-        this.providers.forget(identity.oidcProviderArn);
-        return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
-      }
-    }
-
+    const wanted = await this.desire(pass);
+    if ('verdict' in wanted) return wanted.verdict;
+    const { desired, identity, keep } = wanted;
     const parts = await this.syncParts(pass, desired, identity);
     const { serviceAccount, association, pods } = parts;
     let { role } = parts;
     const saSynced = serviceAccount?.outcome.state === 'synced';
-    const made = association ? this.association.current(pass.key) : undefined;
-    const known = association ? made : { id: pass.obj.status?.podIdentityAssociationID, arn: pass.obj.status?.podIdentityAssociationARN };
+    const known = association
+      ? this.association.current(pass.key)
+      : { id: pass.obj.status?.podIdentityAssociationID, arn: pass.obj.status?.podIdentityAssociationARN };
     const fields = {
       ...statusFields(desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced),
       podIdentityAssociationARN: known?.arn,
       podIdentityAssociationID: known?.id,
       podsNeedingRestart: pods,
     };
-    const all = [role, ...(serviceAccount ? [serviceAccount] : []), ...(association ? [association] : [])];
+    const others = [...(serviceAccount ? [serviceAccount] : []), ...(association ? [association] : [])];
     // A migration step: the new path is in place and the old one released; the trust still admits
     // the old path, and the next pass (which reads the role again) narrows it.
-    const migrating = (keep.irsa || keep.pod) && all.every((p) => p.outcome.state === 'synced');
+    const migrating = (keep.irsa === true || keep.pod === true) && [role, ...others].every((p) => p.outcome.state === 'synced');
     if (migrating) {
       this.role.forget(pass.key);
-      role = {
-        outcome: {
-          state: 'progressing',
-          reason: 'IdentityMigrating',
-          message: `identity ${desired.identity}: the new path is in place; the trust of ${desired.roleArn} still admits ${keep.pod ? 'Pod Identity' : 'IRSA'} until the next pass narrows it`,
-        },
-        backoff: false,
-      };
+      const old = keep.pod === true ? 'Pod Identity' : 'IRSA';
+      const message = `identity ${desired.identity}: the new path is in place; the trust of ${desired.roleArn} still admits ${old} until the next pass narrows it`;
+      role = { outcome: { state: 'progressing', reason: 'IdentityMigrating', message }, backoff: false };
     }
     const trust = this.role.trustOf(pass.key);
-    await this.writeStatus(pass, { role: role.outcome, serviceAccount: serviceAccount?.outcome, association: association?.outcome, trust, fields });
+    const outcome = { role: role.outcome, serviceAccount: serviceAccount?.outcome, association: association?.outcome, trust, fields };
+    await this.writeStatus(pass, outcome);
     if (migrating) return { kind: 'after', delayMs: MIGRATION_STEP_MS };
-    const verdict = verdictFor([role, ...(serviceAccount ? [serviceAccount] : []), ...(association ? [association] : [])], {
-      driftMs: this.driftDelay(),
-      waitMs: this.opts.waitMs,
-    });
+    const verdict = verdictFor([role, ...others], { driftMs: this.driftDelay(), waitMs: this.opts.waitMs });
     // Pods still waiting for a restart are looked at again soon: the count falls as they go.
     if (pods && verdict.kind === 'after') return { kind: 'after', delayMs: Math.min(verdict.delayMs, STALE_PODS_RECHECK_MS) };
     return verdict;
+  }
+
+  /**
+   * What the object wants in this cluster, or the verdict of a pass that stops before the parts:
+   * the spec (no AWS call), the cluster's identity (and the EKS cluster, for Pod Identity), the
+   * operator's policy, and for a trust that admits IRSA tokens the OIDC provider and its audiences.
+   */
+  private async desire(
+    pass: Pass,
+  ): Promise<{ desired: Desired; identity: ClusterIdentity; keep: Partial<TrustPaths> } | { verdict: QueueVerdict }> {
+    const stop = async (e: unknown) => ({ verdict: await this.stop(pass, e) });
+    const refuse = async (problem: SpecProblem) => ({ verdict: await this.refuse(pass, problem) });
+    // The spec first: a refusal costs no AWS call.
+    const invalid = validateSpec(pass.obj.spec);
+    if (invalid) return refuse(invalid);
+    // Paths the trust keeps while the object migrates away from them (docs/pod-identity.md).
+    const keep = this.keepPaths(pass.obj);
+    let identity: ClusterIdentity;
+    try {
+      identity = await this.deps.identity();
+      if (wantedPaths(pass.obj.spec.identity).pod || keep.pod === true) {
+        identity = { ...identity, clusterArn: await this.eksClusterArn(identity) };
+      }
+    } catch (e) {
+      return stop(e);
+    }
+    // The operator's policy next: a refusal costs no write.
+    const checked = desiredState(pass.obj, identity, this.opts.roleDefaults, STS_AUDIENCE, keep);
+    if (!checked.ok) return refuse(checked.problem);
+    const refusal = await this.admission.refusal(pass.obj, checked.desired);
+    if (refusal) return refuse(refusal);
+    // The OIDC provider matters only to a trust that admits IRSA tokens.
+    if (!checked.desired.paths.irsa) return { desired: checked.desired, identity, keep };
+    let clientIds: readonly string[];
+    try {
+      clientIds = await this.providers.clientIds(identity.oidcProviderArn);
+    } catch (e) {
+      return stop(e);
+    }
+    // The default audience is the one the provider accepts, which may lengthen the trust policy.
+    const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds), keep);
+    if (!result.ok) return refuse(result.problem);
+    // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
+    const unaccepted = audienceNotAllowed(result.desired.trust.audience, identity.oidcProviderArn, clientIds);
+    if (unaccepted) {
+      this.providers.forget(identity.oidcProviderArn);
+      return stop(new WaitError('AudienceNotAllowedByProvider', unaccepted));
+    }
+    return { desired: result.desired, identity, keep };
   }
 
   /**
@@ -306,7 +314,8 @@ export class Reconciler {
     const before = this.deps.cache.serviceAccount(pass.obj.metadata.namespace, sa.name)?.metadata?.annotations;
     const serviceAccount = await this.runPart(() => syncPart(this.serviceAccount, pass, sa));
     if (serviceAccount.outcome.state !== 'synced') return { role, association, serviceAccount, pods: stalePods };
-    if (!desired.association && assoc.knownId !== undefined) association = await this.runPart(() => syncPart(this.association, pass, assoc));
+    if (!desired.association && assoc.knownId !== undefined)
+      association = await this.runPart(() => syncPart(this.association, pass, assoc));
     return { role, serviceAccount, association, pods: await this.checkPods(pass, sa, before) };
   }
 
@@ -372,9 +381,15 @@ export class Reconciler {
   /** The association (deletionPolicy Delete), for objects that used Pod Identity: IRSA-only objects make no EKS call. */
   private async releaseAssociation(pass: Pass): Promise<void> {
     const { obj } = pass;
-    if (!wantedPaths(obj.spec.identity).pod && obj.status?.podIdentityAssociationID === undefined) return this.association.forget(pass.key);
+    if (!wantedPaths(obj.spec.identity).pod && obj.status?.podIdentityAssociationID === undefined) {
+      this.association.forget(pass.key);
+      return;
+    }
     const identity = await this.deps.identity();
-    await this.association.release(pass, { cluster: identity.clusterName, serviceAccount: obj.spec.serviceAccount?.name ?? obj.metadata.name });
+    await this.association.release(pass, {
+      cluster: identity.clusterName,
+      serviceAccount: obj.spec.serviceAccount?.name ?? obj.metadata.name,
+    });
   }
 
   private refuse(pass: Pass, problem: SpecProblem): Promise<QueueVerdict> {

@@ -156,23 +156,8 @@ export function desiredState(
   const identity = spec.identity ?? 'IRSA';
   const wanted = wantedPaths(identity);
   const paths = { irsa: wanted.irsa || keep.irsa === true, pod: wanted.pod || keep.pod === true };
-  let podIdentity: PodIdentitySubject | undefined;
-  if (paths.pod) {
-    if (id.clusterArn === undefined) {
-      return problem(
-        'PodIdentityNotAvailable',
-        `identity ${identity} needs the EKS cluster ${id.clusterName}, which the operator could not read: Pod Identity is EKS only; use identity: IRSA`,
-      );
-    }
-    podIdentity = {
-      clusterArn: id.clusterArn,
-      account: id.account,
-      namespace,
-      serviceAccountName: saName,
-      sessionTags: spec.podIdentity?.disableSessionTags !== true,
-    };
-  }
-
+  const podIdentity = paths.pod ? podIdentitySubject(obj, id, saName) : undefined;
+  if (podIdentity && 'reason' in podIdentity) return { ok: false, problem: podIdentity };
   const common = { trust, deletionPolicy, identity, paths, podIdentity };
   const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn, wanted.irsa));
   if (spec.attachRoleARN !== undefined) {
@@ -192,17 +177,7 @@ export function desiredState(
   }
   const role = buildRole(obj, id, defaults, trustPolicyFor({ irsa: paths.irsa ? trust : undefined, pod: podIdentity }), saName);
   if ('reason' in role) return { ok: false, problem: role };
-  const association: DesiredAssociation | undefined = wanted.pod
-    ? {
-        clusterName: id.clusterName,
-        namespace,
-        serviceAccount: saName,
-        roleArn: role.arn,
-        targetRoleArn: spec.podIdentity?.targetRoleARN,
-        disableSessionTags: spec.podIdentity?.disableSessionTags === true,
-        tags: ownerTags(id.clusterName, namespace, metadata.name),
-      }
-    : undefined;
+  const association = wanted.pod ? associationFor(obj, id.clusterName, saName, role.arn) : undefined;
   return {
     ok: true,
     desired: {
@@ -214,6 +189,36 @@ export function desiredState(
       association,
       ...common,
     },
+  };
+}
+
+/** What EKS Pod Identity tells STS for the object's ServiceAccount; a problem off EKS. */
+function podIdentitySubject(obj: IamServiceAccount, id: ClusterIdentity, saName: string): PodIdentitySubject | SpecProblem {
+  if (id.clusterArn === undefined) {
+    return {
+      reason: 'PodIdentityNotAvailable',
+      message: `identity ${obj.spec.identity ?? 'IRSA'} needs EKS, and EKS has no cluster ${id.clusterName}: Pod Identity works on EKS clusters only; set the operator's clusterName and region to the EKS cluster's, or use identity: IRSA`,
+    };
+  }
+  return {
+    clusterArn: id.clusterArn,
+    account: id.account,
+    namespace: obj.metadata.namespace,
+    serviceAccountName: saName,
+    sessionTags: obj.spec.podIdentity?.disableSessionTags !== true,
+  };
+}
+
+function associationFor(obj: IamServiceAccount, cluster: string, saName: string, roleArn: string): DesiredAssociation {
+  const { namespace, name } = obj.metadata;
+  return {
+    clusterName: cluster,
+    namespace,
+    serviceAccount: saName,
+    roleArn,
+    targetRoleArn: obj.spec.podIdentity?.targetRoleARN,
+    disableSessionTags: obj.spec.podIdentity?.disableSessionTags === true,
+    tags: ownerTags(cluster, namespace, name),
   };
 }
 
@@ -268,8 +273,7 @@ function buildRole(
     name,
     path,
     arn: roleArn(id.partition, id.account, path, name),
-    description:
-      spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${saName} in cluster ${id.clusterName}`,
+    description: spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${saName} in cluster ${id.clusterName}`,
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
     permissionsBoundary: boundary,
     trustPolicy,

@@ -46,13 +46,26 @@ export function judgePodIdentityTrust(doc: PolicyDocument, roleArn: string, p: P
         'aws:RequestTag/eks-cluster-name': p.clusterArn.split('/').pop() ?? '',
         'aws:RequestTag/kubernetes-namespace': p.namespace,
         'aws:RequestTag/kubernetes-service-account': p.serviceAccountName,
-        'aws:TagKeys': ['eks-cluster-arn', 'eks-cluster-name', 'kubernetes-namespace', 'kubernetes-service-account', 'kubernetes-pod-name', 'kubernetes-pod-uid'],
+        'aws:TagKeys': [
+          'eks-cluster-arn',
+          'eks-cluster-name',
+          'kubernetes-namespace',
+          'kubernetes-service-account',
+          'kubernetes-pod-name',
+          'kubernetes-pod-uid',
+        ],
       }
     : {};
   const context = { ...tags, 'aws:SourceArn': p.clusterArn, 'aws:SourceAccount': p.account };
   const who = `EKS Pod Identity (${POD_IDENTITY_PRINCIPAL}) for ${p.namespace}/${p.serviceAccountName} in ${p.clusterArn}`;
   for (const action of ['sts:AssumeRole', 'sts:TagSession']) {
-    const decision = evaluatePolicy(doc, { principal: POD_IDENTITY_PRINCIPAL, principalType: 'Service', action, resource: roleArn, context });
+    const decision = evaluatePolicy(doc, {
+      principal: POD_IDENTITY_PRINCIPAL,
+      principalType: 'Service',
+      action,
+      resource: roleArn,
+      context,
+    });
     if (decision.effect === 'ExplicitDeny') {
       return { admitted: false, message: `statement ${decision.statement} of the trust policy of ${roleArn} denies ${action} to ${who}` };
     }
@@ -67,7 +80,12 @@ export function judgePodIdentityTrust(doc: PolicyDocument, roleArn: string, p: P
 }
 
 /** The trust judged for every path it must admit: IRSA's token, EKS Pod Identity, or both. */
-export function judgePaths(doc: PolicyDocument, roleArn: string, irsa: TrustSubject | undefined, pod: PodIdentitySubject | undefined): TrustJudgment {
+export function judgePaths(
+  doc: PolicyDocument,
+  roleArn: string,
+  irsa: TrustSubject | undefined,
+  pod: PodIdentitySubject | undefined,
+): TrustJudgment {
   const judged = [...(irsa ? [judgeTrust(doc, roleArn, irsa)] : []), ...(pod ? [judgePodIdentityTrust(doc, roleArn, pod)] : [])];
   const refused = judged.find((j) => !j.admitted);
   if (refused) return refused;

@@ -261,7 +261,9 @@ export class FakeEks extends FailureQueue implements AssociationStore {
     }
     const { clusterName, namespace, serviceAccount, roleArn, targetRoleArn, disableSessionTags, tags } = want;
     return Promise.resolve(
-      structuredClone(this.put({ clusterName, namespace, serviceAccount, roleArn, targetRoleArn, disableSessionTags, tags, ownerArn: undefined })),
+      structuredClone(
+        this.put({ clusterName, namespace, serviceAccount, roleArn, targetRoleArn, disableSessionTags, tags, ownerArn: undefined }),
+      ),
     );
   }
 
