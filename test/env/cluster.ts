@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsProxy } from './aws-proxy.ts';
+import { botocoreModelPath, loadModel } from './aws-model.ts';
+import { PodIdentityStore } from './pod-identity-store.ts';
 import { freePort, removeOnExit, startProcess, waitFor, type Started } from './processes.ts';
 import { startWebhook, WEBHOOK_USER } from './webhook.ts';
 
@@ -93,6 +95,24 @@ export function runKubectl(
       },
     );
     if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/**
+ * The EKS Pod Identity associations moto lacks, checked against botocore's EKS model; the
+ * clusters they belong to are moto's (CreateCluster, DescribeCluster).
+ */
+export function podIdentityStore(motoUrl: string): PodIdentityStore {
+  return new PodIdentityStore(loadModel(botocoreModelPath('eks')), {
+    cluster: async (name) => {
+      // moto routes by the signing service of the request's credential scope.
+      const res = await fetch(`${motoUrl}/clusters/${encodeURIComponent(name)}`, {
+        headers: { Authorization: `AWS4-HMAC-SHA256 Credential=testenv/20260101/${TEST_REGION}/eks/aws4_request` },
+      });
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`moto DescribeCluster ${name}: ${res.status}`);
+      return ((await res.json()) as { cluster?: { arn?: string } }).cluster?.arn;
+    },
   });
 }
 
@@ -323,7 +343,7 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
 
     const motoUrl = `http://127.0.0.1:${motoPort}`;
     await waitFor('moto', async () => (await fetch(`${motoUrl}/moto-api/`)).ok, 60_000, 100);
-    proxy = new AwsProxy(motoUrl);
+    proxy = new AwsProxy(motoUrl, Math.random, podIdentityStore(motoUrl));
     await proxy.start();
     log(`environment ready in ${Date.now() - t0} ms (${dir})`);
     return {
