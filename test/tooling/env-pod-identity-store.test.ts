@@ -28,7 +28,7 @@ let server: Server;
 let eks: EKSClient;
 
 /** A request as bytes on the wire (what the SDK would refuse to send), recorded with the SDK's. */
-async function raw(method: string, url: string, body: unknown = undefined): Promise<StoreAnswer> {
+async function raw(method: string, url: string, body?: unknown): Promise<StoreAnswer> {
   const answer = await store.handle({ method, url, body: body === undefined ? '' : JSON.stringify(body) });
   const routed = store.route(method, url);
   if (routed) answers.push({ operation: routed.operation, answer });
