@@ -25,7 +25,7 @@ import type { DeniedAction } from '../policy/actions.ts';
 import type { OperatorPolicy } from '../policy/guard.ts';
 import { validateSpec, type SpecProblem } from '../api/validate.ts';
 import { Admission } from './admission.ts';
-import { AssociationPart, type AssociationWant } from './association.ts';
+import { AssociationPart, type AssociationPlan, type AssociationWant } from './association.ts';
 import { findCondition } from './conditions.ts';
 import { EventRecorder } from './events.ts';
 import { addFinalizer, removeFinalizer } from './finalizers.ts';
@@ -287,17 +287,6 @@ export class Reconciler {
   private async syncParts(pass: Pass, desired: Desired, identity: ClusterIdentity): Promise<SyncedParts> {
     const sa = desired.serviceAccount;
     const stalePods = pass.obj.status?.podsNeedingRestart;
-    let role: PartResult;
-    try {
-      // A ServiceAccount this object may not write stops it before any IAM write.
-      if (sa) await this.serviceAccount.assertMayWrite(pass, sa);
-      role = { outcome: await syncPart(this.role, pass, { desired, identity }), backoff: false };
-    } catch (e) {
-      role = failed(e);
-    }
-    // The ServiceAccount is annotated (and the association made) only once the role can be
-    // assumed: a pod started earlier would otherwise get a role that does not work yet.
-    if (role.outcome.state !== 'synced') return { role, serviceAccount: sa && WAITING_FOR_ROLE, pods: stalePods };
     const assoc: AssociationWant = {
       desired: desired.association,
       cluster: identity.clusterName,
@@ -305,8 +294,25 @@ export class Reconciler {
       serviceAccount: sa?.name ?? pass.obj.metadata.name,
       knownId: pass.obj.status?.podIdentityAssociationID,
     };
+    let role: PartResult;
+    let plan: AssociationPlan | undefined;
+    try {
+      // A ServiceAccount this object may not write, or an association of its ServiceAccount that
+      // is someone else's, stops it before any IAM write.
+      if (sa) await this.serviceAccount.assertMayWrite(pass, sa);
+      if (desired.association) plan = this.association.decide(pass, assoc, await this.association.observe(pass, assoc));
+      role = { outcome: await syncPart(this.role, pass, { desired, identity }), backoff: false };
+    } catch (e) {
+      role = failed(e);
+    }
+    // The ServiceAccount is annotated (and the association made) only once the role can be
+    // assumed: a pod started earlier would otherwise get a role that does not work yet.
+    if (role.outcome.state !== 'synced') return { role, serviceAccount: sa && WAITING_FOR_ROLE, pods: stalePods };
     let association: PartResult | undefined;
-    if (desired.association) association = await this.runPart(() => syncPart(this.association, pass, assoc));
+    if (plan) {
+      const decided = plan;
+      association = await this.runPart(() => this.association.apply(pass, assoc, decided));
+    }
     if (!sa) return { role, association };
     if (association && association.outcome.state !== 'synced' && !wantedPaths(desired.identity).irsa) {
       return { role, association, serviceAccount: WAITING_FOR_ASSOCIATION, pods: stalePods };
@@ -314,6 +320,7 @@ export class Reconciler {
     const before = this.deps.cache.serviceAccount(pass.obj.metadata.namespace, sa.name)?.metadata?.annotations;
     const serviceAccount = await this.runPart(() => syncPart(this.serviceAccount, pass, sa));
     if (serviceAccount.outcome.state !== 'synced') return { role, association, serviceAccount, pods: stalePods };
+    // Back to IRSA: the association goes only now that the ServiceAccount carries its annotation.
     if (!desired.association && assoc.knownId !== undefined)
       association = await this.runPart(() => syncPart(this.association, pass, assoc));
     return { role, serviceAccount, association, pods: await this.checkPods(pass, sa, before) };
