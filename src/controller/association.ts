@@ -3,6 +3,7 @@
 // object goes back to IRSA (once the ServiceAccount carries its annotation again) or is deleted
 // with deletionPolicy Delete. An association of the ServiceAccount that is not this object's is
 // never taken over (AssociationConflict). Objects that never used Pod Identity make no EKS call.
+import { awsErrorCode } from '../aws/errors.ts';
 import { terminalCause, TerminalError, WaitError } from '../errors.ts';
 import { ownedBy, type DesiredAssociation } from '../policy/desired.ts';
 import type { Part, Pass } from './part.ts';
@@ -44,8 +45,9 @@ export interface AssociationPartDeps {
   now: () => number;
 }
 
-/** EKS's limit of associations per cluster, as callAws reports its error. */
-const LIMIT_REASON = 'AwsResourceLimitExceeded';
+/** EKS's error at its limit of associations per cluster (callAws wraps it in a TerminalError). */
+const LIMIT_CODE = 'ResourceLimitExceededException';
+const atLimit = (e: unknown) => awsErrorCode(e) === LIMIT_CODE || awsErrorCode(terminalCause(e)?.cause) === LIMIT_CODE;
 
 export class AssociationPart implements Part<AssociationWant, AssociationSeen, AssociationPlan> {
   private readonly deps: AssociationPartDeps;
@@ -89,13 +91,7 @@ export class AssociationPart implements Part<AssociationWant, AssociationSeen, A
     const desired = want.desired;
     if (desired && plan.create) {
       pass.log.info('creating EKS Pod Identity association', { serviceAccount: desired.serviceAccount });
-      const made = await store.create(desired).catch((e: unknown) => {
-        if (terminalCause(e)?.reason !== LIMIT_REASON) throw e;
-        throw new WaitError(
-          'AssociationLimitExceeded',
-          `cluster ${desired.clusterName} holds as many EKS Pod Identity associations as EKS allows (5,000 per cluster): delete unused ones, or use identity: IRSA for this ServiceAccount`,
-        );
-      });
+      const made = await this.create(desired);
       current = { id: made.id, arn: made.arn };
       pass.done.push({
         reason: 'AssociationCreated',
@@ -118,6 +114,19 @@ export class AssociationPart implements Part<AssociationWant, AssociationSeen, A
       reason: 'Synced',
       message: `EKS Pod Identity association ${current.id} binds ServiceAccount ${desired.serviceAccount} to ${desired.roleArn}`,
     };
+  }
+
+  /** Creates the association; at EKS's per-cluster limit, waits (others may be deleted). */
+  private async create(desired: DesiredAssociation): Promise<ActualAssociation> {
+    try {
+      return await this.deps.associations.create(desired);
+    } catch (e) {
+      if (!atLimit(e)) throw e;
+      throw new WaitError(
+        'AssociationLimitExceeded',
+        `cluster ${desired.clusterName} holds as many EKS Pod Identity associations as EKS allows (5,000 per cluster): delete unused ones, or use identity: IRSA for this ServiceAccount`,
+      );
+    }
   }
 
   /**

@@ -103,7 +103,8 @@ export function buildStatus(
 }
 
 function worstPart(o: Outcome): PartOutcome {
-  const parts = [o.role, ...(o.serviceAccount ? [o.serviceAccount] : []), ...(o.association ? [o.association] : [])];
+  // The association before the ServiceAccount, which may only be waiting for it.
+  const parts = [o.role, ...(o.association ? [o.association] : []), ...(o.serviceAccount ? [o.serviceAccount] : [])];
   return parts.reduce((a, b) => (SEVERITY[b.state] > SEVERITY[a.state] ? b : a));
 }
 
