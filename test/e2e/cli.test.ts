@@ -172,7 +172,7 @@ describe('irsa validate', () => {
     const run = await runCli(['validate', '-f', 'examples/']);
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.equal(run.stdout, '');
-    assert.match(run.stderr, /9 files, 9 IamServiceAccounts: 0 errors, 0 warnings/);
+    assert.match(run.stderr, /11 files, 11 IamServiceAccounts: 0 errors, 0 warnings/);
   });
 
   it('rejects every object the API server rejects, naming the same field', async () => {

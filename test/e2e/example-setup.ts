@@ -3,14 +3,23 @@
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
 import { issuerHostPath } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
-import { iam, kubectl, TEST_ISSUER } from './helpers.ts';
+import { createEksCluster, iam, kubectl, TEST_ISSUER } from './helpers.ts';
 
 export interface Setup {
   region?: string;
   before?: (ns: string) => Promise<void>;
 }
 
+/** The operator's cluster as an EKS cluster: Pod Identity needs it (DescribeCluster). */
+const onEks: Setup = {
+  before: async () => {
+    await createEksCluster();
+  },
+};
+
 export const SETUP: Record<string, Setup> = {
+  'pod-identity.yaml': onEks,
+  'both.yaml': onEks,
   'china-region.yaml': { region: 'cn-north-1' },
   'cluster-autoscaler.yaml': {
     // The Helm chart makes the ServiceAccount; the example only annotates it.
