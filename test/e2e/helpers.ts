@@ -1,6 +1,6 @@
 // What every e2e test needs: the running environment, an operator in this process, kubectl,
 // IAM read directly from moto (not through the counting proxy), and waits with deadlines.
-import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { parseConfig, type OperatorConfig } from '../../src/config.ts';
 import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
@@ -8,6 +8,7 @@ import { makeLogger } from '../../src/log.ts';
 import { Operator, type OperatorHooks } from '../../src/operator.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
 import {
+  createEksCluster as createClusterIn,
   createOidcProvider,
   operatorKubeWrites as auditedWrites,
   runKubectl,
@@ -75,25 +76,9 @@ export async function resetAws(issuer = TEST_ISSUER, region = TEST_REGION, clien
   await createOidcProvider(env().motoUrl, issuer, region, clientIds);
 }
 
-/**
- * The operator's cluster (TEST_CLUSTER) as an EKS cluster in moto, for objects that use Pod
- * Identity (their associations live in the proxy's store, test/env/pod-identity-store.ts).
- * Returns its ARN.
- */
+/** The operator's cluster as an EKS cluster in moto (Pod Identity needs it); returns its ARN. */
 export async function createEksCluster(region = TEST_REGION): Promise<string> {
-  const eks = new EKSClient({ region, endpoint: env().motoUrl });
-  try {
-    const out = await eks.send(
-      new CreateClusterCommand({
-        name: TEST_CLUSTER,
-        roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
-        resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
-      }),
-    );
-    return out.cluster?.arn ?? '';
-  } finally {
-    eks.destroy();
-  }
+  return createClusterIn(env().motoUrl, region);
 }
 
 /** EKS as the operator sees it: moto's clusters and the proxy's Pod Identity associations (calls are logged). */

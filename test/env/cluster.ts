@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsProxy } from './aws-proxy.ts';
 import { botocoreModelPath, loadModel } from './aws-model.ts';
@@ -114,6 +115,26 @@ export function podIdentityStore(motoUrl: string): PodIdentityStore {
       return ((await res.json()) as { cluster?: { arn?: string } }).cluster?.arn;
     },
   });
+}
+
+/**
+ * The operator's cluster (TEST_CLUSTER) as an EKS cluster in moto, for objects that use Pod
+ * Identity (their associations live in the proxy's store). Returns its ARN.
+ */
+export async function createEksCluster(endpoint: string, region = TEST_REGION): Promise<string> {
+  const eks = new EKSClient({ region, endpoint, credentials: { accessKeyId: 'testenv', secretAccessKey: 'testenv' } });
+  try {
+    const out = await eks.send(
+      new CreateClusterCommand({
+        name: TEST_CLUSTER,
+        roleArn: `arn:aws:iam::${TEST_ACCOUNT}:role/eks-cluster`,
+        resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
+      }),
+    );
+    return out.cluster?.arn ?? '';
+  } finally {
+    eks.destroy();
+  }
 }
 
 /** Creates the cluster's OIDC provider in the IAM endpoint (as eksctl utils associate-iam-oidc-provider does). */
