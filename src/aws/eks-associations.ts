@@ -57,15 +57,18 @@ export class EksAssociations implements AssociationStore {
     return out?.cluster?.arn;
   }
 
+  /** None when EKS has no such cluster (it has no associations either). */
   async find(cluster: string, namespace: string, serviceAccount: string): Promise<ActualAssociation[]> {
     const ids: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.call('ListPodIdentityAssociations', () =>
-        this.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, namespace, serviceAccount, nextToken })),
+      const page = await this.orUndefined(
+        this.call('ListPodIdentityAssociations', () =>
+          this.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, namespace, serviceAccount, nextToken })),
+        ),
       );
-      for (const a of page.associations ?? []) if (a.associationId) ids.push(a.associationId);
-      nextToken = page.nextToken;
+      for (const a of page?.associations ?? []) if (a.associationId) ids.push(a.associationId);
+      nextToken = page?.nextToken;
     } while (nextToken);
     const found = await Promise.all(ids.map((id) => this.describe(cluster, id)));
     return found.filter((a) => a !== undefined);

@@ -45,7 +45,7 @@ export interface ActualAssociation {
 export interface AssociationStore {
   /** The cluster's ARN; undefined when EKS has no cluster of that name (not EKS, or another region). */
   clusterArn(cluster: string): Promise<string | undefined>;
-  /** The associations of one ServiceAccount (EKS allows one), described. */
+  /** The associations of one ServiceAccount (EKS allows one), described; none in a cluster EKS does not know. */
   find(cluster: string, namespace: string, serviceAccount: string): Promise<ActualAssociation[]>;
   describe(cluster: string, id: string): Promise<ActualAssociation | undefined>;
   create(want: DesiredAssociation): Promise<ActualAssociation>;

@@ -229,7 +229,6 @@ export class FakeEks extends FailureQueue implements AssociationStore {
 
   find(cluster: string, namespace: string, serviceAccount: string): Promise<ActualAssociation[]> {
     this.enter('find', `${namespace}/${serviceAccount}`);
-    this.cluster(cluster);
     const found = [...this.associations.values()].filter(
       (a) => a.clusterName === cluster && a.namespace === namespace && a.serviceAccount === serviceAccount,
     );

@@ -1115,13 +1115,16 @@ describe('Reconciler: EKS Pod Identity (spec.identity)', () => {
     assert.equal(w.cond('AssociationSynced'), undefined);
   });
 
-  it('a cluster EKS does not know: PodIdentityNotAvailable before any IAM write', async () => {
+  it('a cluster EKS does not know: PodIdentityNotAvailable before any IAM write; deleting the object is not held up', async () => {
     const w = world();
     w.eks.clusters.clear();
     w.kube.create('app', 'team', { identity: 'PodIdentity' });
     assert.deepEqual(await w.run(), { kind: 'drop' });
     assert.deepEqual(w.cond('Ready'), ['False', 'PodIdentityNotAvailable']);
     assert.deepEqual(w.iam.writes(), []);
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.equal(w.kube.get(KEY), undefined, 'the finalizer is gone');
   });
 
   for (const [from, to] of [
