@@ -38,7 +38,8 @@ export function statusFields(
   return {
     roleARN: desired.roleArn,
     roleName: desired.roleName,
-    oidcProviderARN: oidcProviderArn,
+    // The provider only while the trust admits IRSA tokens (not with identity PodIdentity).
+    oidcProviderARN: desired.paths.irsa ? oidcProviderArn : undefined,
     serviceAccountName: keepPrevious ? previousServiceAccount : desired.serviceAccount?.name,
     attachedPolicyARNs: desired.role?.managedPolicyArns,
   };

@@ -1101,6 +1101,7 @@ describe('Reconciler: EKS Pod Identity (spec.identity)', () => {
     const status = w.kube.get(KEY)?.status;
     assert.equal(status?.podIdentityAssociationID, a?.id);
     assert.equal(status?.podIdentityAssociationARN, a?.arn);
+    assert.equal(status?.oidcProviderARN, undefined, 'the role does not trust the OIDC provider');
     // Quiet at rest: no EKS read either.
     const calls = w.eks.calls.length;
     assert.deepEqual(await w.quiet(), { verdict: AFTER_DRIFT, iamCalls: [], kubeWrites: [] });
