@@ -157,6 +157,15 @@ export class AssociationPart implements Part<AssociationWant, AssociationSeen, A
     return this.last.get(key);
   }
 
+  /**
+   * A drift sweep found the association as the last sync left it: that memory is kept for two
+   * more periods, so the object's periodic pass reads nothing (as the role part's confirm).
+   */
+  confirm(key: string, generation: number): void {
+    const memo = this.synced.get(key);
+    if (memo?.generation === generation) this.synced.set(key, memo, 2 * this.deps.driftPeriodMs);
+  }
+
   /** Forgets an object that is gone, or whose association a drift sweep found changed. */
   forget(key: string): void {
     this.synced.delete(key);

@@ -77,26 +77,28 @@ export function findDrift(
 }
 
 /**
- * The keys whose EKS Pod Identity association is gone, changed, or no longer this object's: the
- * association status names, described (one read each, under the sweep's budget). Objects without
- * one are left to their own passes (still making it, or identity IRSA).
+ * The keys whose EKS Pod Identity association is gone, changed, or no longer this object's, and
+ * those whose association matches: the association status names, described (one read each, under
+ * the sweep's budget: driftReadsPerSecond x driftPeriodSeconds Pod Identity objects per period).
+ * Objects without one are left to their own passes (still making it, or identity IRSA).
  */
 export async function associationDrift(
   objects: readonly IamServiceAccount[],
   ctx: DriftContext,
   store: Pick<AssociationStore, 'describe'>,
-  take: () => Promise<void> | undefined,
-): Promise<string[]> {
-  const drifted: string[] = [];
+  take: () => Promise<void>,
+): Promise<Pick<DriftFindings, 'drifted' | 'inSync'>> {
+  const findings: Pick<DriftFindings, 'drifted' | 'inSync'> = { drifted: [], inSync: [] };
   for (const { obj, desired } of wantedRoles(objects, ctx)) {
     const id = obj.status?.podIdentityAssociationID;
     if (!desired.association || id === undefined) continue;
     await take();
     const actual = await store.describe(desired.association.clusterName, id);
     const owned = actual !== undefined && ownedBy(actual.tags, ctx.identity.clusterName, obj.metadata.namespace, obj.metadata.name);
-    if (!actual || !owned || !associationMatches(actual, desired.association)) drifted.push(keyOf(obj));
+    if (!actual || !owned || !associationMatches(actual, desired.association)) findings.drifted.push(keyOf(obj));
+    else findings.inSync.push({ key: keyOf(obj), generation: obj.metadata.generation ?? 0 });
   }
-  return drifted;
+  return findings;
 }
 
 export interface DriftSweepDeps {
@@ -108,6 +110,11 @@ export interface DriftSweepDeps {
 
 export class DriftSweep {
   private readonly deps: DriftSweepDeps;
+
+  /** The budget every read of a sweep shares. */
+  get budget(): WriteBudget {
+    return this.deps.budget;
+  }
   /** The default version of each attached managed policy, as the last sweep saw it. */
   private readonly versions = new Map<string, string | undefined>();
 

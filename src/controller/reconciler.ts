@@ -109,8 +109,8 @@ export class Reconciler {
   private readonly drift: DriftSweep | undefined;
   private readonly serviceAccount: ServiceAccountPart;
   private readonly association: AssociationPart;
-  /** The EKS cluster's ARN once read (Pod Identity); an absent cluster is asked again next time. */
-  private clusterArn: string | undefined;
+  /** The EKS cluster's ARN, read once (Pod Identity); an absent cluster or a failure is asked again next time. */
+  private clusterArn: Promise<string | undefined> | undefined;
 
   constructor(deps: ReconcilerDeps, opts: ReconcilerOptions) {
     this.deps = deps;
@@ -169,11 +169,12 @@ export class Reconciler {
    */
   async sweepDrift(objects: readonly IamServiceAccount[]): Promise<{ drifted: string[]; inSync: number }> {
     if (!this.drift) return { drifted: [], inSync: 0 };
-    const identity = { ...(await this.deps.identity()), clusterArn: this.clusterArn };
+    const known = await this.deps.identity();
+    // The cluster's ARN as a pass read it (none read yet: no object uses Pod Identity).
+    const identity = { ...known, clusterArn: await this.clusterArn };
     const audience = defaultAudience(this.opts.defaultAudience, await this.providers.clientIds(identity.oidcProviderArn));
     const ctx = { identity, defaults: this.opts.roleDefaults, audience };
-    const associationsDrifted = await associationDrift(objects, ctx, this.deps.associations, () => this.deps.sweep?.budget.take());
-    for (const key of associationsDrifted) this.association.forget(key);
+    const budget = this.drift.budget;
     const findings = await this.drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix).catch((e: unknown) => {
       // Without the permission, sweeps are off; a passing failure leaves the memories be.
       if (isAccessDenied(e)) this.role.setSweeping(false);
@@ -182,7 +183,11 @@ export class Reconciler {
     this.role.setSweeping(true);
     for (const key of findings.drifted) this.role.forget(key);
     for (const { key, generation } of findings.inSync) this.role.confirm(key, generation);
-    return { drifted: [...new Set([...findings.drifted, ...associationsDrifted])], inSync: findings.inSync.length };
+    // The associations after the roles, whose memories are renewed by now.
+    const associations = await associationDrift(objects, ctx, this.deps.associations, () => budget.take());
+    for (const key of associations.drifted) this.association.forget(key);
+    for (const { key, generation } of associations.inSync) this.association.confirm(key, generation);
+    return { drifted: [...new Set([...findings.drifted, ...associations.drifted])], inSync: findings.inSync.length };
   }
 
   /** Flushes the Events still being written. */
@@ -349,8 +354,15 @@ export class Reconciler {
 
   /** The EKS cluster's ARN, read once; undefined while EKS has no cluster of the configured name. */
   private async eksClusterArn(identity: ClusterIdentity): Promise<string | undefined> {
-    this.clusterArn ??= await this.deps.associations.clusterArn(identity.clusterName);
-    return this.clusterArn;
+    const asked = (this.clusterArn ??= this.deps.associations.clusterArn(identity.clusterName));
+    try {
+      const arn = await asked;
+      if (arn === undefined && this.clusterArn === asked) this.clusterArn = undefined;
+      return arn;
+    } catch (e) {
+      if (this.clusterArn === asked) this.clusterArn = undefined;
+      throw e;
+    }
   }
 
   /**

@@ -1197,6 +1197,11 @@ describe('Reconciler: EKS Pod Identity (spec.identity)', () => {
     w.kube.create('app', 'team', { identity: 'PodIdentity', podIdentity: { disableSessionTags: true } });
     await w.run();
     assert.deepEqual((await w.sweep()).drifted, []);
+    // Confirmed by the sweep: the periodic pass a drift period later reads neither IAM nor EKS.
+    w.advance(DRIFT_MS + 1);
+    const eksCalls = w.eks.calls.length;
+    assert.deepEqual((await w.quiet()).iamCalls, []);
+    assert.equal(w.eks.calls.length, eksCalls);
     const first = [...w.eks.associations.values()][0];
     w.eks.associations.delete(first?.id ?? '');
     assert.deepEqual((await w.sweep()).drifted, [KEY]);
