@@ -9,10 +9,11 @@ export const REASONS = {
   IdentityMigrating:
     'identity changed: the trust keeps the old path until the new one is in place (association made before the annotation goes, annotation before the association goes); the next pass narrows it',
   // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
-  OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer yet",
+  OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer, or for the issuer of one of spec.additionalClusters, yet",
   RoleNotFound: 'IAM has no role of the attachRoleARN name yet',
   TrustPolicyMismatch: "the role's trust policy does not admit a token of this ServiceAccount",
-  AudienceNotAllowedByProvider: "the OIDC provider's client IDs do not include the audience: STS would refuse every token",
+  AudienceNotAllowedByProvider:
+    "an OIDC provider the trust names (this cluster's or another's) does not list the audience: STS would refuse every token",
   PolicyNotFound: 'a customer-managed policy in attachPolicyARNs does not exist yet',
   ServiceAccountNotFound: 'serviceAccount.create is false and the ServiceAccount does not exist yet',
   WaitingForRole: 'the ServiceAccount is annotated once the role is in sync',
@@ -32,6 +33,8 @@ export const REASONS = {
   RoleNameNotAllowed: 'spec.roleName lacks the required prefix',
   NamespaceRoleQuotaExceeded: 'the namespace holds as many roles as it may',
   PolicyNotAllowed: 'a managed policy ARN is not on the allowed list',
+  IssuerNotAllowed: "an issuer of spec.additionalClusters is not among the operator's allowedIssuers",
+  SubjectPatternNotAllowed: "the namespace may not use spec.subjectPattern, or the trust's subject would leave the namespace",
   PolicyDenied: 'a managed policy ARN is on the denied list',
   PolicyGrantsDeniedAction: "a customer-managed policy's document grants a denied action",
   InlinePolicyDenied: 'the inline policy grants a denied action or one outside the allowed prefixes',

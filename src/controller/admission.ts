@@ -51,6 +51,8 @@ export class Admission {
       namespace,
       namespaceAnnotations: await this.namespaceAnnotations(namespace),
       role: desired.role,
+      trust: desired.trust,
+      otherClusters: desired.otherClusters,
       explicitRoleName: obj.spec.roleName !== undefined,
       roleIndexInNamespace: () => this.roleIndex(obj),
     });

@@ -50,12 +50,11 @@ export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: Ac
   } else if (actual.arn !== desired.roleArn) {
     return false;
   }
-  return judgePaths(
-    parsePolicyDocumentOrEmpty(actual.trustPolicy),
-    desired.roleArn,
-    desired.paths.irsa ? desired.trust : undefined,
-    desired.podIdentity,
-  ).admitted;
+  return judgePaths(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, {
+    irsa: desired.paths.irsa ? desired.trust : undefined,
+    others: desired.otherClusters,
+    pod: desired.podIdentity,
+  }).admitted;
 }
 
 export function findDrift(

@@ -8,6 +8,13 @@ import type { DesiredAssociation } from '../policy/desired.ts';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { PodOwner, PodView } from '../policy/pods.ts';
 
+/** A role as deleting it needs it. */
+export interface RoleAttachments {
+  tags: Record<string, string>;
+  managedPolicyArns: string[];
+  inlinePolicyNames: string[];
+}
+
 /** IAM, as far as the controller uses it. NotFound is an answer (undefined), not an error. */
 export interface RoleStore {
   /** The whole role: settings, trust, tags, managed and inline policies. */
@@ -22,8 +29,10 @@ export interface RoleStore {
   policyVersionDocument(arn: string, versionId: string): Promise<string | undefined>;
   /** Runs the operations in order. */
   apply(name: string, ops: readonly IamOperation[]): Promise<void>;
-  /** Detaches and deletes every policy, then the role; an absent role is done. */
-  delete(name: string): Promise<void>;
+  /** What deleting the role needs: its tags (ownership) and its policies' names; undefined when absent. */
+  readForDelete(name: string): Promise<RoleAttachments | undefined>;
+  /** Detaches and deletes these policies, then the role; an absent role is done. */
+  delete(name: string, attached: RoleAttachments): Promise<void>;
 }
 
 /** An EKS Pod Identity association as EKS describes it. */

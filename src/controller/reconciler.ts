@@ -3,7 +3,14 @@
 // work queue when to look again. Level-based and idempotent. The parts live in their own modules;
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
-import { FINALIZER, OWNER_ANNOTATION, SA_ANNOTATIONS, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
+import {
+  FINALIZER,
+  OWNER_ANNOTATION,
+  SA_ANNOTATIONS,
+  type IamServiceAccount,
+  type IamServiceAccountSpec,
+  type PodsNeedingRestart,
+} from '../api/types.ts';
 import type { EventReason, Reason } from '../api/reasons.ts';
 import { WriteBudget } from '../aws/budget.ts';
 import { isAccessDenied } from '../aws/errors.ts';
@@ -15,7 +22,6 @@ import {
   desiredState,
   wantedPaths,
   type ClusterIdentity,
-  type Desired,
   type DesiredServiceAccount,
   type RoleDefaults,
   type TrustPaths,
@@ -35,7 +41,7 @@ import { associationDrift, DriftSweep } from './drift.ts';
 import type { AssociationStore, KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
 import { Providers } from './providers.ts';
-import { RolePart } from './role.ts';
+import { RolePart, type RoleWant } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
 import { buildStatus, readyOf, statusFields, type Outcome, type PartOutcome } from './status.ts';
 
@@ -200,8 +206,9 @@ export class Reconciler {
     if (finalizers) pass.obj = await this.patchFinalizers(pass, finalizers);
     const wanted = await this.desire(pass);
     if ('verdict' in wanted) return wanted.verdict;
-    const { desired, identity, keep } = wanted;
-    const parts = await this.syncParts(pass, desired, identity);
+    const { want, keep } = wanted;
+    const { desired, identity } = want;
+    const parts = await this.syncParts(pass, want);
     const { serviceAccount, association, pods } = parts;
     let { role } = parts;
     const saSynced = serviceAccount?.outcome.state === 'synced';
@@ -239,9 +246,7 @@ export class Reconciler {
    * the spec (no AWS call), the cluster's identity (and the EKS cluster, for Pod Identity), the
    * operator's policy, and for a trust that admits IRSA tokens the OIDC provider and its audiences.
    */
-  private async desire(
-    pass: Pass,
-  ): Promise<{ desired: Desired; identity: ClusterIdentity; keep: Partial<TrustPaths> } | { verdict: QueueVerdict }> {
+  private async desire(pass: Pass): Promise<{ want: RoleWant; keep: Partial<TrustPaths> } | { verdict: QueueVerdict }> {
     const stop = async (e: unknown) => ({ verdict: await this.stop(pass, e) });
     const refuse = async (problem: SpecProblem) => ({ verdict: await this.refuse(pass, problem) });
     // The spec first: a refusal costs no AWS call.
@@ -258,29 +263,43 @@ export class Reconciler {
     } catch (e) {
       return stop(e);
     }
+    const known = identity;
+    const desiredWith = (audience: string) => (spec: IamServiceAccountSpec) =>
+      desiredState({ ...pass.obj, spec }, known, this.opts.roleDefaults, audience, keep);
     // The operator's policy next: a refusal costs no write.
-    const checked = desiredState(pass.obj, identity, this.opts.roleDefaults, STS_AUDIENCE, keep);
+    const checked = desiredWith(STS_AUDIENCE)(pass.obj.spec);
     if (!checked.ok) return refuse(checked.problem);
     const refusal = await this.admission.refusal(pass.obj, checked.desired);
     if (refusal) return refuse(refusal);
-    // The OIDC provider matters only to a trust that admits IRSA tokens.
-    if (!checked.desired.paths.irsa) return { desired: checked.desired, identity, keep };
-    let clientIds: readonly string[];
+    let desiredFor = desiredWith(STS_AUDIENCE);
+    let desired = checked.desired;
+    // This cluster's OIDC provider matters only to a trust that admits its IRSA tokens.
+    if (desired.paths.irsa) {
+      let clientIds: readonly string[];
+      try {
+        clientIds = await this.providers.clientIds(identity.oidcProviderArn);
+      } catch (e) {
+        return stop(e);
+      }
+      // The default audience is the one the provider accepts, which may lengthen the trust policy.
+      desiredFor = desiredWith(defaultAudience(this.opts.defaultAudience, clientIds));
+      const result = desiredFor(pass.obj.spec);
+      if (!result.ok) return refuse(result.problem);
+      desired = result.desired;
+      // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
+      const unaccepted = audienceNotAllowed(desired.trust.audience, identity.oidcProviderArn, clientIds);
+      if (unaccepted) {
+        this.providers.forget(identity.oidcProviderArn);
+        return stop(new WaitError('AudienceNotAllowedByProvider', unaccepted));
+      }
+    }
+    // The other clusters' providers: the trust names each, and STS must accept their tokens too.
     try {
-      clientIds = await this.providers.clientIds(identity.oidcProviderArn);
+      for (const [i, other] of desired.otherClusters.entries()) await this.providers.assertOtherCluster(other, i);
     } catch (e) {
       return stop(e);
     }
-    // The default audience is the one the provider accepts, which may lengthen the trust policy.
-    const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds), keep);
-    if (!result.ok) return refuse(result.problem);
-    // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
-    const unaccepted = audienceNotAllowed(result.desired.trust.audience, identity.oidcProviderArn, clientIds);
-    if (unaccepted) {
-      this.providers.forget(identity.oidcProviderArn);
-      return stop(new WaitError('AudienceNotAllowedByProvider', unaccepted));
-    }
-    return { desired: result.desired, identity, keep };
+    return { want: { desired, identity, desiredFor }, keep };
   }
 
   /**
@@ -289,7 +308,8 @@ export class Reconciler {
    * ServiceAccount (it loses its role annotation only once the association exists), and last the
    * association no longer wanted (only once the ServiceAccount carries its annotation again).
    */
-  private async syncParts(pass: Pass, desired: Desired, identity: ClusterIdentity): Promise<SyncedParts> {
+  private async syncParts(pass: Pass, want: RoleWant): Promise<SyncedParts> {
+    const { desired, identity } = want;
     const sa = desired.serviceAccount;
     const stalePods = pass.obj.status?.podsNeedingRestart;
     const assoc: AssociationWant = {
@@ -306,7 +326,7 @@ export class Reconciler {
       // is someone else's, stops it before any IAM write.
       if (sa) await this.serviceAccount.assertMayWrite(pass, sa);
       if (desired.association) plan = this.association.decide(pass, assoc, await this.association.observe(pass, assoc));
-      role = { outcome: await syncPart(this.role, pass, { desired, identity }), backoff: false };
+      role = { outcome: await syncPart(this.role, pass, want), backoff: false };
     } catch (e) {
       role = failed(e);
     }

@@ -12,9 +12,10 @@ import {
 import type { Reason } from '../api/reasons.ts';
 import { validateSpec, type SpecProblem } from '../api/validate.ts';
 import { STS_AUDIENCE } from './audience.ts';
-import { managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
+import { issuerHostPath, managedPolicyArn, oidcProviderArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
 import { minifiedLength, type PolicyDocument } from './document.ts';
 import { deriveRoleName } from './naming.ts';
+import { subjectPatternMatches } from './subject-pattern.ts';
 import { trustPolicyFor, trustPolicyTooLarge, type PodIdentitySubject, type TrustSubject } from './trust.ts';
 import { WELL_KNOWN_POLICIES } from './wellknown.ts';
 
@@ -98,10 +99,13 @@ interface DesiredCommon {
   roleArn: string;
   roleName: string;
   identity: IdentityMode;
+  /** Whom the trust admits in this cluster: the annotated ServiceAccount (or a pattern matching it). */
   trust: TrustSubject;
+  /** Whom it admits in each other cluster of spec.additionalClusters, in order (attached: none). */
+  otherClusters: TrustSubject[];
   /** What EKS Pod Identity tells STS; set when the trust admits Pod Identity. */
   podIdentity: PodIdentitySubject | undefined;
-  /** The paths the trust admits (the wanted ones, and those kept while migrating). */
+  /** The paths the trust admits for this cluster (the wanted ones, and those kept while migrating). */
   paths: TrustPaths;
   /** Set for identity PodIdentity and Both. */
   association: DesiredAssociation | undefined;
@@ -141,24 +145,20 @@ export function desiredState(
   const invalid = validateSpec(obj.spec);
   if (invalid) return { ok: false, problem: invalid };
   const { spec, metadata } = obj;
-  const namespace = metadata.namespace;
   const roleOnly = spec.roleOnly === true;
   const saName = spec.serviceAccount?.name ?? metadata.name;
   const audience = spec.audience ?? objectDefaultAudience;
-  const trust: TrustSubject = {
-    oidcProviderArn: id.oidcProviderArn,
-    issuerHostPath: id.issuerHostPath,
-    namespace,
-    serviceAccountName: saName,
-    audience,
-  };
+  const trust = ownTrust(obj, id, saName, audience);
+  if ('reason' in trust) return { ok: false, problem: trust };
+  const others = otherClusters(obj, id, trust);
+  if ('reason' in others) return { ok: false, problem: others };
   const deletionPolicy = spec.deletionPolicy ?? 'Delete';
   const identity = spec.identity ?? 'IRSA';
   const wanted = wantedPaths(identity);
   const paths = { irsa: wanted.irsa || keep.irsa === true, pod: wanted.pod || keep.pod === true };
   const podIdentity = paths.pod ? podIdentitySubject(obj, id, saName) : undefined;
   if (podIdentity && 'reason' in podIdentity) return { ok: false, problem: podIdentity };
-  const common = { trust, deletionPolicy, identity, paths, podIdentity };
+  const common = { trust, otherClusters: others, deletionPolicy, identity, paths, podIdentity };
   const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn, wanted.irsa));
   if (spec.attachRoleARN !== undefined) {
     const arn = spec.attachRoleARN;
@@ -175,7 +175,9 @@ export function desiredState(
     };
     return { ok: true, desired };
   }
-  const role = buildRole(obj, id, defaults, trustPolicyFor({ irsa: paths.irsa ? trust : undefined, pod: podIdentity }), saName);
+  // The other clusters' statements stay whatever this cluster's pods use (they are IRSA of those clusters).
+  const trustPolicy = trustPolicyFor({ irsa: paths.irsa ? trust : undefined, others, pod: podIdentity });
+  const role = buildRole(obj, id, defaults, { document: trustPolicy, clusters: 1 + others.length }, saName);
   if ('reason' in role) return { ok: false, problem: role };
   const association = wanted.pod ? associationFor(obj, id.clusterName, saName, role.arn) : undefined;
   return {
@@ -189,6 +191,25 @@ export function desiredState(
       association,
       ...common,
     },
+  };
+}
+
+/** Whom the trust admits in this cluster: the annotated ServiceAccount, or a pattern that matches it. */
+function ownTrust(obj: IamServiceAccount, id: ClusterIdentity, saName: string, audience: string): TrustSubject | SpecProblem {
+  const pattern = obj.spec.subjectPattern;
+  if (pattern !== undefined && !subjectPatternMatches(pattern, saName)) {
+    return {
+      reason: 'InvalidSpec',
+      message: `spec.subjectPattern ${pattern} does not match the ServiceAccount ${saName}, which the operator annotates and whose tokens must be admitted: use a pattern that matches it, or set spec.serviceAccount.name`,
+    };
+  }
+  return {
+    oidcProviderArn: id.oidcProviderArn,
+    issuerHostPath: id.issuerHostPath,
+    namespace: obj.metadata.namespace,
+    serviceAccountName: saName,
+    audience,
+    ...(pattern !== undefined && { subjectPattern: pattern }),
   };
 }
 
@@ -222,11 +243,45 @@ function associationFor(obj: IamServiceAccount, cluster: string, saName: string,
   };
 }
 
+/**
+ * Whom the trust admits in each of spec.additionalClusters: that cluster's provider in this
+ * account, its namespace and ServiceAccount (default: this object's), and this object's subject
+ * pattern only where the namespace is this object's and no ServiceAccount is named.
+ */
+function otherClusters(obj: IamServiceAccount, id: ClusterIdentity, own: TrustSubject): TrustSubject[] | SpecProblem {
+  const seen = new Map<string, number>();
+  const out: TrustSubject[] = [];
+  for (const [i, c] of (obj.spec.additionalClusters ?? []).entries()) {
+    const field = `spec.additionalClusters[${i}].issuer`;
+    // validateSpec let it through: the schema's issuer pattern is narrower than issuerHostPath's.
+    const hostPath = issuerHostPath(c.issuer);
+    if (hostPath === id.issuerHostPath) {
+      return { reason: 'InvalidSpec', message: `${field} is this cluster's own issuer, which the trust admits already: remove it` };
+    }
+    const earlier = seen.get(hostPath);
+    if (earlier !== undefined) {
+      return { reason: 'InvalidSpec', message: `${field} repeats spec.additionalClusters[${earlier}].issuer: list each cluster once` };
+    }
+    seen.set(hostPath, i);
+    const namespace = c.namespace ?? own.namespace;
+    const byPattern = c.serviceAccount === undefined && namespace === own.namespace;
+    out.push({
+      oidcProviderArn: oidcProviderArn(id.partition, id.account, hostPath),
+      issuerHostPath: hostPath,
+      namespace,
+      serviceAccountName: c.serviceAccount ?? own.serviceAccountName,
+      audience: own.audience,
+      ...(byPattern && own.subjectPattern !== undefined && { subjectPattern: own.subjectPattern }),
+    });
+  }
+  return out;
+}
+
 function buildRole(
   obj: IamServiceAccount,
   id: ClusterIdentity,
   defaults: RoleDefaults,
-  trustPolicy: PolicyDocument,
+  trust: { document: PolicyDocument; clusters: number },
   saName: string,
 ): DesiredRole | SpecProblem {
   const { spec, metadata } = obj;
@@ -234,7 +289,8 @@ function buildRole(
   const path = joinRolePath(defaults.rolePathPrefix, spec.rolePath);
   if (path.length > 512) return { reason: 'InvalidRolePath', message: `role path ${path} is over 512 characters` };
 
-  const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit);
+  const trustPolicy = trust.document;
+  const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit, trust.clusters);
   if (tooLarge) return { reason: 'TrustPolicyTooLarge', message: tooLarge };
 
   if (

@@ -35,6 +35,22 @@ export function judgeTrust(doc: PolicyDocument, roleArn: string, s: TrustSubject
 }
 
 /**
+ * Every cluster's token against one trust: this cluster's ServiceAccount first, then each other
+ * cluster's. Admitted only when all are; the first refusal says which.
+ */
+export function judgeTrustAll(doc: PolicyDocument, roleArn: string, own: TrustSubject, others: readonly TrustSubject[]): TrustJudgment {
+  const first = judgeTrust(doc, roleArn, own);
+  if (!first.admitted || others.length === 0) return first;
+  const admitted: string[] = [];
+  for (const s of others) {
+    const judged = judgeTrust(doc, roleArn, s);
+    if (!judged.admitted) return { admitted: false, message: `for the cluster of issuer ${s.issuerHostPath}: ${judged.message}` };
+    admitted.push(`${serviceAccountSubject(s.namespace, s.serviceAccountName)} from ${s.issuerHostPath}`);
+  }
+  return { admitted: true, message: `${first.message}, and tokens of the other clusters: ${admitted.join(', ')}` };
+}
+
+/**
  * What EKS Pod Identity asks of STS for a pod of `p`'s ServiceAccount: sts:AssumeRole and
  * sts:TagSession as pods.eks.amazonaws.com, with the session tags EKS sets (unless disabled) and
  * the cluster as source. Both actions must be allowed.
@@ -79,14 +95,23 @@ export function judgePodIdentityTrust(doc: PolicyDocument, roleArn: string, p: P
   return { admitted: true, message: `the trust policy of ${roleArn} admits ${who}` };
 }
 
-/** The trust judged for every path it must admit: IRSA's token, EKS Pod Identity, or both. */
+/**
+ * The trust judged for every path it must admit: this cluster's IRSA token (when it uses IRSA),
+ * the other clusters' tokens, and EKS Pod Identity (when it uses it). The first refusal says which.
+ */
 export function judgePaths(
   doc: PolicyDocument,
   roleArn: string,
-  irsa: TrustSubject | undefined,
-  pod: PodIdentitySubject | undefined,
+  paths: { irsa?: TrustSubject | undefined; others?: readonly TrustSubject[]; pod?: PodIdentitySubject | undefined },
 ): TrustJudgment {
-  const judged = [...(irsa ? [judgeTrust(doc, roleArn, irsa)] : []), ...(pod ? [judgePodIdentityTrust(doc, roleArn, pod)] : [])];
+  const others = paths.others ?? [];
+  const judged = paths.irsa
+    ? [judgeTrustAll(doc, roleArn, paths.irsa, others)]
+    : others.map((s) => {
+        const j = judgeTrust(doc, roleArn, s);
+        return j.admitted ? j : { admitted: false as const, message: `for the cluster of issuer ${s.issuerHostPath}: ${j.message}` };
+      });
+  if (paths.pod) judged.push(judgePodIdentityTrust(doc, roleArn, paths.pod));
   const refused = judged.find((j) => !j.admitted);
   if (refused) return refused;
   return { admitted: true, message: judged.map((j) => j.message).join('; ') };

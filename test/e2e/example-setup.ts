@@ -1,13 +1,18 @@
 // What some examples need before they are applied (shared by examples.test.ts and cli.test.ts):
-// the region of the cluster they are for, and what must exist first.
+// the region of the cluster they are for, what must exist first, and what the operator's
+// configuration must allow.
 import { CreateRoleCommand } from '@aws-sdk/client-iam';
+import type { OperatorConfig } from '../../src/config.ts';
 import { issuerHostPath } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
-import { createEksCluster, iam, kubectl, TEST_ISSUER } from './helpers.ts';
+import { createOidcProvider } from '../env/cluster.ts';
+import { createEksCluster, env, iam, kubectl, TEST_ISSUER } from './helpers.ts';
 
 export interface Setup {
   region?: string;
   before?: (ns: string) => Promise<void>;
+  /** The operator's configuration for the example's namespace. */
+  config?: (ns: string) => Partial<OperatorConfig>;
 }
 
 /** The operator's cluster as an EKS cluster: Pod Identity needs it (DescribeCluster). */
@@ -17,9 +22,23 @@ const onEks: Setup = {
   },
 };
 
+/** The other cluster of examples/two-cluster-role.yaml. */
+const OTHER_CLUSTER = 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+
 export const SETUP: Record<string, Setup> = {
   'pod-identity.yaml': onEks,
   'both.yaml': onEks,
+  'two-cluster-role.yaml': {
+    // The platform team trusts the other cluster, and its OIDC provider is in the account.
+    before: () => createOidcProvider(env().motoUrl, OTHER_CLUSTER),
+    config: () => ({ allowedIssuers: [OTHER_CLUSTER] }),
+  },
+  'namespace-pattern.yaml': {
+    before: async (ns) => {
+      await kubectl(['create', '-n', ns, 'serviceaccount', 'ci-builder']);
+    },
+    config: (ns) => ({ subjectPatternNamespaces: [ns] }),
+  },
   'china-region.yaml': { region: 'cn-north-1' },
   'cluster-autoscaler.yaml': {
     // The Helm chart makes the ServiceAccount; the example only annotates it.

@@ -31,7 +31,7 @@ const files = readdirSync(join(REPO, 'examples'))
 
 describe('examples/', () => {
   it('has an example for each documented use', () => {
-    assert.ok(files.length >= 9, files.join(', '));
+    assert.ok(files.length >= 11, files.join(', '));
   });
 
   for (const file of files) {
@@ -44,7 +44,7 @@ describe('examples/', () => {
       await resetAws(TEST_ISSUER, region);
       const ns = await newNamespace('example');
       await setup.before?.(ns);
-      const op = await startOperator({ region, watchNamespaces: [ns] });
+      const op = await startOperator({ region, watchNamespaces: [ns], ...setup.config?.(ns) });
       try {
         await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples', file)]);
         const obj = await waitForCondition(ns, name, 'Ready', 'True');
@@ -56,13 +56,18 @@ describe('examples/', () => {
         const audience = example.spec.audience ?? 'sts.amazonaws.com';
         const paths = wantedPaths(example.spec.identity);
         if (!example.spec.attachRoleARN) {
-          const irsa = {
-            oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${issuer}`,
-            issuerHostPath: issuer,
-            namespace: ns,
-            serviceAccountName: saName,
+          const pattern = example.spec.subjectPattern;
+          const subject = (hostPath: string, namespace = ns, sa?: string) => ({
+            oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${hostPath}`,
+            issuerHostPath: hostPath,
+            namespace,
+            serviceAccountName: sa ?? saName,
             audience,
-          };
+            ...(pattern !== undefined && sa === undefined && namespace === ns && { subjectPattern: pattern }),
+          });
+          const others = (example.spec.additionalClusters ?? []).map((c) =>
+            subject(issuerHostPath(c.issuer), c.namespace, c.serviceAccount),
+          );
           const pod = {
             clusterArn: eksClusterArn(partition, region, '123456789012', 'local'),
             account: '123456789012',
@@ -72,7 +77,7 @@ describe('examples/', () => {
           };
           assert.deepEqual(
             decodeDoc(role?.AssumeRolePolicyDocument),
-            trustPolicyFor({ irsa: paths.irsa ? irsa : undefined, pod: paths.pod ? pod : undefined }),
+            trustPolicyFor({ irsa: paths.irsa ? subject(issuer) : undefined, others, pod: paths.pod ? pod : undefined }),
           );
         }
         if (paths.pod) assert.match(obj.status?.podIdentityAssociationARN ?? '', /:podidentityassociation\/local\/a-/);

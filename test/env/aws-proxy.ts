@@ -6,7 +6,7 @@
 // (no rules), GET /__proxy/faults (the rules and how many faults were injected, by kind).
 // EKS Pod Identity association calls, which moto lacks, are answered by a PodIdentityStore
 // (./pod-identity-store.ts) when one is given; faults apply to them as to any call.
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PodIdentityStore, StoreAnswer } from './pod-identity-store.ts';
 
@@ -64,6 +64,16 @@ export async function clearFaults(proxyUrl: string): Promise<void> {
 export async function fetchFaults(proxyUrl: string): Promise<FaultState> {
   const res = await fetch(`${proxyUrl}${FAULTS_PATH}`);
   return (await res.json()) as FaultState;
+}
+
+/**
+ * moto's answer without its hop-by-hop headers (RFC 9110 7.6.1): moto closes every connection
+ * (`Connection: close`), and passing that on would make every client open a new connection per
+ * call, which real AWS endpoints do not. The proxy keeps the client's connection alive.
+ */
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const hopByHop = new Set(['connection', 'keep-alive', ...(headers.connection ?? '').split(',').map((n) => n.trim().toLowerCase())]);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name)));
 }
 
 function parseRules(body: string): FaultRule[] {
@@ -256,7 +266,7 @@ export class AwsProxy {
                 return;
               }
               this.calls.push({ service, operation, status: up.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
-              res.writeHead(up.statusCode ?? 502, up.headers);
+              res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
               up.pipe(res);
             },
           );

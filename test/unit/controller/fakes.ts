@@ -20,6 +20,7 @@ import type {
   KubeReads,
   KubeWrites,
   ObjectCache,
+  RoleAttachments,
   RoleStore,
   RoleSweep,
 } from '../../../src/controller/ports.ts';
@@ -61,10 +62,12 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
   readonly calls: string[] = [];
 
   writes(): string[] {
-    return this.calls.filter((c) => !/^(read|readTrust|oidcProviderClientIds|policyDefaultVersion|policyVersionDocument|sweep) /.test(c));
+    return this.calls.filter(
+      (c) => !/^(read|readTrust|readForDelete|oidcProviderClientIds|policyDefaultVersion|policyVersionDocument|sweep) /.test(c),
+    );
   }
 
-  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProviderClientIds', 'policyDefaultVersion', 'policyVersionDocument'. */
+  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'readForDelete', 'delete', 'oidcProviderClientIds', 'policyDefaultVersion', 'policyVersionDocument'. */
   private enter(kind: string, detail: string): void {
     this.throwIfQueued(kind);
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
@@ -177,8 +180,23 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
     }
   }
 
-  delete(name: string): Promise<void> {
+  readForDelete(name: string): Promise<RoleAttachments | undefined> {
+    this.enter('readForDelete', name);
+    const r = this.roles.get(name);
+    return Promise.resolve(
+      r && { tags: { ...r.tags }, managedPolicyArns: [...r.managedPolicyArns], inlinePolicyNames: Object.keys(r.inlinePolicies) },
+    );
+  }
+
+  /** As IAM: DeleteRole fails while a policy the caller did not remove is still there. */
+  delete(name: string, attached: RoleAttachments): Promise<void> {
     this.enter('delete', name);
+    const r = this.roles.get(name);
+    if (!r) return Promise.resolve();
+    r.managedPolicyArns = r.managedPolicyArns.filter((a) => !attached.managedPolicyArns.includes(a));
+    for (const p of attached.inlinePolicyNames) Reflect.deleteProperty(r.inlinePolicies, p);
+    if (r.managedPolicyArns.length > 0 || Object.keys(r.inlinePolicies).length > 0)
+      return Promise.reject(new Error(`DeleteConflict: role ${name} still has policies attached`));
     this.roles.delete(name);
     return Promise.resolve();
   }

@@ -13,6 +13,7 @@ import {
   type GuardInput,
   type OperatorPolicy,
 } from '../../../src/policy/guard.ts';
+import type { TrustSubject } from '../../../src/policy/trust.ts';
 
 const ACCOUNT = '123456789012';
 const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
@@ -27,11 +28,22 @@ function policy(over: Partial<OperatorPolicy> = {}): OperatorPolicy {
     deniedWriteServices: [...DEFAULT_DENIED_WRITE_SERVICES],
     exemptActions: [],
     allowedActionPrefixes: [],
+    allowedIssuers: [],
+    subjectPatternNamespaces: [],
     maxRolesPerNamespace: 0,
     rolePrefix: '',
     ...over,
   };
 }
+
+const OWN_ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/OWN';
+const OWN: TrustSubject = {
+  oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${OWN_ISSUER}`,
+  issuerHostPath: OWN_ISSUER,
+  namespace: 'team',
+  serviceAccountName: 'app',
+  audience: 'sts.amazonaws.com',
+};
 
 function role(over: Partial<DesiredRole> = {}): DesiredRole {
   const name = over.name ?? 'prod.team.app';
@@ -55,6 +67,8 @@ function input(over: Partial<GuardInput> = {}): GuardInput {
     namespace: 'team',
     namespaceAnnotations: {},
     role: role(),
+    trust: OWN,
+    otherClusters: [],
     explicitRoleName: false,
     roleIndexInNamespace: () => 0,
     ...over,

@@ -11,6 +11,7 @@ import {
   type PodIdentitySubject,
   type TrustSubject,
 } from '../../../src/policy/trust.ts';
+import { subjectEscape } from '../../../src/policy/subject-pattern.ts';
 import { judgePaths, judgePodIdentityTrust, judgeTrust } from '../../../src/policy/trust-check.ts';
 
 const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
@@ -113,7 +114,14 @@ describe('trustPolicyTooLarge', () => {
         return;
       }
       assert.ok(got);
-      assert.match(got, new RegExp(`would be ${tc.size} characters, over IAM's limit of ${tc.limit ?? 2048}`));
+      assert.match(
+        got,
+        new RegExp(
+          `would be ${tc.size} characters \\(as IAM counts them, without white space\\), over the limit of ${tc.limit ?? 2048} \\(trustPolicyLimit\\)`,
+        ),
+      );
+      assert.match(got, /subjectPattern/);
+      assert.match(got, /quota "Role trust policy length" \(up to 8192\)/);
     });
   }
 });
@@ -307,11 +315,37 @@ describe('the EKS Pod Identity trust', () => {
     const s = subject();
     const doc = trustPolicyFor({ irsa: s, pod });
     assert.equal(asArray(doc.Statement).length, 2);
-    assert.equal(judgePaths(doc, ROLE, s, pod).admitted, true);
-    assert.equal(judgePaths(trustPolicyFor({ irsa: s }), ROLE, s, pod).admitted, false);
-    assert.equal(judgePaths(trustPolicyFor({ pod }), ROLE, s, pod).admitted, false);
+    assert.equal(judgePaths(doc, ROLE, { irsa: s, pod }).admitted, true);
+    assert.equal(judgePaths(trustPolicyFor({ irsa: s }), ROLE, { irsa: s, pod }).admitted, false);
+    assert.equal(judgePaths(trustPolicyFor({ pod }), ROLE, { irsa: s, pod }).admitted, false);
+    // Another cluster's IRSA statement stays with Pod Identity: its tokens are judged too.
+    const other = subject({ oidcProviderArn: `${PROVIDER}-other`, issuerHostPath: `${ISSUER}-other` });
+    assert.equal(judgePaths(trustPolicyFor({ others: [other], pod }), ROLE, { others: [other], pod }).admitted, true);
+    assert.equal(judgePaths(trustPolicyFor({ pod }), ROLE, { others: [other], pod }).admitted, false);
     // An IRSA token is not admitted by the Pod Identity statement, nor EKS by the IRSA one.
     assert.equal(judgeTrust(trustPolicyFor({ pod }), ROLE, s).admitted, false);
     assert.equal(judgePodIdentityTrust(trustPolicyFor({ irsa: s }), ROLE, pod).admitted, false);
+  });
+});
+
+describe("subjectEscape: the Pod Identity statement stays in the object's namespace", () => {
+  const pod: PodIdentitySubject = {
+    clusterArn: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod',
+    account: '123456789012',
+    namespace: 'team',
+    serviceAccountName: 'app',
+    sessionTags: true,
+  };
+  it('admits the statement the operator writes, with or without session tags', () => {
+    assert.equal(subjectEscape(trustPolicyFor({ irsa: subject(), pod }), 'team', ISSUER), undefined);
+    assert.equal(subjectEscape(trustPolicyFor({ pod: { ...pod, sessionTags: false } }), 'team', ISSUER), undefined);
+  });
+  it('refuses one of another namespace, or one that pins nothing', () => {
+    assert.match(subjectEscape(trustPolicyFor({ pod: { ...pod, namespace: 'other' } }), 'team', ISSUER) ?? '', /outside team/);
+    const open = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    };
+    assert.match(subjectEscape(open, 'team', ISSUER) ?? '', /pins neither/);
   });
 });
