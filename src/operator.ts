@@ -8,6 +8,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { WriteBudget } from './aws/budget.ts';
 import { DEFAULT_CALL_OPTIONS } from './aws/call.ts';
 import { destroyAwsClients, makeAwsClients, type AwsClients } from './aws/clients.ts';
+import { EksAssociations } from './aws/eks-associations.ts';
 import { IamRoles } from './aws/iam.ts';
 import { IamSweep } from './aws/sweep.ts';
 import { resolveIdentity } from './aws/identity.ts';
@@ -116,6 +117,8 @@ export class Operator {
       throttleObserver: (service: string, operation: string) => metrics.awsThrottles.inc({ service, operation }),
     };
     const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
+    // EKS's writes are bounded at the same rate as IAM's, in a bucket of their own.
+    const associations = new EksAssociations(aws.eks, callOpts, new WriteBudget(config.iamWritesPerSecond));
     const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
     // Resolved once and kept; a failure is not kept, so the next pass asks again.
     let identity: Promise<ClusterIdentity> | undefined;
@@ -129,7 +132,7 @@ export class Operator {
     const readBudget = new WriteBudget(config.driftReadsPerSecond);
     const sweep = { roles: new IamSweep(aws.iam, callOpts, () => readBudget.take()), budget: readBudget };
     return new Reconciler(
-      { roles, kube, cache, sweep, identity: getIdentity, log: this.log },
+      { roles, associations, kube, cache, sweep, identity: getIdentity, log: this.log },
       {
         policy: config,
         defaultAudience: config.defaultAudience,

@@ -64,6 +64,16 @@ export function validateSpec(spec: unknown): SpecProblem | undefined {
     );
     if (extra.length > 0) return invalid(`roleOnly never touches a ServiceAccount: remove ${extra.join(', ')}`);
   }
+  const identity = s.identity ?? 'IRSA';
+  if (s.podIdentity !== undefined && identity === 'IRSA') {
+    return invalid('podIdentity configures the EKS Pod Identity association: set identity to PodIdentity or Both, or remove podIdentity');
+  }
+  if (identity !== 'IRSA') {
+    const extra = (['attachRoleARN', 'roleOnly'] as const).filter((k) => s[k] !== undefined && s[k] !== false);
+    if (extra.length > 0) {
+      return invalid(`identity ${identity} needs a role the operator manages and a ServiceAccount: remove ${extra.join(', ')}`);
+    }
+  }
   for (const key of Object.keys(s.tags ?? {})) {
     if (key.length > 128 || key.length === 0)
       return invalid(`spec.tags: key ${JSON.stringify(key.slice(0, 40))} must be 1 to 128 characters`);

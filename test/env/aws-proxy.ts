@@ -4,8 +4,11 @@
 // It can also inject faults (throttling, 500s, ConcurrentModification, dropped connections,
 // delays) by rules set over HTTP: POST /__proxy/faults {rules: [...]}, DELETE /__proxy/faults
 // (no rules), GET /__proxy/faults (the rules and how many faults were injected, by kind).
+// EKS Pod Identity association calls, which moto lacks, are answered by a PodIdentityStore
+// (./pod-identity-store.ts) when one is given; faults apply to them as to any call.
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PodIdentityStore, StoreAnswer } from './pod-identity-store.ts';
 
 export interface AwsCall {
   service: string;
@@ -139,10 +142,42 @@ export class AwsProxy {
   private server: Server | undefined;
   private readonly target: URL;
   private readonly random: () => number;
+  /** Answers EKS's Pod Identity association calls (moto has none). */
+  readonly podIdentity: PodIdentityStore | undefined;
 
-  constructor(targetUrl: string, random: () => number = Math.random) {
+  constructor(targetUrl: string, random: () => number = Math.random, podIdentity?: PodIdentityStore) {
     this.target = new URL(targetUrl);
     this.random = random;
+    this.podIdentity = podIdentity;
+  }
+
+  /** A Pod Identity association call, answered by the store. */
+  private answerFromStore(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: { body: string; service: string; operation: string; fault?: FaultKind | undefined; dropAnswer: boolean },
+  ): void {
+    const { body, service, operation, fault } = call;
+    const store = this.podIdentity;
+    if (!store) return;
+    store.handle({ method: req.method ?? 'GET', url: req.url ?? '/', body }).then(
+      (answer: StoreAnswer) => {
+        if (call.dropAnswer) {
+          this.calls.push({ service, operation, status: 0, fault: 'drop' });
+          req.socket.destroy();
+          return;
+        }
+        this.calls.push({ service, operation, status: answer.status, ...(fault ? { fault } : {}) });
+        const headers = { 'Content-Type': 'application/json', 'x-amzn-RequestId': 'pod-identity-store' };
+        res
+          .writeHead(answer.status, answer.errorType ? { ...headers, 'x-amzn-ErrorType': answer.errorType } : headers)
+          .end(JSON.stringify(answer.body));
+      },
+      (e: unknown) => {
+        this.calls.push({ service, operation, status: 500 });
+        sendError(res, service, 500, 'Receiver', 'ServerException', e instanceof Error ? e.message : String(e));
+      },
+    );
   }
 
   /** Replaces the fault rules (also settable over HTTP at FAULTS_PATH). */
@@ -206,10 +241,15 @@ export class AwsProxy {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         const service = serviceOf(req);
-        const operation = operationOf(service, req, body.toString('utf8'));
+        const routed = service === 'eks' ? this.podIdentity?.route(req.method ?? 'GET', req.url ?? '/') : undefined;
+        const operation = routed?.operation ?? operationOf(service, req, body.toString('utf8'));
         const fault = this.pickFault(service, operation);
         if (fault) this.injected[fault.kind]++;
         const forward = (dropAnswer: boolean) => {
+          if (routed) {
+            this.answerFromStore(req, res, { body: body.toString('utf8'), service, operation, fault: fault?.kind, dropAnswer });
+            return;
+          }
           const upstream = request(
             {
               host: this.target.hostname,
