@@ -133,6 +133,10 @@ export class Reconciler {
     });
     this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
+    // With sweeps configured, syncs are remembered for two periods from the start: the first sweep
+    // may come late (it waits for a busy queue) or fail once, and objects synced before it would
+    // otherwise read their own roles. A denied sweep brings it back to one period.
+    this.role.setSweeping(deps.sweep !== undefined);
     this.serviceAccount = new ServiceAccountPart(deps);
     this.association = new AssociationPart({ associations: deps.associations, driftPeriodMs: opts.driftPeriodMs, now });
     this.drift = deps.sweep && new DriftSweep({ sweep: deps.sweep.roles, roles: deps.roles, budget: deps.sweep.budget });

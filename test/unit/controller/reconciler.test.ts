@@ -483,8 +483,30 @@ describe('Reconciler: drift checked by account-wide sweeps', () => {
     assert.equal(reads(w), before + 1, 'two periods after the sync the memory has run out: the pass reads');
   });
 
-  it('without a sweep the memory runs out after a drift period and the pass reads the role (the fallback)', async () => {
+  it('before the first sweep, a sync is remembered for two periods already (the first sweep may come late)', async () => {
     const w = world({ sweep: true });
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.advance(DRIFT_MS + DRIFT_MS / 2);
+    const before = reads(w);
+    await w.run();
+    assert.equal(reads(w), before);
+  });
+
+  it('a denied sweep (no iam:GetAccountAuthorizationDetails) brings the memory back to one period', async () => {
+    const w = world({ sweep: true });
+    w.iam.failNext('sweep', awsError('AccessDenied', 'not authorized to perform iam:GetAccountAuthorizationDetails'));
+    await assert.rejects(w.sweep(), /not authorized/);
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.advance(DRIFT_MS + 1);
+    const before = reads(w);
+    await w.run();
+    assert.equal(reads(w), before + 1);
+  });
+
+  it('without a sweep the memory runs out after a drift period and the pass reads the role (the fallback)', async () => {
+    const w = world();
     w.kube.create('app', 'team', {});
     await w.run();
     w.advance(DRIFT_MS + 1);
