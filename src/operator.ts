@@ -130,7 +130,9 @@ export class Operator {
       return identity;
     };
     const readBudget = new WriteBudget(config.driftReadsPerSecond);
-    const sweep = { roles: new IamSweep(aws.iam, callOpts, () => readBudget.take()), budget: readBudget };
+    // A sweep is tried again by the sweeper (later, and not while the queue is busy): its large
+    // pages are not retried at the call layer too, only by the SDK.
+    const sweep = { roles: new IamSweep(aws.iam, { ...callOpts, retries: 0 }, () => readBudget.take()), budget: readBudget };
     return new Reconciler(
       { roles, associations, kube, cache, sweep, identity: getIdentity, log: this.log },
       {

@@ -20,6 +20,8 @@ export class DriftSweeper {
   private mode: 'sweep' | 'per-object' | undefined;
   private periodMs = 0;
   private retry: NodeJS.Timeout | undefined;
+  /** Sweeps failed in a row (not denied): each waits twice as long before the next try. */
+  private failures = 0;
 
   private readonly reconciler: Pick<Reconciler, 'sweepDrift'>;
   private readonly cache: Pick<WatchedCache, 'allObjects'>;
@@ -69,8 +71,13 @@ export class DriftSweeper {
    * It waits at most half a period, so the memories of the last syncs (two periods) never run out.
    */
   private onPeriod(): void {
+    this.whenIdle(this.periodMs / 2);
+  }
+
+  /** A sweep once the queue has no work waiting, or after `maxWaitMs` whatever it has. */
+  private whenIdle(maxWaitMs: number): void {
     clearTimeout(this.deferred);
-    const until = Date.now() + this.periodMs / 2;
+    const until = Date.now() + maxWaitMs;
     const attempt = () => {
       if (this.busy() && Date.now() + DEFER_STEP_MS <= until) this.deferred = setTimeout(attempt, DEFER_STEP_MS);
       else void this.tick();
@@ -87,6 +94,7 @@ export class DriftSweeper {
   private async sweep(): Promise<void> {
     try {
       const { drifted, inSync } = await this.reconciler.sweepDrift(this.cache.allObjects());
+      this.failures = 0;
       this.setMode('sweep');
       this.metrics.driftSweeps.inc({ result: 'ok' });
       this.metrics.driftFound.inc(drifted.length);
@@ -99,9 +107,15 @@ export class DriftSweeper {
         return;
       }
       this.metrics.driftSweeps.inc({ result: 'error' });
+      this.failures++;
       this.log.warn('drift sweep failed; trying again soon (memories of the last sync last two periods)', { error: errorMessage(e) });
-      // A passing failure is tried again well before the memories run out, not a period later.
-      if (this.periodMs > 0) this.retry = setTimeout(() => void this.tick(), Math.min(this.periodMs / 6, 10_000));
+      // A passing failure is tried again well before the memories run out, not a period later;
+      // one that keeps failing (an endpoint under load) waits twice as long each time, and every
+      // try waits for an idle queue as the period's sweep does.
+      if (this.periodMs > 0) {
+        const delayMs = Math.min(Math.min(this.periodMs / 6, 10_000) * 2 ** (this.failures - 1), this.periodMs / 2);
+        this.retry = setTimeout(() => this.whenIdle(this.periodMs / 4), delayMs);
+      }
     }
   }
 

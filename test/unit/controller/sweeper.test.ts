@@ -55,6 +55,29 @@ describe('DriftSweeper', () => {
     await s.stop();
   });
 
+  it('a sweep that keeps failing is tried again after 10 s, then 20 s, then at most half a period', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+    const advance = async (ms: number) => {
+      for (let i = 0; i < ms / 1000; i++) {
+        t.mock.timers.tick(1000);
+        await new Promise(setImmediate);
+      }
+    };
+    const { s, sweeps } = sweeper([() => Promise.reject(new Error('moto answered 500'))]);
+    s.start(60_000);
+    await advance(30_000);
+    assert.equal(sweeps(), 1, 'the first, at half a period');
+    await advance(10_000);
+    assert.equal(sweeps(), 2, '10 s after the first failure');
+    await advance(19_000);
+    assert.equal(sweeps(), 2);
+    await advance(1_000);
+    assert.equal(sweeps(), 3, '20 s after the second');
+    await advance(29_000);
+    assert.equal(sweeps(), 3, 'not before half a period after the third');
+    await s.stop();
+  });
+
   it('enqueues what a sweep finds and says once that sweeps are on', async () => {
     const ok = () => Promise.resolve({ drifted: ['team/a', 'team/b'], inSync: 3 });
     const { s, enqueued, lines, metrics } = sweeper([ok]);
