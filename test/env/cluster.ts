@@ -46,7 +46,7 @@ interface Binaries {
   KUBE_APISERVER: string;
   KUBECTL: string;
   ETCD: string;
-  MOTO_SERVER: string;
+  MOTO_PYTHON: string;
   POD_IDENTITY_WEBHOOK?: string;
 }
 
@@ -68,7 +68,7 @@ function readBinaries(opts: EnvOptions): Binaries {
     'KUBE_APISERVER',
     'KUBECTL',
     'ETCD',
-    'MOTO_SERVER',
+    'MOTO_PYTHON',
     ...(opts.webhook ? (['POD_IDENTITY_WEBHOOK'] as const) : []),
   ] as const;
   for (const k of needed) {
@@ -93,6 +93,17 @@ export function runKubectl(
       },
     );
     if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** The launcher of moto's server with the IAM actions moto lacks (moto_server.py). */
+const MOTO_LAUNCHER = join(REPO, 'test/env/moto_server.py');
+
+/** moto on loopback `port`, AWS managed policies loaded; `env` adds variables (INITIAL_NO_AUTH_ACTION_COUNT). */
+export function startMoto(python: string, port: number, logFile: string, env: NodeJS.ProcessEnv = {}): Started {
+  return startProcess(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+    logFile,
+    env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', ...env },
   });
 }
 
@@ -212,12 +223,7 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
         { logFile: join(dir, 'etcd.log') },
       ),
     );
-    started.push(
-      startProcess(bin.MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
-        logFile: join(dir, 'moto.log'),
-        env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
-      }),
-    );
+    started.push(startMoto(bin.MOTO_PYTHON, motoPort, join(dir, 'moto.log')));
     await waitFor('etcd /health', async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok);
 
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
