@@ -15,6 +15,10 @@ export interface OperatorConfig extends OperatorPolicy {
   oidcIssuer?: string;
   /** From STS GetCallerIdentity when unset. */
   accountId?: string;
+  /** Create the cluster's IAM OIDC provider, keep its thumbprint and add the audiences in use. */
+  manageOidcProvider: boolean;
+  /** PEM file of the CA that signs a self-managed issuer's serving certificate (its thumbprint is read over TLS). */
+  oidcIssuerCAFile?: string;
   /** The audience of objects that name none; unset: the STS audience the OIDC provider lists. */
   defaultAudience?: string;
   /** Forced path prefix for every role. */
@@ -63,6 +67,18 @@ export const configSchema = {
       description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.',
     },
     accountId: { type: 'string', pattern: '^[0-9]{12}$', description: 'AWS account of the roles; from STS GetCallerIdentity when unset.' },
+    manageOidcProvider: {
+      type: 'boolean',
+      default: false,
+      description:
+        "Create the IAM OIDC provider of the cluster's issuer where it is missing (tagged as the operator's), add the audiences objects use to its client IDs, and refresh its thumbprint when the issuer's certificate chain changes. Never deletes it.",
+    },
+    oidcIssuerCAFile: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "PEM file of the CA that signs the issuer's serving certificate, when it is not a public CA (a self-managed issuer): the operator verifies the chain before taking its thumbprint.",
+    },
     defaultAudience: {
       type: 'string',
       pattern: '^[!-~]{1,256}$',
@@ -217,6 +233,8 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   region: 'AWS_REGION',
   oidcIssuer: 'IRSA_OIDC_ISSUER',
   accountId: 'IRSA_ACCOUNT_ID',
+  manageOidcProvider: 'IRSA_MANAGE_OIDC_PROVIDER',
+  oidcIssuerCAFile: 'IRSA_OIDC_ISSUER_CA_FILE',
   defaultAudience: 'IRSA_DEFAULT_AUDIENCE',
   rolePrefix: 'IRSA_ROLE_PREFIX',
   rolePath: 'IRSA_ROLE_PATH',

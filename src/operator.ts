@@ -1,6 +1,7 @@
 // Wires the operator together: informers feed keys to the work queue, workers reconcile them.
 // Constructors do nothing; start() starts, stop() drains in-flight keys and stops.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
@@ -13,10 +14,12 @@ import { IamSweep } from './aws/sweep.ts';
 import { resolveIdentity } from './aws/identity.ts';
 import { roleDefaults, type OperatorConfig } from './config.ts';
 import { WorkQueue } from './controller/queue.ts';
+import type { ProviderManagement } from './controller/providers.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { DriftSweeper } from './controller/sweeper.ts';
 import { setupWatches, type WatchedCache } from './controller/watches.ts';
 import { errorMessage } from './errors.ts';
+import { fetchThumbprint } from './issuer/chain.ts';
 import { KubeApi } from './kube/client.ts';
 import { InformerFactory } from './kube/informer-factory.ts';
 import { PooledKubeConfig } from './kube/kubeconfig.ts';
@@ -119,10 +122,11 @@ export class Operator {
       });
       return identity;
     };
+    const provider = config.manageOidcProvider ? this.providerManagement() : undefined;
     const readBudget = new WriteBudget(config.driftReadsPerSecond);
     const sweep = { roles: new IamSweep(aws.iam, callOpts, () => readBudget.take()), budget: readBudget };
     return new Reconciler(
-      { roles, kube, cache, sweep, identity: getIdentity, log: this.log },
+      { roles, kube, cache, sweep, identity: getIdentity, provider, log: this.log },
       {
         policy: config,
         defaultAudience: config.defaultAudience,
@@ -135,6 +139,13 @@ export class Operator {
         waitMs: RETRY.waitMs,
       },
     );
+  }
+
+  /** manageOidcProvider: the issuer's URL and its thumbprint, read over TLS (verified with oidcIssuerCAFile when set). */
+  private providerManagement(): ProviderManagement {
+    const { config } = this;
+    const ca = config.oidcIssuerCAFile === undefined ? undefined : readFileSync(config.oidcIssuerCAFile, 'utf8');
+    return { cluster: config.clusterName, thumbprint: (issuerUrl) => fetchThumbprint(issuerUrl, ca) };
   }
 
   private makeQueue(reconciler: Reconciler): WorkQueue {

@@ -8,6 +8,7 @@ export const REASONS = {
   TrustNotChecked: 'the trust is judged once the role can be read',
   // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
   OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer yet",
+  OIDCIssuerUnreachable: "the operator manages the OIDC provider and cannot read the issuer's certificate chain for its thumbprint",
   RoleNotFound: 'IAM has no role of the attachRoleARN name yet',
   TrustPolicyMismatch: "the role's trust policy does not admit a token of this ServiceAccount",
   AudienceNotAllowedByProvider: "the OIDC provider's client IDs do not include the audience: STS would refuse every token",

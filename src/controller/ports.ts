@@ -6,6 +6,7 @@ import type { IamServiceAccount, IamServiceAccountStatus } from '../api/types.ts
 import type { EventInput } from '../kube/client.ts';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { PodOwner, PodView } from '../policy/pods.ts';
+import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts';
 
 /** IAM, as far as the controller uses it. NotFound is an answer (undefined), not an error. */
 export interface RoleStore {
@@ -13,8 +14,10 @@ export interface RoleStore {
   read(name: string): Promise<ActualRole | undefined>;
   /** Only the role's ARN and trust policy (attachRoleARN). */
   readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined>;
-  /** The OIDC provider's client IDs (the audiences it accepts); undefined when there is none. */
-  oidcProviderClientIds(arn: string): Promise<string[] | undefined>;
+  /** The OIDC provider (client IDs, thumbprints, tags); undefined when there is none. */
+  oidcProvider(arn: string): Promise<OidcProviderState | undefined>;
+  /** One write to an OIDC provider the operator manages. */
+  applyProvider(op: ProviderOperation): Promise<void>;
   /** A managed policy's default version id. */
   policyDefaultVersion(arn: string): Promise<string | undefined>;
   /** One version's document of a managed policy. */

@@ -10,7 +10,7 @@ import { isAccessDenied } from '../aws/errors.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
-import { audienceNotAllowed, defaultAudience } from '../policy/audience.ts';
+import { audienceNotAllowed, defaultAudience, STS_AUDIENCE } from '../policy/audience.ts';
 import { desiredState, type ClusterIdentity, type Desired, type DesiredServiceAccount, type RoleDefaults } from '../policy/desired.ts';
 import { roleAnnotationsDiffer } from '../policy/pods.ts';
 import type { DeniedAction } from '../policy/actions.ts';
@@ -25,7 +25,7 @@ import { syncPart, type Done, type Pass } from './part.ts';
 import { DriftSweep } from './drift.ts';
 import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
-import { Providers } from './providers.ts';
+import { Providers, type ProviderManagement } from './providers.ts';
 import { RolePart } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
 import { buildStatus, readyOf, statusFields, type Outcome } from './status.ts';
@@ -38,6 +38,8 @@ export interface ReconcilerDeps {
   sweep?: { roles: RoleSweep; budget: WriteBudget } | undefined;
   /** The cluster's identity (STS, EKS or the configuration); the caller caches it. */
   identity: () => Promise<ClusterIdentity>;
+  /** manageOidcProvider: the operator creates and keeps the cluster's OIDC provider. */
+  provider?: ProviderManagement | undefined;
   log: Logger;
 }
 
@@ -91,7 +93,7 @@ export class Reconciler {
       cache: deps.cache,
       now,
     });
-    this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
+    this.providers = new Providers(opts.driftPeriodMs, now, deps.provider);
     this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
     this.serviceAccount = new ServiceAccountPart(deps);
     this.drift = deps.sweep && new DriftSweep({ sweep: deps.sweep.roles, roles: deps.roles, budget: deps.sweep.budget });
@@ -134,7 +136,8 @@ export class Reconciler {
   async sweepDrift(objects: readonly IamServiceAccount[]): Promise<{ drifted: string[]; inSync: number }> {
     if (!this.drift) return { drifted: [], inSync: 0 };
     const identity = await this.deps.identity();
-    const audience = defaultAudience(this.opts.defaultAudience, await this.providers.clientIds(identity.oidcProviderArn));
+    const clientIds = await this.providers.clientIds(identity.oidcProviderArn, this.deps.roles, this.creationAudience());
+    const audience = defaultAudience(this.opts.defaultAudience, clientIds);
     const ctx = { identity, defaults: this.opts.roleDefaults, audience };
     const findings = await this.drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix).catch((e: unknown) => {
       // Without the permission, sweeps are off; a passing failure leaves the memories be.
@@ -168,13 +171,24 @@ export class Reconciler {
     if (refusal) return this.refuse(pass, refusal);
     let clientIds: readonly string[];
     try {
-      clientIds = await this.providers.clientIds(identity.oidcProviderArn);
+      clientIds = await this.providers.clientIds(
+        identity.oidcProviderArn,
+        this.deps.roles,
+        pass.obj.spec.audience ?? this.creationAudience(),
+      );
     } catch (e) {
       return this.stop(pass, e);
     }
     // The default audience is the one the provider accepts, which may lengthen the trust policy.
     const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds));
     if (!result.ok) return this.refuse(pass, result.problem);
+    if (this.providers.manages && !clientIds.includes(result.desired.trust.audience)) {
+      try {
+        clientIds = await this.providers.admit(identity.oidcProviderArn, this.deps.roles, result.desired.trust.audience);
+      } catch (e) {
+        return this.stop(pass, e);
+      }
+    }
     // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
     const unaccepted = audienceNotAllowed(result.desired.trust.audience, identity.oidcProviderArn, clientIds);
     if (unaccepted) {
@@ -299,6 +313,11 @@ export class Reconciler {
   private patchFinalizers(pass: Pass, finalizers: string[]): Promise<Pass['obj']> {
     const { namespace, name, resourceVersion } = pass.obj.metadata;
     return this.deps.kube.patchFinalizers(namespace, name, finalizers, resourceVersion ?? '');
+  }
+
+  /** The audience a managed provider is created with when an object names none. */
+  private creationAudience(): string {
+    return this.opts.defaultAudience ?? STS_AUDIENCE;
   }
 
   private now(): Date {

@@ -88,7 +88,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}): OperatorCon
   return parseConfig({
     clusterName: TEST_CLUSTER,
     region: TEST_REGION,
-    oidcIssuer: TEST_ISSUER,
+    oidcIssuer: env().issuer,
     awsEndpoint: env().awsEndpoint,
     httpPort: 0,
     logLevel: 'error',

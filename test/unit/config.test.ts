@@ -20,6 +20,7 @@ function yamlFile(text: string): string {
 
 const DEFAULTS = {
   rolePrefix: '',
+  manageOidcProvider: false,
   rolePath: '/',
   watchNamespaces: [],
   concurrency: 8,

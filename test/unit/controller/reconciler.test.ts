@@ -43,6 +43,8 @@ interface WorldOptions {
   /** Drift checked by account-wide sweeps (the FakeIam answers them). */
   sweep?: boolean;
   identity?: () => Promise<ClusterIdentity>;
+  /** manageOidcProvider, with the thumbprint the issuer presents. */
+  thumbprint?: () => string;
 }
 
 const DENIED = await resolveDeniedActions(parseConfig({ clusterName: 'prod', region: 'eu-west-1' }));
@@ -50,7 +52,7 @@ const DENIED = await resolveDeniedActions(parseConfig({ clusterName: 'prod', reg
 function world(o: WorldOptions = {}) {
   const config = { ...parseConfig({ clusterName: 'prod', region: 'eu-west-1' }), ...o.config };
   const iam = new FakeIam();
-  iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
+  iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
   const kube = new FakeKube();
   let t = Date.UTC(2026, 0, 1);
   const reconciler = new Reconciler(
@@ -60,6 +62,7 @@ function world(o: WorldOptions = {}) {
       cache: kube,
       sweep: o.sweep ? { roles: iam, budget: new WriteBudget(0) } : undefined,
       identity: o.identity ?? (() => Promise.resolve(IDENTITY)),
+      provider: o.thumbprint && { cluster: 'prod', thumbprint: (url: string) => Promise.resolve(thumbprintFor(url, o.thumbprint)) },
       log: makeLogger('error', true),
     },
     {
@@ -93,6 +96,12 @@ function world(o: WorldOptions = {}) {
   };
   const sweep = () => reconciler.sweepDrift(kube.allObjects());
   return { iam, kube, run, cond, quiet, sweep, advance: (ms: number) => (t += ms) };
+}
+
+/** The issuer URL the operator asks for is the cluster's. */
+function thumbprintFor(url: string, thumbprint: (() => string) | undefined): string {
+  assert.equal(url, `https://${ISSUER}`);
+  return thumbprint?.() ?? '';
 }
 
 const AFTER_DRIFT: QueueVerdict = { kind: 'after', delayMs: DRIFT_MS };
@@ -223,7 +232,7 @@ describe('Reconciler: the ServiceAccount waits for the role', () => {
     assert.deepEqual(w.iam.writes(), []);
     assert.equal(w.kube.sa('team', 'app'), undefined);
     assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
   });
@@ -300,7 +309,7 @@ describe('Reconciler: drift checked by account-wide sweeps', () => {
     assert.deepEqual(kubeWrites, []);
     // The OIDC provider is read once per drift period for the whole cluster, not per object.
     assert.deepEqual(
-      iamCalls.filter((c) => !c.startsWith('oidcProviderClientIds')),
+      iamCalls.filter((c) => !c.startsWith('oidcProvider ')),
       [],
       'no read of its own after the drift period',
     );
@@ -577,7 +586,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
     assert.match(message, new RegExp(`provider ${IDENTITY.oidcProviderArn} accepts the audiences sts.amazonaws.com, not test`));
     assert.deepEqual(w.iam.writes(), []);
     assert.equal(w.kube.sa('team', 'app'), undefined);
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'test']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'test']);
     assert.deepEqual(await w.run(), AFTER_DRIFT, 'the provider is read again after a refusal');
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
     assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'test');
@@ -585,7 +594,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
 
   it('the default audience is the STS audience the provider lists (a self-managed China cluster)', async () => {
     const w = world();
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com.cn']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com.cn']);
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'sts.amazonaws.com.cn');
@@ -594,7 +603,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
 
   it('the configured defaultAudience wins over the provider', async () => {
     const w = world({ config: { defaultAudience: 'vault' } });
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'vault');
@@ -606,7 +615,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
     w.kube.create('app2', 'team', {});
     await w.run();
     await w.run('team/app2');
-    assert.equal(w.iam.calls.filter((c) => c.startsWith('oidcProviderClientIds')).length, 1);
+    assert.equal(w.iam.calls.filter((c) => c.startsWith('oidcProvider ')).length, 1);
   });
 });
 
@@ -692,7 +701,7 @@ describe('Reconciler: pods that predate the role annotations', () => {
 
   it('an audience change makes the running pods stale', async () => {
     const w = world();
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     w.kube.addPod('team', 'web', 'app');
@@ -1020,12 +1029,64 @@ describe('Reconciler: Kubernetes answers', () => {
     w.kube.create('app', 'team', {});
     await w.run();
     await w.run();
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
     await w.run();
     await w.run();
     assert.deepEqual(
       w.kube.events.filter((e) => e.reason === 'OIDCProviderNotFound' || e.reason === 'Synced').map((e) => `${e.type} ${e.reason}`),
       ['Warning OIDCProviderNotFound', 'Normal Synced'],
     );
+  });
+});
+
+describe('Reconciler: manageOidcProvider', () => {
+  const TP1 = '1'.repeat(40);
+  const TP2 = '2'.repeat(40);
+  const OWNED = { 'irsa.dev/managed-by': 'irsa-operator', 'irsa.dev/cluster': 'prod' };
+
+  it("creates the missing provider with the object's audience, tagged as the operator's, then the role: Ready", async () => {
+    let tp = TP1;
+    const w = world({ thumbprint: () => tp });
+    w.iam.providers.clear();
+    w.kube.create('app', 'team', { audience: 'vault' });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn), { clientIds: ['vault'], thumbprints: [TP1], tags: OWNED });
+    assert.deepEqual(w.iam.writes().slice(0, 2), ['applyProvider CreateOpenIDConnectProvider', 'CreateRole prod.team.app']);
+
+    // Another audience in use is added; none is removed.
+    w.kube.create('app2', 'team', {});
+    assert.deepEqual(await w.run('team/app2'), AFTER_DRIFT);
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn)?.clientIds, ['vault', 'sts.amazonaws.com']);
+
+    // The chain changed: the next read (a drift period later) puts the new thumbprint.
+    tp = TP2;
+    await w.run('team/app2');
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn)?.thumbprints, [TP1], 'read once per drift period');
+    w.advance(DRIFT_MS);
+    await w.run('team/app2');
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn)?.thumbprints, [TP2]);
+    assert.equal(w.iam.writes().filter((c) => c === 'applyProvider UpdateOpenIDConnectProviderThumbprint').length, 1);
+  });
+
+  it('leaves a provider someone else made as it is: an audience it lacks waits (AudienceNotAllowedByProvider)', async () => {
+    const w = world({ thumbprint: () => TP1 });
+    w.kube.create('app', 'team', { audience: 'vault' });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AudienceNotAllowedByProvider']);
+    assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('an issuer it cannot read waits (OIDCIssuerUnreachable) and writes nothing', async () => {
+    const w = world({
+      thumbprint: () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+    });
+    w.iam.providers.clear();
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'OIDCIssuerUnreachable']);
+    assert.deepEqual(w.iam.writes(), []);
   });
 });

@@ -30,7 +30,15 @@ export interface FakeAccount {
   roles: FakeRole[];
   /** Managed policies, AWS's and the customer's: ARN to default version document. */
   policies: Record<string, string>;
+  /** OIDC providers made by someone else (untagged), accepting sts.amazonaws.com. */
   oidcProviders: string[];
+}
+
+/** An OIDC provider as the fake account holds it. */
+interface FakeProvider {
+  clientIds: string[];
+  thumbprints: string[];
+  tags: Record<string, string>;
 }
 
 /** A request recorded with the SDK command that caused it. */
@@ -65,10 +73,29 @@ export class FakeAws {
   readonly sent: SentRequest[] = [];
   private readonly acct: FakeAccount;
   private readonly roles: Map<string, FakeRole>;
+  private readonly providers: Map<string, FakeProvider>;
 
   constructor(account: FakeAccount) {
     this.acct = account;
     this.roles = new Map(account.roles.map((r) => [r.name, structuredClone(r)]));
+    this.providers = new Map(
+      account.oidcProviders.map((arn) => [arn, { clientIds: ['sts.amazonaws.com'], thumbprints: ['0'.repeat(40)], tags: {} }]),
+    );
+  }
+
+  /** Puts a provider into the account (tagged as the operator's, say). */
+  addProvider(arn: string, provider: FakeProvider): void {
+    this.providers.set(arn, structuredClone(provider));
+  }
+
+  private providerArn(url: string): string {
+    return `arn:${this.acct.partition}:iam::${this.acct.account}:oidc-provider/${url.replace(/^https:\/\//, '')}`;
+  }
+
+  /** A provider's own tags, as aws:ResourceTag/<key>. */
+  private providerTagContext(arn: string): Context {
+    const tags = this.providers.get(arn)?.tags ?? {};
+    return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
   }
 
   // The AWS layer only calls send(); these are clients in that one respect.
@@ -116,6 +143,13 @@ export class FakeAws {
         return { action, resource: `arn:${partition}:eks:${region}:${account}:cluster/${str(input, 'name')}`, context: {} };
       case 'iam:GetOpenIDConnectProvider':
         return { action, resource: str(input, 'OpenIDConnectProviderArn'), context: {} };
+      case 'iam:CreateOpenIDConnectProvider':
+        return { action, resource: this.providerArn(str(input, 'Url')), context: requestTagContext(tagList(input, 'Tags')) };
+      case 'iam:AddClientIDToOpenIDConnectProvider':
+      case 'iam:UpdateOpenIDConnectProviderThumbprint': {
+        const arn = str(input, 'OpenIDConnectProviderArn');
+        return { action, resource: arn, context: this.providerTagContext(arn) };
+      }
       case 'iam:GetPolicy':
       case 'iam:GetPolicyVersion':
         return { action, resource: str(input, 'PolicyArn'), context: {} };
@@ -161,9 +195,29 @@ export class FakeAws {
         return { Account: this.acct.account };
       case 'eks:DescribeCluster':
         return { cluster: { name: input.name, identity: { oidc: { issuer: this.acct.issuer } } } };
-      case 'iam:GetOpenIDConnectProvider':
-        if (!this.acct.oidcProviders.includes(str(input, 'OpenIDConnectProviderArn'))) throw noSuchEntity('OIDC provider');
-        return { ClientIDList: ['sts.amazonaws.com'] };
+      case 'iam:GetOpenIDConnectProvider': {
+        const p = this.providers.get(str(input, 'OpenIDConnectProviderArn'));
+        if (!p) throw noSuchEntity('OIDC provider');
+        return {
+          ClientIDList: [...p.clientIds],
+          ThumbprintList: [...p.thumbprints],
+          Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })),
+        };
+      }
+      case 'iam:CreateOpenIDConnectProvider': {
+        const arn = this.providerArn(str(input, 'Url'));
+        const list = (field: string) => (Array.isArray(input[field]) ? (input[field] as string[]) : []);
+        this.providers.set(arn, { clientIds: list('ClientIDList'), thumbprints: list('ThumbprintList'), tags: tagList(input, 'Tags') });
+        return { OpenIDConnectProviderArn: arn };
+      }
+      case 'iam:AddClientIDToOpenIDConnectProvider':
+      case 'iam:UpdateOpenIDConnectProviderThumbprint': {
+        const p = this.providers.get(str(input, 'OpenIDConnectProviderArn'));
+        if (!p) throw noSuchEntity('OIDC provider');
+        if (action === 'iam:AddClientIDToOpenIDConnectProvider') p.clientIds.push(str(input, 'ClientID'));
+        else p.thumbprints = [...(input.ThumbprintList as string[])];
+        return {};
+      }
       case 'iam:GetPolicy':
       case 'iam:GetPolicyVersion':
         return this.policyAnswer(str(input, 'PolicyArn'));

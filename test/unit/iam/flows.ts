@@ -16,7 +16,8 @@ import { Providers } from '../../../src/controller/providers.ts';
 import { RolePart } from '../../../src/controller/role.ts';
 import { makeLogger } from '../../../src/log.ts';
 import { desiredState, ownerTags, type ClusterIdentity, type DesiredRole } from '../../../src/policy/desired.ts';
-import { defaultAudience } from '../../../src/policy/audience.ts';
+import { defaultAudience, STS_AUDIENCE } from '../../../src/policy/audience.ts';
+import { providerTags } from '../../../src/policy/provider.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
 import { FakeAws, type FakeAccount, type FakeRole, type SentRequest } from './fake-aws.ts';
 
@@ -27,8 +28,12 @@ export const CLUSTER = 'prod';
 export const BOUNDARY = `arn:${PARTITION}:iam::${ACCOUNT}:policy/irsa-boundary`;
 /** The operator runs as an IRSA role itself. */
 export const OPERATOR_PRINCIPAL = `arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/irsa-operator/irsa-operator-session`;
-const ISSUER = `https://oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
-const OIDC_PROVIDER = `arn:${PARTITION}:iam::${ACCOUNT}:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+/** The cluster's issuer as IAM names its provider. */
+export const ISSUER_HOST_PATH = `oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+const ISSUER = `https://${ISSUER_HOST_PATH}`;
+const OIDC_PROVIDER = `arn:${PARTITION}:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST_PATH}`;
+/** The thumbprint the flows' issuer presents (manageOidcProvider). */
+const THUMBPRINT = 'a'.repeat(40);
 const CUSTOMER_POLICY = `arn:${PARTITION}:iam::${ACCOUNT}:policy/team-a/orders-read`;
 const READ_ORDERS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::orders/*' }] };
 
@@ -62,7 +67,7 @@ const REPORTS = iamsa('team-b', 'reports', {
 /** attachRoleARN: an existing role, only its trust is read. */
 const LEGACY = iamsa('team-c', 'legacy', { attachRoleARN: `arn:${PARTITION}:iam::${ACCOUNT}:role/platform/legacy-app` });
 
-function account(roles: FakeRole[]): FakeAccount {
+function account(roles: FakeRole[], oidcProviders = [OIDC_PROVIDER]): FakeAccount {
   return {
     partition: PARTITION,
     account: ACCOUNT,
@@ -75,7 +80,7 @@ function account(roles: FakeRole[]): FakeAccount {
         JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:Get*', 's3:List*'], Resource: '*' }] }),
       ),
     },
-    oidcProviders: [OIDC_PROVIDER],
+    oidcProviders,
   };
 }
 
@@ -110,6 +115,8 @@ export function roleAsCreated(desired: DesiredRole): FakeRole {
 export interface OperatorOptions {
   config?: OperatorConfig;
   adoptExistingRoles?: boolean;
+  /** manageOidcProvider: the operator creates and keeps the provider. */
+  manageOidcProvider?: boolean;
 }
 
 /** One operator process: its provider check and RolePart wired as src/operator.ts wires them, over FakeAws. */
@@ -135,7 +142,8 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     driftPeriodMs: 600_000,
     now: Date.now,
   });
-  const providers = new Providers(roles, 600_000, Date.now);
+  const manage = { cluster: CLUSTER, thumbprint: () => Promise.resolve(THUMBPRINT) };
+  const providers = new Providers(600_000, Date.now, opts.manageOidcProvider ? manage : undefined);
   const pass = (obj: IamServiceAccount): Pass => ({
     key: `${obj.metadata.namespace}/${obj.metadata.name}`,
     obj,
@@ -145,9 +153,11 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
   return {
     /** One reconcile of the role part: observe, decide, apply. */
     sync: async (obj: IamServiceAccount): Promise<void> => {
-      const clientIds = await providers.clientIds(IDENTITY.oidcProviderArn);
+      const audience = obj.spec.audience ?? config.defaultAudience ?? STS_AUDIENCE;
+      const clientIds = await providers.clientIds(IDENTITY.oidcProviderArn, roles, audience);
       const wanted = desiredState(obj, IDENTITY, roleDefaults(config), defaultAudience(config.defaultAudience, clientIds));
       if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
+      if (providers.manages) await providers.admit(IDENTITY.oidcProviderArn, roles, wanted.desired.trust.audience);
       await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY });
     },
     /** The object is deleted with deletionPolicy Delete. */
@@ -159,15 +169,20 @@ export interface Flow {
   name: string;
   /** The roles IAM holds before the flow. */
   roles: () => FakeRole[];
+  /** The account has no OIDC provider for the cluster before the flow (manageOidcProvider creates it). */
+  noProvider?: boolean;
   run: (aws: FakeAws) => Promise<void>;
 }
 
 /** Runs a flow against a fresh account; returns what the code sent. */
 export async function record(flow: Flow): Promise<SentRequest[]> {
-  const aws = new FakeAws(account(flow.roles()));
+  const aws = new FakeAws(account(flow.roles(), flow.noProvider ? [] : [OIDC_PROVIDER]));
   await flow.run(aws);
   return aws.sent;
 }
+
+/** An object whose audience the provider does not list yet. */
+const VAULT_AUDIENCE = iamsa('team-a', 'vault-reader', { attachPolicy: READ_ORDERS, audience: 'vault' });
 
 /** S3_READER's role as changed by hand: every field the operator repairs differs. */
 function driftedS3Reader(): FakeRole {
@@ -246,6 +261,20 @@ export const FLOWS: Flow[] = [
       const ctx = { identity: IDENTITY, defaults: roleDefaults(POLICY_CONFIG), audience: 'sts.amazonaws.com' };
       const found = await drift.run([S3_READER, REPORTS, LEGACY], ctx, POLICY_CONFIG.rolePath);
       if (!found.drifted.includes('team-a/s3-reader')) throw new Error('the sweep missed the role edited by hand');
+    },
+  },
+  {
+    name: "manageOidcProvider: the cluster's provider created, tagged as the operator's",
+    roles: () => [],
+    noProvider: true,
+    run: (aws) => operator(aws, { manageOidcProvider: true }).sync(S3_READER),
+  },
+  {
+    name: 'manageOidcProvider: its own provider gets an audience in use and the thumbprint of a changed chain',
+    roles: () => [],
+    run: async (aws) => {
+      aws.addProvider(OIDC_PROVIDER, { clientIds: ['sts.amazonaws.com'], thumbprints: ['b'.repeat(40)], tags: providerTags(CLUSTER) });
+      await operator(aws, { manageOidcProvider: true }).sync(VAULT_AUDIENCE);
     },
   },
   {

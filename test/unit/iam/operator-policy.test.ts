@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { roleArn } from '../../../src/policy/arn.ts';
 import { ownerTags } from '../../../src/policy/desired.ts';
+import { providerTags } from '../../../src/policy/provider.ts';
 import { awsCallsIn } from './aws-calls.ts';
 import { FakeAws, type FakeRole, type SentRequest } from './fake-aws.ts';
 import {
@@ -21,6 +22,7 @@ import {
   CLUSTER,
   desiredRole,
   FLOWS,
+  ISSUER_HOST_PATH,
   OPERATOR_PRINCIPAL,
   operator,
   OWNED_TAGS,
@@ -44,7 +46,7 @@ import {
   type Verdict,
 } from './simulate.ts';
 
-const POLICY = loadOperatorPolicy({ partition: PARTITION, account: ACCOUNT, region: REGION, cluster: CLUSTER });
+const POLICY = loadOperatorPolicy({ partition: PARTITION, account: ACCOUNT, region: REGION, cluster: CLUSTER, issuer: ISSUER_HOST_PATH });
 const CALLS = awsCallsIn(fileURLToPath(new URL('../../../src', import.meta.url)));
 
 interface Recorded {
@@ -167,10 +169,35 @@ const ESCALATIONS = [
     resource: iamArn('oidc-provider/attacker.example.com'),
     context: {},
   }),
-  escalate('AddClientIDToOpenIDConnectProvider', {
+  escalate("CreateOpenIDConnectProvider of the cluster's issuer without the ownership tags", {
+    action: 'iam:CreateOpenIDConnectProvider',
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
+    context: requestTagContext({ team: 'a' }),
+  }),
+  escalate("CreateOpenIDConnectProvider of another issuer tagged as this cluster's", {
+    action: 'iam:CreateOpenIDConnectProvider',
+    resource: iamArn('oidc-provider/attacker.example.com'),
+    context: requestTagContext(providerTags(CLUSTER)),
+  }),
+  escalate('AddClientIDToOpenIDConnectProvider of a provider someone else made', {
     action: 'iam:AddClientIDToOpenIDConnectProvider',
-    resource: iamArn(`oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`),
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
     context: {},
+  }),
+  escalate('UpdateOpenIDConnectProviderThumbprint of a provider someone else made', {
+    action: 'iam:UpdateOpenIDConnectProviderThumbprint',
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
+    context: {},
+  }),
+  escalate("UpdateOpenIDConnectProviderThumbprint of another cluster's provider", {
+    action: 'iam:UpdateOpenIDConnectProviderThumbprint',
+    resource: iamArn('oidc-provider/oidc.staging.example.com'),
+    context: Object.fromEntries(Object.entries(providerTags('staging')).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+  }),
+  escalate('DeleteOpenIDConnectProvider of its own provider', {
+    action: 'iam:DeleteOpenIDConnectProvider',
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
+    context: Object.fromEntries(Object.entries(providerTags(CLUSTER)).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
   }),
   // What the operator's own code sends outside the policy's configuration (flows.ts, REFUSED_FLOWS).
   ...REFUSED_WRITES.map((r) => escalate(`${r.flow}: ${r.request.command}`, r.request)),

@@ -35,6 +35,8 @@ export interface PolicyPlaceholders {
   account: string;
   region: string;
   cluster: string;
+  /** The cluster's issuer as IAM names its provider (host/path). */
+  issuer: string;
 }
 
 export interface PolicyDocument {
@@ -48,7 +50,8 @@ export function loadOperatorPolicy(p: PolicyPlaceholders): PolicyDocument {
     .replaceAll('PARTITION', p.partition)
     .replaceAll('ACCOUNT_ID', p.account)
     .replaceAll('REGION', p.region)
-    .replaceAll('CLUSTER_NAME', p.cluster);
+    .replaceAll('CLUSTER_NAME', p.cluster)
+    .replaceAll('OIDC_ISSUER', p.issuer);
   return JSON.parse(text) as PolicyDocument;
 }
 
