@@ -220,7 +220,9 @@ export function renderConfigurationMd(): string {
     return name === 'region' ? `${code(v)} (or ${code('AWS_DEFAULT_REGION')})` : code(v);
   };
   const longDefaults = props.filter(([, n]) => n.default !== undefined && JSON.stringify(n.default).length > LONG_DEFAULT);
-  const envExample = Object.entries(CONFIG_EXAMPLE).map(([k, v]) => `${env[k] ?? k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
+  const envExample = Object.entries(CONFIG_EXAMPLE).map(
+    ([k, v]) => `${env[k] ?? k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
+  );
   return [
     GENERATED_LINE,
     '',

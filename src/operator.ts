@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Accounts } from './aws/accounts.ts';
 import { WriteBudget } from './aws/budget.ts';
 import { DEFAULT_CALL_OPTIONS } from './aws/call.ts';
 import { destroyAwsClients, makeAwsClients, type AwsClients } from './aws/clients.ts';
@@ -46,6 +47,7 @@ export class Operator {
   private elector: LeaderElector | undefined;
   private leadingPromise: Promise<void> = Promise.resolve();
   private aws: AwsClients | undefined;
+  private accounts: Accounts | undefined;
   private queue: WorkQueue | undefined;
   private reconciler: Reconciler | undefined;
   private sweeper: DriftSweeper | undefined;
@@ -112,6 +114,7 @@ export class Operator {
       throttleObserver: (service: string, operation: string) => metrics.awsThrottles.inc({ service, operation }),
     };
     const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
+    const accounts = (this.accounts = new Accounts(config, callOpts));
     const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
     // Resolved once and kept; a failure is not kept, so the next pass asks again.
     let identity: Promise<ClusterIdentity> | undefined;
@@ -126,7 +129,7 @@ export class Operator {
     const readBudget = new WriteBudget(config.driftReadsPerSecond);
     const sweep = { roles: new IamSweep(aws.iam, callOpts, () => readBudget.take()), budget: readBudget };
     return new Reconciler(
-      { roles, kube, cache, sweep, identity: getIdentity, provider, log: this.log },
+      { roles, kube, cache, sweep, accounts: (id) => accounts.get(id), identity: getIdentity, provider, log: this.log },
       {
         policy: config,
         defaultAudience: config.defaultAudience,
@@ -236,6 +239,7 @@ export class Operator {
     this.informers = undefined;
     this.cache = undefined;
     if (this.aws) destroyAwsClients(this.aws);
+    this.accounts?.destroy();
     if (this.kc instanceof PooledKubeConfig) await this.kc.closeConnections();
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

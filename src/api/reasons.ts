@@ -9,6 +9,8 @@ export const REASONS = {
   // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
   OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer yet",
   OIDCIssuerUnreachable: "the operator manages the OIDC provider and cannot read the issuer's certificate chain for its thumbprint",
+  AccountCredentialsRefused:
+    "STS refused the operator's AssumeRole into the account's configured role, or that account's IAM refused its credentials",
   RoleNotFound: 'IAM has no role of the attachRoleARN name yet',
   TrustPolicyMismatch: "the role's trust policy does not admit a token of this ServiceAccount",
   AudienceNotAllowedByProvider: "the OIDC provider's client IDs do not include the audience: STS would refuse every token",
@@ -26,6 +28,8 @@ export const REASONS = {
   PermissionsBoundaryForced: 'spec.permissionsBoundary differs from the one the operator forces',
   // The operator's policy, set by the platform team.
   NamespaceNotAllowed: 'the operator does not serve this namespace',
+  AccountNotAllowed: "spec.account (or attachRoleARN's account) is not among the accounts the operator is configured for",
+  AccountNotAllowedInNamespace: "the operator's policy does not open that account to this namespace",
   RoleNameNotAllowed: 'spec.roleName lacks the required prefix',
   NamespaceRoleQuotaExceeded: 'the namespace holds as many roles as it may',
   PolicyNotAllowed: 'a managed policy ARN is not on the allowed list',

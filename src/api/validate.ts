@@ -55,6 +55,11 @@ export function validateSpec(spec: unknown): SpecProblem | undefined {
     ).filter((k) => s[k] !== undefined);
     if (extra.length > 0) return invalid(`attachRoleARN uses an existing role as it is: remove ${extra.join(', ')}`);
   }
+  if (s.account !== undefined && s.attachRoleARN !== undefined && s.attachRoleARN.split(':')[4] !== s.account) {
+    return invalid(
+      `attachRoleARN is a role of account ${s.attachRoleARN.split(':')[4] ?? '?'}, not of spec.account ${s.account}: remove spec.account or make them agree`,
+    );
+  }
   if (s.roleOnly === true) {
     const extra = (['serviceAccount', 'attachRoleARN', 'tokenExpiration', 'stsRegionalEndpoints'] as const).filter(
       (k) => s[k] !== undefined,

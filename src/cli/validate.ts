@@ -2,6 +2,7 @@
 // the servers run them: the CRD's schema and CEL rules (schema-check.ts, cel.ts), then the
 // operator's own checks — validateSpec, desiredState (sizes, quotas, partitions) and the policy
 // guard (checkOperatorPolicy) — the functions the operator runs, not copies of them.
+import { identityIn, targetAccount } from '../policy/accounts.ts';
 import type { Command } from 'commander';
 import type { IamServiceAccountSpec } from '../api/types.ts';
 import { validateSpec } from '../api/validate.ts';
@@ -117,7 +118,9 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
   if (invalid) {
     return [error(problemField(invalid.reason, invalid.message, spec), `${invalid.reason}: ${withoutLeadingField(invalid.message)}`)];
   }
-  const result = desiredState(obj, offlineIdentity(ctx.target, spec), ctx.target.defaults, ctx.target.audience);
+  const own = offlineIdentity(ctx.target, spec);
+  const account = targetAccount(spec, own.account);
+  const result = desiredState(obj, identityIn(own, account), ctx.target.defaults, ctx.target.audience);
   if (!result.ok) {
     const p = result.problem;
     return [error(problemField(p.reason, p.message, spec), `${p.reason}: ${p.message}`)];
@@ -131,6 +134,8 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
   };
   const guardInput = {
     namespace: obj.metadata.namespace,
+    account,
+    ownAccount: own.account,
     namespaceAnnotations: {},
     role: result.desired.role,
     explicitRoleName: spec.roleName !== undefined,

@@ -2,6 +2,7 @@
 // servers (aws/iam.ts, kube/client.ts, the informer caches); the reconciler's unit test implements
 // them in memory with IAM's and Kubernetes' observable rules. Nothing else reaches the controller.
 import type { V1ServiceAccount } from '@kubernetes/client-node';
+import type { WriteBudget } from '../aws/budget.ts';
 import type { IamServiceAccount, IamServiceAccountStatus } from '../api/types.ts';
 import type { EventInput } from '../kube/client.ts';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
@@ -31,6 +32,13 @@ export interface RoleStore {
 /** Every role the objects want, in a few paged calls (the drift sweep). */
 export interface RoleSweep {
   readAll(pathPrefix: string, wanted: (name: string) => boolean): Promise<Map<string, ActualRole>>;
+}
+
+/** IAM of one account the operator writes roles to, and its account-wide sweep (without one each pass reads its own role). */
+export interface AccountAccess {
+  roles: RoleStore;
+  /** The account-wide read of roles for drift sweeps, and the budget its calls share. */
+  sweep?: { roles: RoleSweep; budget: WriteBudget } | undefined;
 }
 
 /** The Kubernetes reads the caches cannot answer. */

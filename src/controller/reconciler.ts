@@ -10,8 +10,9 @@ import { isAccessDenied } from '../aws/errors.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
+import { identityIn, targetAccount } from '../policy/accounts.ts';
 import { audienceNotAllowed, defaultAudience, STS_AUDIENCE } from '../policy/audience.ts';
-import { desiredState, type ClusterIdentity, type Desired, type DesiredServiceAccount, type RoleDefaults } from '../policy/desired.ts';
+import { desiredState, type ClusterIdentity, type DesiredServiceAccount, type RoleDefaults } from '../policy/desired.ts';
 import { roleAnnotationsDiffer } from '../policy/pods.ts';
 import type { DeniedAction } from '../policy/actions.ts';
 import type { OperatorPolicy } from '../policy/guard.ts';
@@ -23,19 +24,18 @@ import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { failed, failurePart, verdictFor, type PartResult, type QueueVerdict } from './outcome.ts';
 import { syncPart, type Done, type Pass } from './part.ts';
 import { DriftSweep } from './drift.ts';
-import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
+import type { AccountAccess, KubeReads, KubeWrites, ObjectCache } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
 import { Providers, type ProviderManagement } from './providers.ts';
-import { RolePart } from './role.ts';
+import { RolePart, type RoleWant } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
 import { buildStatus, readyOf, statusFields, type Outcome } from './status.ts';
 
-export interface ReconcilerDeps {
-  roles: RoleStore;
+export interface ReconcilerDeps extends AccountAccess {
   kube: KubeReads & KubeWrites;
   cache: ObjectCache;
-  /** The account-wide read of roles for drift sweeps, and the budget its calls share; without it each pass reads its own role. */
-  sweep?: { roles: RoleSweep; budget: WriteBudget } | undefined;
+  /** The accounts besides the operator's own (its configuration's accounts); undefined for any other. */
+  accounts?: ((account: string) => AccountAccess | undefined) | undefined;
   /** The cluster's identity (STS, EKS or the configuration); the caller caches it. */
   identity: () => Promise<ClusterIdentity>;
   /** manageOidcProvider: the operator creates and keeps the cluster's OIDC provider. */
@@ -77,7 +77,8 @@ export class Reconciler {
   private readonly providers: Providers;
   private readonly role: RolePart;
   private readonly pods: PodRestarts;
-  private readonly drift: DriftSweep | undefined;
+  /** One drift sweep per account, made when first needed. */
+  private readonly drifts = new Map<string, DriftSweep>();
   private readonly serviceAccount: ServiceAccountPart;
 
   constructor(deps: ReconcilerDeps, opts: ReconcilerOptions) {
@@ -89,14 +90,19 @@ export class Reconciler {
       policy: opts.policy,
       denied: opts.denied,
       kube: deps.kube,
-      roles: deps.roles,
       cache: deps.cache,
       now,
     });
     this.providers = new Providers(opts.driftPeriodMs, now, deps.provider);
-    this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
+    this.role = new RolePart({
+      ...deps,
+      ...opts,
+      rolesIn: (account, own) => this.access(account, own)?.roles,
+      admission: this.admission,
+      events: this.events,
+      now,
+    });
     this.serviceAccount = new ServiceAccountPart(deps);
-    this.drift = deps.sweep && new DriftSweep({ sweep: deps.sweep.roles, roles: deps.roles, budget: deps.sweep.budget });
     this.pods = new PodRestarts({
       kube: deps.kube,
       events: this.events,
@@ -134,20 +140,50 @@ export class Reconciler {
    * cannot run (no permission: the caller falls back to the per-object reads of each pass).
    */
   async sweepDrift(objects: readonly IamServiceAccount[]): Promise<{ drifted: string[]; inSync: number }> {
-    if (!this.drift) return { drifted: [], inSync: 0 };
-    const identity = await this.deps.identity();
-    const clientIds = await this.providers.clientIds(identity.oidcProviderArn, this.deps.roles, this.creationAudience());
-    const audience = defaultAudience(this.opts.defaultAudience, clientIds);
-    const ctx = { identity, defaults: this.opts.roleDefaults, audience };
-    const findings = await this.drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix).catch((e: unknown) => {
+    if (!this.deps.sweep) return { drifted: [], inSync: 0 };
+    const own = await this.deps.identity();
+    const byAccount = Map.groupBy(objects, (o) => targetAccount(o.spec, own.account));
+    const found = { drifted: [] as string[], inSync: 0 };
+    let failure: Error | undefined;
+    // Each account on its own: one whose credentials are refused leaves the others' sweeps be.
+    for (const [account, inAccount] of byAccount) {
+      try {
+        const f = await this.sweepAccount(own, account, inAccount);
+        if (!f) continue;
+        found.drifted.push(...f.drifted);
+        found.inSync += f.inSync;
+      } catch (e) {
+        failure ??= e instanceof Error ? e : new Error(String(e));
+      }
+    }
+    if (failure) {
       // Without the permission, sweeps are off; a passing failure leaves the memories be.
-      if (isAccessDenied(e)) this.role.setSweeping(false);
-      throw e;
-    });
+      if (isAccessDenied(failure)) this.role.setSweeping(false);
+      throw failure;
+    }
     this.role.setSweeping(true);
+    return found;
+  }
+
+  /** One account's sweep; undefined when that account has none (no sweep configured, or not an account of the operator's). */
+  private async sweepAccount(own: ClusterIdentity, account: string, objects: readonly IamServiceAccount[]) {
+    const access = this.access(account, own.account);
+    if (!access?.sweep) return undefined;
+    let drift = this.drifts.get(account);
+    if (!drift)
+      this.drifts.set(account, (drift = new DriftSweep({ sweep: access.sweep.roles, roles: access.roles, budget: access.sweep.budget })));
+    const identity = identityIn(own, account);
+    const clientIds = await this.providers.clientIds(identity.oidcProviderArn, access.roles, this.creationAudience());
+    const ctx = { identity, defaults: this.opts.roleDefaults, audience: defaultAudience(this.opts.defaultAudience, clientIds) };
+    const findings = await drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix);
     for (const key of findings.drifted) this.role.forget(key);
     for (const { key, generation } of findings.inSync) this.role.confirm(key, generation);
     return { drifted: findings.drifted, inSync: findings.inSync.length };
+  }
+
+  /** IAM of `account`: the operator's own, or one of its configured accounts. */
+  private access(account: string, ownAccount: string): AccountAccess | undefined {
+    return account === ownAccount ? this.deps : this.deps.accounts?.(account);
   }
 
   /** Flushes the Events still being written. */
@@ -158,24 +194,26 @@ export class Reconciler {
   private async sync(pass: Pass): Promise<QueueVerdict> {
     const finalizers = addFinalizer(pass.obj.metadata.finalizers, FINALIZER);
     if (finalizers) pass.obj = await this.patchFinalizers(pass, finalizers);
-    let identity: ClusterIdentity;
+    let own: ClusterIdentity;
     try {
-      identity = await this.deps.identity();
+      own = await this.deps.identity();
     } catch (e) {
       return this.stop(pass, e);
     }
+    // The role's account: the cluster as seen from there (its provider, its role ARNs).
+    const account = targetAccount(pass.obj.spec, own.account);
+    const identity = identityIn(own, account);
     // The spec and the operator's policy first: a refusal costs no AWS call.
     const checked = desiredState(pass.obj, identity, this.opts.roleDefaults);
     if (!checked.ok) return this.refuse(pass, checked.problem);
-    const refusal = await this.admission.refusal(pass.obj, checked.desired);
+    const refusal = await this.admission.refusal(pass.obj, checked.desired, account, own.account);
     if (refusal) return this.refuse(pass, refusal);
+    const access = this.access(account, own.account);
+    if (!access) return this.refuse(pass, { reason: 'AccountNotAllowed', message: `the operator has no access to account ${account}` });
+    const { roles } = access;
     let clientIds: readonly string[];
     try {
-      clientIds = await this.providers.clientIds(
-        identity.oidcProviderArn,
-        this.deps.roles,
-        pass.obj.spec.audience ?? this.creationAudience(),
-      );
+      clientIds = await this.providers.clientIds(identity.oidcProviderArn, roles, pass.obj.spec.audience ?? this.creationAudience());
     } catch (e) {
       return this.stop(pass, e);
     }
@@ -184,7 +222,7 @@ export class Reconciler {
     if (!result.ok) return this.refuse(pass, result.problem);
     if (this.providers.manages && !clientIds.includes(result.desired.trust.audience)) {
       try {
-        clientIds = await this.providers.admit(identity.oidcProviderArn, this.deps.roles, result.desired.trust.audience);
+        clientIds = await this.providers.admit(identity.oidcProviderArn, roles, result.desired.trust.audience);
       } catch (e) {
         return this.stop(pass, e);
       }
@@ -196,7 +234,7 @@ export class Reconciler {
       return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
     }
 
-    const { role, serviceAccount, pods } = await this.syncParts(pass, result.desired, identity);
+    const { role, serviceAccount, pods } = await this.syncParts(pass, { desired: result.desired, identity, roles });
     const saSynced = serviceAccount?.outcome.state === 'synced';
     const fields = {
       ...statusFields(result.desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced),
@@ -215,15 +253,14 @@ export class Reconciler {
 
   private async syncParts(
     pass: Pass,
-    desired: Desired,
-    identity: ClusterIdentity,
+    want: RoleWant,
   ): Promise<{ role: PartResult; serviceAccount?: PartResult; pods?: PodsNeedingRestart | undefined }> {
-    const sa = desired.serviceAccount;
+    const sa = want.desired.serviceAccount;
     let role: PartResult;
     try {
       // A ServiceAccount this object may not write stops it before any IAM write.
       if (sa) await this.serviceAccount.assertMayWrite(pass, sa);
-      role = { outcome: await syncPart(this.role, pass, { desired, identity }), backoff: false };
+      role = { outcome: await syncPart(this.role, pass, want), backoff: false };
     } catch (e) {
       role = failed(e);
     }

@@ -3,6 +3,7 @@
 // way the trust policy IAM holds after the pass is judged by IAM's rules (trust-check.ts) for a
 // token of the object's ServiceAccount.
 import { TerminalError, WaitError } from '../errors.ts';
+import { identityIn, targetAccount } from '../policy/accounts.ts';
 import { desiredState, OWNER_TAGS, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import { diffRole, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
@@ -16,7 +17,10 @@ import { TtlCache } from './ttl-cache.ts';
 
 export interface RoleWant {
   desired: Desired;
+  /** The cluster as seen from the role's account (policy/accounts.ts). */
   identity: ClusterIdentity;
+  /** IAM of the role's account. */
+  roles: RoleStore;
 }
 
 export type RoleSeen =
@@ -39,7 +43,8 @@ export interface RolePlan {
 }
 
 export interface RolePartDeps {
-  roles: RoleStore;
+  /** IAM of an account the operator writes roles to; undefined for one it is not configured for. */
+  rolesIn: (account: string, ownAccount: string) => RoleStore | undefined;
   admission: Admission;
   events: EventRecorder;
   identity: () => Promise<ClusterIdentity>;
@@ -62,12 +67,12 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     this.memoMs = deps.driftPeriodMs;
   }
 
-  async observe(pass: Pass, { desired }: RoleWant): Promise<RoleSeen> {
+  async observe(pass: Pass, { desired, roles }: RoleWant): Promise<RoleSeen> {
     const memo = this.synced.get(pass.key);
     if (memo?.generation === (pass.obj.metadata.generation ?? 0)) return { kind: 'fresh', message: memo.message, trust: memo.trust };
-    if (desired.mode === 'attached') return { kind: 'attached', found: await this.deps.roles.readTrust(desired.roleName) };
-    await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns);
-    return { kind: 'managed', actual: await this.deps.roles.read(desired.role.name) };
+    if (desired.mode === 'attached') return { kind: 'attached', found: await roles.readTrust(desired.roleName) };
+    await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns, roles);
+    return { kind: 'managed', actual: await roles.read(desired.role.name) };
   }
 
   decide(pass: Pass, { desired, identity }: RoleWant, seen: RoleSeen): RolePlan {
@@ -75,12 +80,12 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     return decideRole(desired, seen, { cluster: identity.clusterName, namespace, name }, this.deps.adoptExistingRoles);
   }
 
-  async apply(pass: Pass, { desired }: RoleWant, plan: RolePlan): Promise<PartOutcome> {
+  async apply(pass: Pass, { desired, roles }: RoleWant, plan: RolePlan): Promise<PartOutcome> {
     if (plan.adopting) pass.log.warn('adopting an existing IAM role', { role: desired.roleName });
     if (plan.ops.length > 0) {
       const names = plan.ops.map((o) => o.op);
       pass.log.info(plan.exists ? 'updating IAM role' : 'creating IAM role', { role: desired.roleName, operations: names });
-      await this.deps.roles.apply(desired.roleName, plan.ops);
+      await roles.apply(desired.roleName, plan.ops);
       const verb = plan.exists ? 'updated' : 'created';
       pass.done.push({
         reason: plan.exists ? 'RoleUpdated' : 'RoleCreated',
@@ -101,19 +106,26 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     const { obj } = pass;
     this.forget(pass.key);
     if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
-    const identity = await this.deps.identity();
+    const own = await this.deps.identity();
+    const account = targetAccount(obj.spec, own.account);
+    const roles = this.deps.rolesIn(account, own.account);
+    if (!roles) {
+      pass.log.warn('the role is in an account the operator is no longer configured for; leaving it', { account });
+      return;
+    }
+    const identity = identityIn(own, account);
     const wanted = desiredState(obj, identity, this.deps.roleDefaults);
     const names = new Set([obj.status?.roleName, wanted.ok && wanted.desired.mode === 'managed' ? wanted.desired.roleName : undefined]);
     for (const roleName of names) {
       if (!roleName) continue;
-      const actual = await this.deps.roles.read(roleName);
+      const actual = await roles.read(roleName);
       if (!actual) continue;
       if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
         pass.log.warn('role is not owned by this object; leaving it', { role: roleName });
         continue;
       }
       pass.log.info('deleting IAM role', { role: roleName });
-      await this.deps.roles.delete(roleName);
+      await roles.delete(roleName);
       this.deps.events.record(obj, pass.log, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
     }
   }

@@ -10,6 +10,8 @@ import type { AddressInfo } from 'node:net';
 export interface AwsCall {
   service: string;
   operation: string;
+  /** The account the call acts in, when it is not the default one: learnt from AssumeRole (its RoleArn, the keys it answered). */
+  account?: string;
   status: number;
   /** Set when the proxy injected a fault instead of (or, for delay and a late drop, before) moto's answer. */
   fault?: FaultKind;
@@ -18,7 +20,7 @@ export interface AwsCall {
 export const CALLS_PATH = '/__proxy/calls';
 export const FAULTS_PATH = '/__proxy/faults';
 
-export const FAULT_KINDS = ['throttle', '500', 'drop', 'delay', 'concurrent-modification'] as const;
+export const FAULT_KINDS = ['throttle', '500', 'drop', 'delay', 'concurrent-modification', 'access-denied'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRule {
@@ -26,6 +28,8 @@ export interface FaultRule {
   service?: string;
   /** Operation name (CreateRole, GetRole, ...); any when unset. */
   operation?: string;
+  /** Only calls acting in this account (AssumeRole into it, and calls signed with the keys it answered); any when unset. */
+  account?: string;
   /** Chance in [0, 1] that a matching call gets this fault; the first rule that fires wins. */
   probability: number;
   kind: FaultKind;
@@ -71,7 +75,7 @@ function parseRules(body: string): FaultRule[] {
     if (typeof rule.probability !== 'number' || rule.probability < 0 || rule.probability > 1)
       throw new Error(`rules[${i}].probability must be a number in [0, 1]`);
     if (!FAULT_KINDS.includes(rule.kind as FaultKind)) throw new Error(`rules[${i}].kind must be one of ${FAULT_KINDS.join(', ')}`);
-    for (const k of ['service', 'operation'] as const) {
+    for (const k of ['service', 'operation', 'account'] as const) {
       if (rule[k] !== undefined && typeof rule[k] !== 'string') throw new Error(`rules[${i}].${k} must be a string`);
     }
     if (rule.delayMs !== undefined && (typeof rule.delayMs !== 'number' || rule.delayMs < 0))
@@ -109,6 +113,15 @@ function serviceOf(req: IncomingMessage): string {
   return m?.[1] ?? 'unknown';
 }
 
+function accessKeyOf(req: IncomingMessage): string | undefined {
+  return /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** The account of the role an AssumeRole request names. */
+function roleAccount(body: string): string | undefined {
+  return /^arn:[^:]+:iam::([0-9]{12}):/.exec(new URLSearchParams(body).get('RoleArn') ?? '')?.[1];
+}
+
 function operationOf(service: string, req: IncomingMessage, body: string): string {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') return target.split('.').pop() ?? target;
@@ -125,7 +138,16 @@ function operationOf(service: string, req: IncomingMessage, body: string): strin
 export class AwsProxy {
   readonly calls: AwsCall[] = [];
   private rules: FaultRule[] = [];
-  private readonly injected: Record<FaultKind, number> = { throttle: 0, '500': 0, drop: 0, delay: 0, 'concurrent-modification': 0 };
+  private readonly injected: Record<FaultKind, number> = {
+    throttle: 0,
+    '500': 0,
+    drop: 0,
+    delay: 0,
+    'concurrent-modification': 0,
+    'access-denied': 0,
+  };
+  /** Access key -> the account of the role AssumeRole answered it for. */
+  private readonly keyAccounts = new Map<string, string>();
   private server: Server | undefined;
   private readonly target: URL;
   private readonly random: () => number;
@@ -144,10 +166,11 @@ export class AwsProxy {
     return { rules: this.rules, injected: Object.values(this.injected).reduce((a, b) => a + b, 0), byKind: { ...this.injected } };
   }
 
-  private pickFault(service: string, operation: string): FaultRule | undefined {
+  private pickFault(service: string, operation: string, account: string | undefined): FaultRule | undefined {
     for (const r of this.rules) {
       if (r.service !== undefined && r.service !== service) continue;
       if (r.operation !== undefined && r.operation !== operation) continue;
+      if (r.account !== undefined && r.account !== account) continue;
       if (this.random() < r.probability) return r;
     }
     return undefined;
@@ -176,6 +199,16 @@ export class AwsProxy {
     }
   }
 
+  /** The access key an AssumeRole answer holds acts in `account` from now on. */
+  private learnKey(up: IncomingMessage, account: string): void {
+    let xml = '';
+    up.on('data', (c: Buffer) => (xml += c.toString('utf8')));
+    up.on('end', () => {
+      const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(xml)?.[1];
+      if (key !== undefined) this.keyAccounts.set(key, account);
+    });
+  }
+
   get url(): string {
     const port = (this.server?.address() as AddressInfo | null)?.port ?? 0;
     return `http://127.0.0.1:${port}`;
@@ -196,8 +229,12 @@ export class AwsProxy {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         const service = serviceOf(req);
-        const operation = operationOf(service, req, body.toString('utf8'));
-        const fault = this.pickFault(service, operation);
+        const text = body.toString('utf8');
+        const operation = operationOf(service, req, text);
+        const assumed = service === 'sts' && operation === 'AssumeRole' ? roleAccount(text) : undefined;
+        const account = assumed ?? this.keyAccounts.get(accessKeyOf(req) ?? '');
+        const fault = this.pickFault(service, operation, account);
+        const at = account === undefined ? {} : { account };
         if (fault) this.injected[fault.kind]++;
         const forward = (dropAnswer: boolean) => {
           const upstream = request(
@@ -210,18 +247,19 @@ export class AwsProxy {
             },
             (up) => {
               if (dropAnswer) {
-                this.calls.push({ service, operation, status: 0, fault: 'drop' });
+                this.calls.push({ service, operation, ...at, status: 0, fault: 'drop' });
                 up.resume();
                 req.socket.destroy();
                 return;
               }
-              this.calls.push({ service, operation, status: up.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
+              this.calls.push({ service, operation, ...at, status: up.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
               res.writeHead(up.statusCode ?? 502, up.headers);
+              if (assumed !== undefined) this.learnKey(up, assumed);
               up.pipe(res);
             },
           );
           upstream.on('error', (e) => {
-            this.calls.push({ service, operation, status: 502 });
+            this.calls.push({ service, operation, ...at, status: 502 });
             if (dropAnswer) req.socket.destroy();
             else res.writeHead(502).end(String(e));
           });
@@ -232,11 +270,11 @@ export class AwsProxy {
             forward(false);
             return;
           case 'throttle':
-            this.calls.push({ service, operation, status: 400, fault: fault.kind });
+            this.calls.push({ service, operation, ...at, status: 400, fault: fault.kind });
             sendError(res, service, 400, 'Sender', service === 'eks' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded');
             return;
           case '500':
-            this.calls.push({ service, operation, status: 500, fault: fault.kind });
+            this.calls.push({ service, operation, ...at, status: 500, fault: fault.kind });
             sendError(
               res,
               service,
@@ -246,8 +284,19 @@ export class AwsProxy {
               'We encountered an internal error. Please try again.',
             );
             return;
+          case 'access-denied':
+            this.calls.push({ service, operation, ...at, status: 403, fault: fault.kind });
+            sendError(
+              res,
+              service,
+              403,
+              'Sender',
+              'AccessDenied',
+              `not authorized to perform ${service}:${operation} in account ${account ?? 'default'}`,
+            );
+            return;
           case 'concurrent-modification':
-            this.calls.push({ service, operation, status: 409, fault: fault.kind });
+            this.calls.push({ service, operation, ...at, status: 409, fault: fault.kind });
             sendError(
               res,
               service,
@@ -261,7 +310,7 @@ export class AwsProxy {
             if (fault.phase === 'response') {
               forward(true);
             } else {
-              this.calls.push({ service, operation, status: 0, fault: fault.kind });
+              this.calls.push({ service, operation, ...at, status: 0, fault: fault.kind });
               req.socket.destroy();
             }
             return;

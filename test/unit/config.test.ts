@@ -20,6 +20,7 @@ function yamlFile(text: string): string {
 
 const DEFAULTS = {
   rolePrefix: '',
+  accounts: {},
   manageOidcProvider: false,
   rolePath: '/',
   watchNamespaces: [],

@@ -51,6 +51,7 @@ const full = {
     efsCSIController: true,
   } satisfies Required<WellKnownPolicies>,
   attachRoleARN: 'arn:aws:iam::123456789012:role/existing',
+  account: '123456789012',
   roleOnly: true,
   audience: 'sts.amazonaws.com',
   tokenExpiration: 86400,
@@ -66,6 +67,7 @@ function omit<T extends object, K extends keyof T>(o: T, ...keys: K[]): Omit<T, 
 const managed: IamServiceAccountSpec = { ...omit(full, 'attachRoleARN'), roleOnly: false };
 const attached: IamServiceAccountSpec = {
   attachRoleARN: full.attachRoleARN,
+  account: full.account,
   roleOnly: false,
   serviceAccount: full.serviceAccount,
   audience: full.audience,
@@ -122,7 +124,7 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
       'deletionPolicy',
     ])
       assert.ok(paths.includes(p), p);
-    assert.equal(paths.length, 5 + 14 + 8);
+    assert.equal(paths.length, 5 + 15 + 8);
   });
 
   it('the map-valued leaves are maps in the schema', () => {

@@ -60,7 +60,7 @@ describe('CEL', () => {
     assert.equal(broken.length, 1);
     assert.deepEqual(broken[0]?.path, ['spec']);
     assert.match(broken[0]?.message ?? '', /remove roleName, rolePath/);
-    assert.equal(TRANSITION_RULES.length, 2);
+    assert.equal(TRANSITION_RULES.length, 3);
   });
 });
 

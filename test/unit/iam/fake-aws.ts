@@ -32,6 +32,21 @@ export interface FakeAccount {
   policies: Record<string, string>;
   /** OIDC providers made by someone else (untagged), accepting sts.amazonaws.com. */
   oidcProviders: string[];
+  /** Trust policies of roles in other accounts the operator may assume, by role ARN. */
+  trusts?: Record<string, unknown>;
+}
+
+/** Just enough of the SDK's middleware stack for FakeAws.plugin. */
+interface InterceptPlugin {
+  applyToStack: (stack: {
+    add: (
+      middleware: (
+        next: unknown,
+        context: { commandName?: string },
+      ) => (args: { input: Input }) => Promise<{ output: unknown; response: unknown }>,
+      options: { step: 'initialize'; name: string },
+    ) => void;
+  }) => void;
 }
 
 /** An OIDC provider as the fake account holds it. */
@@ -121,13 +136,34 @@ export class FakeAws {
       : { arn: this.roleArn('/', name), tags: {} };
   }
 
+  /**
+   * A client plugin that answers every command of the SDK client it is given to from this account
+   * (before the client signs or sends anything): for clients the operator's code makes itself, such
+   * as the STS client of fromTemporaryCredentials.
+   */
+  plugin(service: string): InterceptPlugin {
+    return {
+      applyToStack: (stack) =>
+        stack.add(
+          (_next, context) => async (args) => ({
+            output: await this.handleOperation(service, (context.commandName ?? '').replace(/Command$/, ''), args.input),
+            response: {},
+          }),
+          { step: 'initialize', name: 'fakeAws' },
+        ),
+    };
+  }
+
   private handle(service: string, command: SdkCommand): Promise<unknown> {
-    const operation = command.constructor.name.replace(/Command$/, '');
+    return this.handleOperation(service, command.constructor.name.replace(/Command$/, ''), command.input);
+  }
+
+  private handleOperation(service: string, operation: string, input: Input): Promise<unknown> {
     const action = `${service}:${operation}`;
-    const request = this.requestFor(action, command.input);
+    const request = this.requestFor(action, input);
     this.sent.push({ command: operation, ...request });
     try {
-      return Promise.resolve(this.answer(action, command.input));
+      return Promise.resolve(this.answer(action, input));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -139,6 +175,13 @@ export class FakeAws {
     switch (action) {
       case 'sts:GetCallerIdentity':
         return { action, resource: '*', context: {} };
+      case 'sts:AssumeRole':
+        return {
+          action,
+          resource: str(input, 'RoleArn'),
+          context: typeof input.ExternalId === 'string' ? { 'sts:ExternalId': input.ExternalId } : {},
+          ...(this.acct.trusts?.[str(input, 'RoleArn')] === undefined ? {} : { resourcePolicy: this.acct.trusts[str(input, 'RoleArn')] }),
+        };
       case 'eks:DescribeCluster':
         return { action, resource: `arn:${partition}:eks:${region}:${account}:cluster/${str(input, 'name')}`, context: {} };
       case 'iam:GetOpenIDConnectProvider':
@@ -193,6 +236,15 @@ export class FakeAws {
     switch (action) {
       case 'sts:GetCallerIdentity':
         return { Account: this.acct.account };
+      case 'sts:AssumeRole':
+        return {
+          Credentials: {
+            AccessKeyId: 'ASIAFAKE',
+            SecretAccessKey: 'fake',
+            SessionToken: 'fake',
+            Expiration: new Date(Date.now() + 3_600_000),
+          },
+        };
       case 'eks:DescribeCluster':
         return { cluster: { name: input.name, identity: { oidc: { issuer: this.acct.issuer } } } };
       case 'iam:GetOpenIDConnectProvider': {

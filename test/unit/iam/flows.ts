@@ -2,6 +2,8 @@
 // configuration config/iam/README.md assumes: rolePath /irsa/ and a forced permissions boundary.
 // Each flow is one thing the operator does in production; what it sends is recorded.
 import type { IamServiceAccount, IamServiceAccountSpec } from '../../../src/api/types.ts';
+import { readFileSync } from 'node:fs';
+import { assumedRoleCredentials } from '../../../src/aws/accounts.ts';
 import { WriteBudget } from '../../../src/aws/budget.ts';
 import type { CallOptions } from '../../../src/aws/call.ts';
 import { IamRoles } from '../../../src/aws/iam.ts';
@@ -32,6 +34,18 @@ export const OPERATOR_PRINCIPAL = `arn:${PARTITION}:sts::${ACCOUNT}:assumed-role
 export const ISSUER_HOST_PATH = `oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
 const ISSUER = `https://${ISSUER_HOST_PATH}`;
 const OIDC_PROVIDER = `arn:${PARTITION}:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST_PATH}`;
+/** An account the operator writes roles to besides its own, and the role it assumes there. */
+export const TARGET_ACCOUNT = '444455556666';
+export const TARGET_ROLE = `arn:${PARTITION}:iam::${TARGET_ACCOUNT}:role/irsa-operator-target`;
+/** The operator's own role (OPERATOR_PRINCIPAL is a session of it). */
+const OPERATOR_ROLE = `arn:${PARTITION}:iam::${ACCOUNT}:role/irsa-operator`;
+export const EXTERNAL_ID = 'prod-irsa';
+/** config/iam/target-account-trust.json as the target account's role has it. */
+export const TARGET_TRUST: unknown = JSON.parse(
+  readFileSync(new URL('../../../config/iam/target-account-trust.json', import.meta.url), 'utf8')
+    .replaceAll('OPERATOR_ROLE_ARN', OPERATOR_ROLE)
+    .replaceAll('EXTERNAL_ID', EXTERNAL_ID),
+);
 /** The thumbprint the flows' issuer presents (manageOidcProvider). */
 const THUMBPRINT = 'a'.repeat(40);
 const CUSTOMER_POLICY = `arn:${PARTITION}:iam::${ACCOUNT}:policy/team-a/orders-read`;
@@ -43,6 +57,7 @@ export const POLICY_CONFIG: OperatorConfig = parseConfig({
   region: REGION,
   rolePath: '/irsa/',
   permissionsBoundary: BOUNDARY,
+  accounts: { [TARGET_ACCOUNT]: { roleArn: TARGET_ROLE, externalId: EXTERNAL_ID, allowedNamespaces: ['team-*'] } },
 });
 
 const CALL_OPTIONS: CallOptions = { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1 };
@@ -81,6 +96,7 @@ function account(roles: FakeRole[], oidcProviders = [OIDC_PROVIDER]): FakeAccoun
       ),
     },
     oidcProviders,
+    trusts: { [TARGET_ROLE]: TARGET_TRUST },
   };
 }
 
@@ -128,12 +144,11 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     // Nothing denied: the flows attach policies to see the reads they cost, not to be refused.
     denied: [],
     kube: { getNamespaceAnnotations: () => Promise.resolve({}) },
-    roles,
     cache: { objectsInNamespace: () => [] },
     now: Date.now,
   });
   const part = new RolePart({
-    roles,
+    rolesIn: () => roles,
     admission,
     events: new EventRecorder({ createEvent: () => Promise.resolve() }, () => new Date()),
     identity: () => Promise.resolve(IDENTITY),
@@ -158,7 +173,7 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
       const wanted = desiredState(obj, IDENTITY, roleDefaults(config), defaultAudience(config.defaultAudience, clientIds));
       if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
       if (providers.manages) await providers.admit(IDENTITY.oidcProviderArn, roles, wanted.desired.trust.audience);
-      await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY });
+      await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY, roles });
     },
     /** The object is deleted with deletionPolicy Delete. */
     release: (obj: IamServiceAccount): Promise<void> => part.release(pass(obj)),
@@ -275,6 +290,15 @@ export const FLOWS: Flow[] = [
     run: async (aws) => {
       aws.addProvider(OIDC_PROVIDER, { clientIds: ['sts.amazonaws.com'], thumbprints: ['b'.repeat(40)], tags: providerTags(CLUSTER) });
       await operator(aws, { manageOidcProvider: true }).sync(VAULT_AUDIENCE);
+    },
+  },
+  {
+    name: 'accounts: credentials of the configured role in a target account (sts:AssumeRole with its external ID)',
+    roles: () => [],
+    run: async (aws) => {
+      const entry = POLICY_CONFIG.accounts[TARGET_ACCOUNT];
+      if (!entry) throw new Error('no target account configured');
+      await assumedRoleCredentials(POLICY_CONFIG, TARGET_ACCOUNT, entry, [aws.plugin('sts')])();
     },
   },
   {

@@ -10,6 +10,7 @@
 //   operator-policy: calls_allowed=<calls allowed>/<calls found in src/> escalations_denied=<m>/<m>
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { roleArn } from '../../../src/policy/arn.ts';
 import { ownerTags } from '../../../src/policy/desired.ts';
@@ -21,6 +22,7 @@ import {
   BOUNDARY,
   CLUSTER,
   desiredRole,
+  EXTERNAL_ID,
   FLOWS,
   ISSUER_HOST_PATH,
   OPERATOR_PRINCIPAL,
@@ -32,6 +34,9 @@ import {
   REGION,
   roleAsCreated,
   S3_READER,
+  TARGET_ACCOUNT,
+  TARGET_ROLE,
+  TARGET_TRUST,
   type Flow,
 } from './flows.ts';
 import {
@@ -46,7 +51,15 @@ import {
   type Verdict,
 } from './simulate.ts';
 
-const POLICY = loadOperatorPolicy({ partition: PARTITION, account: ACCOUNT, region: REGION, cluster: CLUSTER, issuer: ISSUER_HOST_PATH });
+const PLACEHOLDERS = {
+  partition: PARTITION,
+  account: ACCOUNT,
+  region: REGION,
+  cluster: CLUSTER,
+  issuer: ISSUER_HOST_PATH,
+  targetAccount: TARGET_ACCOUNT,
+};
+const POLICY = loadOperatorPolicy(PLACEHOLDERS);
 const CALLS = awsCallsIn(fileURLToPath(new URL('../../../src', import.meta.url)));
 
 interface Recorded {
@@ -153,6 +166,22 @@ const ESCALATIONS = [
   // Nothing beyond roles.
   escalate('iam:PassRole of its own role', roleRequest('iam:PassRole', OWNED, { 'iam:PassedToService': 'ec2.amazonaws.com' })),
   escalate('sts:AssumeRole of its own role', roleRequest('sts:AssumeRole', OWNED)),
+  escalate('sts:AssumeRole of another role of the target account', {
+    action: 'sts:AssumeRole',
+    resource: `arn:${PARTITION}:iam::${TARGET_ACCOUNT}:role/admin`,
+    context: { 'sts:ExternalId': EXTERNAL_ID },
+  }),
+  escalate('sts:AssumeRole of irsa-operator-target in an account not configured', {
+    action: 'sts:AssumeRole',
+    resource: `arn:${PARTITION}:iam::999988887777:role/irsa-operator-target`,
+    context: { 'sts:ExternalId': EXTERNAL_ID },
+  }),
+  escalate("sts:AssumeRole of the target account's role without the external ID (its trust refuses)", {
+    action: 'sts:AssumeRole',
+    resource: TARGET_ROLE,
+    context: {},
+    resourcePolicy: TARGET_TRUST,
+  }),
   escalate('CreatePolicyVersion of the boundary', { action: 'iam:CreatePolicyVersion', resource: BOUNDARY, context: {} }),
   escalate('SetDefaultPolicyVersion of the boundary', { action: 'iam:SetDefaultPolicyVersion', resource: BOUNDARY, context: {} }),
   escalate('CreatePolicy', { action: 'iam:CreatePolicy', resource: iamArn('policy/escalate'), context: {} }),
@@ -280,6 +309,20 @@ describe('config/iam/operator-policy.json, simulated', () => {
     for (const e of ESCALATIONS) for (const sid of (await verdict(e.request)).deniedBy) used.add(sid);
     const unused = POLICY.Statement.map((s) => s.Sid ?? '(no Sid)').filter((sid) => !used.has(sid));
     assert.deepEqual(unused, []);
+  });
+
+  it("config/iam/target-account-policy.json is the operator policy's IAM statements: proven by the same simulation", () => {
+    const target = JSON.parse(readFileSync(new URL('../../../config/iam/target-account-policy.json', import.meta.url), 'utf8')) as {
+      Statement: { Sid?: string }[];
+    };
+    const template = JSON.parse(readFileSync(new URL('../../../config/iam/operator-policy.json', import.meta.url), 'utf8')) as {
+      Statement: { Sid?: string }[];
+    };
+    const ownAccountOnly = new Set(['ReadTheClusterIssuer', 'AssumeTheConfiguredAccountRoles']);
+    assert.deepEqual(
+      target.Statement,
+      template.Statement.filter((s) => !ownAccountOnly.has(s.Sid ?? '')),
+    );
   });
 
   it('never removes a boundary: whatever boundary the role has, the forced one is put on', async () => {

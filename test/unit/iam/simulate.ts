@@ -12,6 +12,8 @@ export interface SimRequest {
   action: string;
   resource: string;
   context: Context;
+  /** The resource's own policy (a role's trust, for sts:AssumeRole into another account). */
+  resourcePolicy?: unknown;
 }
 
 /** What IAM knows about an existing role when a request names it. */
@@ -37,6 +39,8 @@ export interface PolicyPlaceholders {
   cluster: string;
   /** The cluster's issuer as IAM names its provider (host/path). */
   issuer: string;
+  /** The account of the configured role the operator assumes. */
+  targetAccount: string;
 }
 
 export interface PolicyDocument {
@@ -46,7 +50,9 @@ export interface PolicyDocument {
 /** config/iam/operator-policy.json with its placeholders replaced, as an administrator would. */
 export function loadOperatorPolicy(p: PolicyPlaceholders): PolicyDocument {
   const template = readFileSync(new URL('../../../config/iam/operator-policy.json', import.meta.url), 'utf8');
+  // TARGET_ACCOUNT_ID before ACCOUNT_ID, which it contains.
   const text = template
+    .replaceAll('TARGET_ACCOUNT_ID', p.targetAccount)
     .replaceAll('PARTITION', p.partition)
     .replaceAll('ACCOUNT_ID', p.account)
     .replaceAll('REGION', p.region)
@@ -110,6 +116,7 @@ export async function simulate(policy: PolicyDocument, principal: string, req: S
         contextVariables: req.context,
       },
       identityPolicies: [{ name: 'operator-policy', policy }],
+      ...(req.resourcePolicy === undefined ? {} : { resourcePolicy: req.resourcePolicy }),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },

@@ -20,6 +20,7 @@ const ECR_READ = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly';
 
 function policy(over: Partial<OperatorPolicy> = {}): OperatorPolicy {
   return {
+    accounts: {},
     allowedNamespaces: [],
     allowedPolicyARNs: ['*'],
     deniedPolicyARNs: [...DEFAULT_DENIED_POLICY_ARNS],
@@ -53,6 +54,8 @@ function role(over: Partial<DesiredRole> = {}): DesiredRole {
 function input(over: Partial<GuardInput> = {}): GuardInput {
   return {
     namespace: 'team',
+    account: ACCOUNT,
+    ownAccount: ACCOUNT,
     namespaceAnnotations: {},
     role: role(),
     explicitRoleName: false,
