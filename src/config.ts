@@ -324,8 +324,9 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true });
 const validate = ajv.compile<OperatorConfig>(configSchema);
 
 function describe(err: ErrorObject): string {
-  const field =
-    err.instancePath.replace(/^\//, '').replaceAll('/', '.') || (err.params as { missingProperty?: string }).missingProperty || '(root)';
+  const path = err.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const missing = (err.params as { missingProperty?: string }).missingProperty;
+  const field = (err.keyword === 'required' ? [path, missing].filter(Boolean).join('.') : path) || '(root)';
   const key = field.split('.')[0] as keyof OperatorConfig;
   const env = key in CONFIG_ENV ? ` (env ${CONFIG_ENV[key]})` : '';
   if (err.keyword === 'required') return `${field}${env} is required`;

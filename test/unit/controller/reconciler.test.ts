@@ -11,7 +11,7 @@ import {
   type IamServiceAccountSpec,
 } from '../../../src/api/types.ts';
 import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/config.ts';
-import { TerminalError } from '../../../src/errors.ts';
+import { TerminalError, WaitError } from '../../../src/errors.ts';
 import type { QueueVerdict } from '../../../src/controller/outcome.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { CREATED_ANNOTATION } from '../../../src/controller/serviceaccount.ts';
@@ -45,6 +45,8 @@ interface WorldOptions {
   identity?: () => Promise<ClusterIdentity>;
   /** manageOidcProvider, with the thumbprint the issuer presents. */
   thumbprint?: () => string;
+  /** IAM of the accounts besides the own one (the configuration must name them too). */
+  accounts?: Record<string, FakeIam>;
 }
 
 const DENIED = await resolveDeniedActions(parseConfig({ clusterName: 'prod', region: 'eu-west-1' }));
@@ -61,6 +63,10 @@ function world(o: WorldOptions = {}) {
       kube,
       cache: kube,
       sweep: o.sweep ? { roles: iam, budget: new WriteBudget(0) } : undefined,
+      accounts: (id: string) => {
+        const other = o.accounts?.[id];
+        return other && { roles: other, sweep: o.sweep ? { roles: other, budget: new WriteBudget(0) } : undefined };
+      },
       identity: o.identity ?? (() => Promise.resolve(IDENTITY)),
       provider: o.thumbprint && { cluster: 'prod', thumbprint: (url: string) => Promise.resolve(thumbprintFor(url, o.thumbprint)) },
       log: makeLogger('error', true),
@@ -1090,3 +1096,108 @@ describe('Reconciler: manageOidcProvider', () => {
     assert.deepEqual(w.iam.writes(), []);
   });
 });
+
+describe('Reconciler: roles in other accounts', () => {
+  const TARGET = '210987654321';
+  const TARGET_PROVIDER = `arn:aws:iam::${TARGET}:oidc-provider/${ISSUER}`;
+  const TARGET_ROLE_ARN = `arn:aws:iam::${TARGET}:role/${ROLE}`;
+  const accounts = { [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['team'] } };
+  function crossWorld(sweep = false) {
+    const other = new FakeIam(TARGET);
+    other.setProvider(TARGET_PROVIDER, ['sts.amazonaws.com']);
+    return { ...world({ sweep, config: { accounts }, accounts: { [TARGET]: other } }), other };
+  }
+
+  it("creates the role in the target account, trusting that account's provider; nothing in the own account", async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'team', { account: TARGET, attachPolicyARNs: [S3_READ] });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.deepEqual(w.iam.writes(), []);
+    const role = w.other.roles.get(ROLE);
+    assert.equal(role?.arn, TARGET_ROLE_ARN);
+    assert.match(decodeURIComponent(role?.trustPolicy ?? ''), new RegExp(`"Federated":"${TARGET_PROVIDER}"`));
+    assert.deepEqual(role?.tags, ownerTags('prod', 'team', 'app'));
+    assert.equal(w.kube.get(KEY)?.status?.oidcProviderARN, TARGET_PROVIDER);
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], TARGET_ROLE_ARN);
+  });
+
+  it('refuses an account the configuration lacks, and one not open to the namespace, with no IAM call in any account', async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'team', { account: '999999999999' });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'AccountNotAllowed']);
+    w.kube.create('app', 'payments', { account: TARGET });
+    assert.deepEqual(await w.run('payments/app'), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready', 'payments/app'), ['False', 'AccountNotAllowedInNamespace']);
+    assert.deepEqual([...w.iam.calls, ...w.other.calls], []);
+  });
+
+  it('reads an attachRoleARN role in its own account (the default account of the object)', async () => {
+    const w = crossWorld();
+    const arn = `arn:aws:iam::${TARGET}:role/legacy`;
+    const trust = buildTrustPolicy({
+      oidcProviderArn: TARGET_PROVIDER,
+      issuerHostPath: ISSUER,
+      namespace: 'team',
+      serviceAccountName: 'app',
+      audience: 'sts.amazonaws.com',
+    });
+    w.other.roles.set('legacy', { ...roleShell('legacy', arn), trustPolicy: encode(trust) });
+    w.kube.create('app', 'team', { attachRoleARN: arn });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('TrustVerified'), ['True', 'TrustAdmitsServiceAccount']);
+    assert.deepEqual(w.other.calls, [`oidcProvider ${TARGET_PROVIDER}`, 'readTrust legacy']);
+    assert.deepEqual(w.iam.calls, []);
+  });
+
+  it("credentials refused: the object waits (AccountCredentialsRefused); the own account's objects go on", async () => {
+    const w = crossWorld();
+    w.other.failNext('oidcProvider', new WaitError('AccountCredentialsRefused', 'STS refused AssumeRole'));
+    w.kube.create('app', 'team', { account: TARGET });
+    w.kube.create('mine', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AccountCredentialsRefused']);
+    assert.deepEqual(await w.run('team/mine'), AFTER_DRIFT);
+    assert.deepEqual(await w.run(), AFTER_DRIFT, 'the next pass gets in');
+    assert.equal(w.other.roles.get(ROLE)?.arn, TARGET_ROLE_ARN);
+  });
+
+  it('deletes the role in its account with the object', async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'team', { account: TARGET });
+    await w.run();
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.equal(w.other.roles.has(ROLE), false);
+  });
+
+  it("sweeps each account: one whose sweep fails leaves the other's findings applied, and the sweep reports the failure", async () => {
+    const w = crossWorld(true);
+    w.kube.create('app', 'team', { account: TARGET });
+    w.kube.create('mine', 'team', {});
+    await w.run();
+    await w.run('team/mine');
+    w.iam.edit('prod.team.mine', { description: 'edited by hand' });
+    assert.deepEqual(await w.sweep(), { drifted: ['team/mine'], inSync: 1 });
+    w.other.failNext('sweep', new Error('AccessDenied by the target account'));
+    w.other.edit(ROLE, { description: 'edited by hand' });
+    await assert.rejects(w.sweep(), /AccessDenied by the target account/);
+  });
+});
+
+/** A role IAM holds that no test cares about beyond its name and ARN. */
+function roleShell(name: string, arn: string) {
+  return {
+    name,
+    path: '/',
+    arn,
+    description: '',
+    maxSessionDuration: 3600,
+    permissionsBoundary: undefined,
+    trustPolicy: encode({ Version: '2012-10-17', Statement: [] }),
+    tags: {},
+    managedPolicyArns: [],
+    inlinePolicies: {},
+  };
+}
