@@ -7,7 +7,7 @@ import { TerminalError, WaitError } from '../errors.ts';
 import type { Desired } from '../policy/desired.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
 import type { DeniedAction } from '../policy/actions.ts';
-import { checkOperatorPolicy, deniedGrant, describeGrant, type OperatorPolicy } from '../policy/guard.ts';
+import { checkAccount, checkOperatorPolicy, deniedGrant, describeGrant, type OperatorPolicy } from '../policy/guard.ts';
 import type { KubeReads, ObjectCache, RoleStore } from './ports.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -57,6 +57,17 @@ export class Admission {
       role: desired.role,
       explicitRoleName: obj.spec.roleName !== undefined,
       roleIndexInNamespace: () => this.roleIndex(obj),
+    });
+  }
+
+  /** Whether the object's namespace may use `account` (the operator's own, or a configured one open to it). No AWS call. */
+  async accountRefusal(obj: IamServiceAccount, account: string, ownAccount: string): Promise<SpecProblem | undefined> {
+    const namespace = obj.metadata.namespace;
+    return checkAccount(this.deps.policy, {
+      namespace,
+      account,
+      ownAccount,
+      namespaceAnnotations: await this.namespaceAnnotations(namespace),
     });
   }
 

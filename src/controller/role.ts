@@ -108,9 +108,11 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
     const own = await this.deps.identity();
     const account = targetAccount(obj.spec, own.account);
-    const roles = this.deps.rolesIn(account, own.account);
+    // An account this object may not use is never touched, not even to delete (it made no role there).
+    const refused = await this.deps.admission.accountRefusal(obj, account, own.account);
+    const roles = refused ? undefined : this.deps.rolesIn(account, own.account);
     if (!roles) {
-      pass.log.warn('the role is in an account the operator is no longer configured for; leaving it', { account });
+      pass.log.warn('the role is in an account this object may not use (any more); leaving it', { account, reason: refused?.reason });
       return;
     }
     const identity = identityIn(own, account);

@@ -177,7 +177,10 @@ const annotationList = (annotations: Record<string, string>, key: string): strin
     .filter(Boolean);
 
 /** Another account than the operator's own: configured, and open to this namespace. */
-function checkAccount(p: OperatorPolicy, g: GuardInput): SpecProblem | undefined {
+export function checkAccount(
+  p: Pick<OperatorPolicy, 'accounts'>,
+  g: Pick<GuardInput, 'namespace' | 'account' | 'ownAccount' | 'namespaceAnnotations'>,
+): SpecProblem | undefined {
   if (g.account === g.ownAccount) return undefined;
   const entry = p.accounts[g.account];
   if (!entry) {

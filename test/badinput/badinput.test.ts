@@ -15,7 +15,7 @@ import {
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import type { Operator } from '../../src/operator.ts';
-import { admin, BAD_NS, caseDocument, cases, HEALTHY, HEALTHY_NS, healthyRole, PREFIX, stmt } from './cases.ts';
+import { admin, BAD_NS, caseDocument, cases, HEALTHY, HEALTHY_NS, healthyRole, OPEN_ACCOUNT, PREFIX, stmt } from './cases.ts';
 import {
   awsCalls,
   getIamsa,
@@ -143,7 +143,12 @@ describe('bad inputs', () => {
         }),
       }),
     );
-    op = await startOperator({ rolePrefix: PREFIX, allowedNamespaces: ['healthy-*', 'bad-*'], maxRolesPerNamespace: HEALTHY.length });
+    op = await startOperator({
+      rolePrefix: PREFIX,
+      allowedNamespaces: ['healthy-*', 'bad-*'],
+      maxRolesPerNamespace: HEALTHY.length,
+      accounts: { [OPEN_ACCOUNT]: { roleArn: `arn:aws:iam::${OPEN_ACCOUNT}:role/irsa-operator-target`, allowedNamespaces: ['healthy-*'] } },
+    });
     for (const [i, name] of HEALTHY.entries()) {
       const spec =
         i === 0

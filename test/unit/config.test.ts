@@ -163,6 +163,15 @@ describe('parseConfig: accounts', () => {
     configError(() => parseConfig({ ...base, accounts: { '210987654321': {} } }), /roleArn/);
   });
 
+  it('refuses a manageOidcProvider that is not a boolean and an empty oidcIssuerCAFile', () => {
+    configError(
+      () => parseConfig({ ...base, manageOidcProvider: 'sometimes' }),
+      /manageOidcProvider \(env IRSA_MANAGE_OIDC_PROVIDER\) must be boolean/,
+    );
+    configError(() => parseConfig({ ...base, oidcIssuerCAFile: '' }), /oidcIssuerCAFile \(env IRSA_OIDC_ISSUER_CA_FILE\)/);
+    assert.equal(loadConfig({ ...env(base), IRSA_MANAGE_OIDC_PROVIDER: 'true' }).manageOidcProvider, true);
+  });
+
   it('reads IRSA_ACCOUNTS as JSON, and names it when it is not', () => {
     const accounts = { '210987654321': { roleArn: role('210987654321'), allowedNamespaces: ['team-*'] } };
     assert.deepEqual(loadConfig({ ...env(base), IRSA_ACCOUNTS: JSON.stringify(accounts) }).accounts, accounts);

@@ -1163,6 +1163,16 @@ describe('Reconciler: roles in other accounts', () => {
     assert.equal(w.other.roles.get(ROLE)?.arn, TARGET_ROLE_ARN);
   });
 
+  it('deleting an object refused for its account touches no account: nothing to release there', async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'payments', { account: TARGET });
+    await w.run('payments/app');
+    w.kube.delete('payments/app');
+    assert.deepEqual(await w.run('payments/app'), { kind: 'done' });
+    assert.equal(w.kube.get('payments/app'), undefined, 'the finalizer is gone');
+    assert.deepEqual([...w.iam.calls, ...w.other.calls], []);
+  });
+
   it('deletes the role in its account with the object', async () => {
     const w = crossWorld();
     w.kube.create('app', 'team', { account: TARGET });
