@@ -85,6 +85,9 @@ function problemField(reason: string, message: string, spec: IamServiceAccountSp
       return ['metadata', 'namespace'];
     case 'RoleNameNotAllowed':
       return ['spec', 'roleName'];
+    case 'AccountNotAllowed':
+    case 'AccountNotAllowedInNamespace':
+      return spec.account === undefined ? ['spec', 'attachRoleARN'] : ['spec', 'account'];
     default:
       return leadingField(message);
   }
@@ -119,7 +122,10 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
     return [error(problemField(invalid.reason, invalid.message, spec), `${invalid.reason}: ${withoutLeadingField(invalid.message)}`)];
   }
   const own = offlineIdentity(ctx.target, spec);
-  const account = targetAccount(spec, own.account);
+  const named = targetAccount(spec, own.account);
+  // Without the operator's own account (it asks STS), a role of an account the configuration does
+  // not name may be in that own account: not judged offline.
+  const account = ctx.target.config.accountId === undefined && !(named in ctx.target.config.accounts) ? own.account : named;
   const result = desiredState(obj, identityIn(own, account), ctx.target.defaults, ctx.target.audience);
   if (!result.ok) {
     const p = result.problem;
@@ -132,7 +138,7 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
     allowedNamespaces: namespaceKnown ? ctx.target.config.allowedNamespaces : [],
     maxRolesPerNamespace: 0,
   };
-  const guardInput = {
+  let guardInput = {
     namespace: obj.metadata.namespace,
     account,
     ownAccount: own.account,
@@ -143,6 +149,18 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
   };
   const out: Finding[] = [];
   let refusal = checkOperatorPolicy(policy, ctx.denied, guardInput);
+  // The accounts the operator serves are in its configuration, and a Namespace annotation opens one to a namespace: warnings offline.
+  const unlessAccount =
+    refusal?.reason === 'AccountNotAllowedInNamespace'
+      ? "unless the namespace's irsa.dev/allowed-accounts annotation names it"
+      : refusal?.reason === 'AccountNotAllowed' && !ctx.target.configKnown
+        ? "unless the operator's configuration names it (give it with --config)"
+        : undefined;
+  if (refusal && unlessAccount) {
+    out.push(warning(problemField(refusal.reason, refusal.message, spec), `${refusal.reason}: ${refusal.message}, ${unlessAccount}`));
+    guardInput = { ...guardInput, account: own.account };
+    refusal = checkOperatorPolicy(policy, ctx.denied, guardInput);
+  }
   if (refusal?.reason === 'PolicyNotAllowed') {
     // A namespace annotation (irsa.dev/allowed-policy-arns) may allow it: a warning offline.
     out.push(

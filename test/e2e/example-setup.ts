@@ -1,16 +1,49 @@
 // What some examples need before they are applied (shared by examples.test.ts and cli.test.ts):
-// the region of the cluster they are for, and what must exist first.
-import { CreateRoleCommand } from '@aws-sdk/client-iam';
+// the region of the cluster they are for, the operator configuration they assume, and what must
+// exist first.
+import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { OperatorConfig } from '../../src/config.ts';
 import { issuerHostPath } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
-import { iam, kubectl, TEST_ISSUER } from './helpers.ts';
+import { TEST_ACCOUNT } from '../env/cluster.ts';
+import { iam, iamIn, kubectl, TEST_ISSUER } from './helpers.ts';
 
 export interface Setup {
   region?: string;
+  /** The operator configuration the example assumes (its header comment shows it). */
+  config?: Partial<OperatorConfig>;
   before?: (ns: string) => Promise<void>;
 }
 
+/** cross-account.yaml's account. */
+const PAYMENTS_ACCOUNT = '210987654321';
+
+/** IAM of the account an example's role is in, as moto has it. */
+export function iamOfExample(account: string | undefined, region: string): Promise<IAMClient> {
+  return account === undefined || account === TEST_ACCOUNT ? Promise.resolve(iam(region)) : iamIn(account, region);
+}
+
 export const SETUP: Record<string, Setup> = {
+  'cross-account.yaml': {
+    config: {
+      accounts: {
+        [PAYMENTS_ACCOUNT]: {
+          roleArn: `arn:aws:iam::${PAYMENTS_ACCOUNT}:role/irsa-operator-target`,
+          allowedNamespaces: ['example-*', 'render-*'],
+        },
+      },
+    },
+    // The account's provider for the cluster's issuer, made by the platform team (or manageOidcProvider).
+    before: async () => {
+      await (
+        await iamIn(PAYMENTS_ACCOUNT)
+      ).send(
+        new CreateOpenIDConnectProviderCommand({ Url: TEST_ISSUER, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: ['0'.repeat(40)] }),
+      );
+    },
+  },
+  // The provider exists already (made by someone else): the operator reads it and writes nothing to it.
+  'self-managed-issuer.yaml': { config: { manageOidcProvider: true } },
   'china-region.yaml': { region: 'cn-north-1' },
   'cluster-autoscaler.yaml': {
     // The Helm chart makes the ServiceAccount; the example only annotates it.

@@ -9,11 +9,10 @@ import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
 import { issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
-import { SETUP } from './example-setup.ts';
+import { iamOfExample, SETUP } from './example-setup.ts';
 import {
   decodeDoc,
   getJson,
-  iam,
   kubectl,
   newNamespace,
   REPO,
@@ -30,7 +29,7 @@ const files = readdirSync(join(REPO, 'examples'))
 
 describe('examples/', () => {
   it('has an example for each documented use', () => {
-    assert.ok(files.length >= 9, files.join(', '));
+    assert.ok(files.length >= 11, files.join(', '));
   });
 
   for (const file of files) {
@@ -43,13 +42,15 @@ describe('examples/', () => {
       await resetAws(TEST_ISSUER, region);
       const ns = await newNamespace('example');
       await setup.before?.(ns);
-      const op = await startOperator({ region, watchNamespaces: [ns] });
+      const op = await startOperator({ region, watchNamespaces: [ns], ...setup.config });
+      const account = example.spec.account ?? '123456789012';
+      const client = await iamOfExample(example.spec.account, region);
       try {
         await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples', file)]);
         const obj = await waitForCondition(ns, name, 'Ready', 'True');
         const roleArn = obj.status?.roleARN ?? '';
-        assert.match(roleArn, new RegExp(`^arn:${partition}:iam::123456789012:role/`));
-        const role = (await iam(region).send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))).Role;
+        assert.match(roleArn, new RegExp(`^arn:${partition}:iam::${account}:role/`));
+        const role = (await client.send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))).Role;
         const issuer = issuerHostPath(TEST_ISSUER);
         const saName = example.spec.serviceAccount?.name ?? name;
         const audience = example.spec.audience ?? 'sts.amazonaws.com';
@@ -57,7 +58,7 @@ describe('examples/', () => {
           assert.deepEqual(
             decodeDoc(role?.AssumeRolePolicyDocument),
             buildTrustPolicy({
-              oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${issuer}`,
+              oidcProviderArn: `arn:${partition}:iam::${account}:oidc-provider/${issuer}`,
               issuerHostPath: issuer,
               namespace: ns,
               serviceAccountName: saName,
@@ -73,12 +74,10 @@ describe('examples/', () => {
         await kubectl(['delete', '-n', ns, 'iamsa', name, '--wait=true', '--timeout=30s']);
         await waitGone(['-n', ns, 'iamsa', name]);
         const kept = example.spec.deletionPolicy === 'Retain' || example.spec.attachRoleARN !== undefined;
-        const exists = await iam(region)
-          .send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))
-          .then(
-            () => true,
-            () => false,
-          );
+        const exists = await client.send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' })).then(
+          () => true,
+          () => false,
+        );
         assert.equal(exists, kept, kept ? 'role kept' : 'role deleted');
       } finally {
         await op.stop();
