@@ -33,9 +33,9 @@ import {
   iam,
   iamIn,
   kubectl,
+  kubectlResult,
   newNamespace,
   startOperator,
-  waitFor,
   waitForCondition,
   waitGone,
 } from './helpers.ts';
@@ -137,8 +137,14 @@ it('the apiserver is its own issuer: its discovery document is open to anonymous
 });
 
 it("creates a role in the target account, trusting the provider the operator made there with the chain's thumbprint", async () => {
+  const before = (await fetchCalls(env().awsEndpoint)).length;
   await applyIamsa(ns, 'cross', { account: TARGET, attachPolicyARNs: [S3_READ] });
   const ready = await waitForCondition(ns, 'cross', 'Ready', 'True');
+  const first = (await fetchCalls(env().awsEndpoint)).slice(before);
+  process.stderr.write(
+    `first create in the target account: ${first.length} calls (${first.map((c) => `${c.service}:${c.operation}`).join(', ')})\n`,
+  );
+  assert.equal(first.filter((c) => c.operation === 'AssumeRole').length, 1, 'one AssumeRole: the session is kept');
   assert.equal(ready.status?.roleARN, `arn:aws:iam::${TARGET}:role/local.${ns}.cross`);
   const role = (await target.send(new GetRoleCommand({ RoleName: `local.${ns}.cross` }))).Role;
   const trust = decodeDoc(role?.AssumeRolePolicyDocument) as { Statement: { Principal: { Federated: string } }[] };
@@ -237,7 +243,19 @@ it('measures the extra IAM/STS calls of a create in the target account, and dele
     'deleted in the target account',
   );
   assert.equal((await getIamsa(ns, 'cross')).status?.roleARN?.includes(TARGET), true);
-  await waitFor('the AWS proxy to have seen AssumeRole', async () =>
-    (await fetchCalls(env().awsEndpoint)).some((c) => c.operation === 'AssumeRole'),
-  );
+});
+
+it('the account of an object cannot change (IAM cannot move a role): the API server refuses it', async () => {
+  const r = await kubectlResult([
+    'patch',
+    '-n',
+    ns,
+    'iamsa',
+    'cross',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ spec: { account: TEST_ACCOUNT } }),
+  ]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /account is immutable/);
 });
