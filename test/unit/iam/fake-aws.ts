@@ -44,7 +44,7 @@ interface InterceptPlugin {
         next: unknown,
         context: { commandName?: string },
       ) => (args: { input: Input }) => Promise<{ output: unknown; response: unknown }>,
-      options: { step: 'initialize'; name: string },
+      options: { step: 'initialize' },
     ) => void;
   }) => void;
 }
@@ -149,7 +149,8 @@ export class FakeAws {
             output: await this.handleOperation(service, (context.commandName ?? '').replace(/Command$/, ''), args.input),
             response: {},
           }),
-          { step: 'initialize', name: 'fakeAws' },
+          // No name: fromTemporaryCredentials applies the plugins again on each renewal.
+          { step: 'initialize' },
         ),
     };
   }
