@@ -168,9 +168,10 @@ export const configSchema = {
     trustPolicyLimit: {
       type: 'integer',
       minimum: 2048,
-      maximum: 4096,
+      maximum: 8192,
       default: 2048,
-      description: 'Trust policy size quota of the account.',
+      description:
+        'Trust policy size quota of the account (IAM\'s "Role trust policy length", 2048 by default, raisable to 8192), in characters without white space; a larger trust stops the object (TrustPolicyTooLarge) before any IAM write.',
     },
     maxManagedPolicies: {
       type: 'integer',
@@ -238,6 +239,20 @@ export const configSchema = {
       items: { type: 'string', pattern: '^[a-z0-9-]+:$' },
       default: [],
       description: 'Service prefixes inline policies may use, e.g. "s3:"; empty: any not denied.',
+    },
+    allowedIssuers: {
+      type: 'array',
+      items: { type: 'string', pattern: '^https://[^\\s*?]+$' },
+      default: [],
+      description:
+        "Issuer URLs of other clusters a role's trust may also admit (spec.additionalClusters), compared exactly (host case and trailing slash aside); empty: none. Each cluster's OIDC provider must exist in the account.",
+    },
+    subjectPatternNamespaces: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description:
+        'Glob patterns of namespaces whose objects may use spec.subjectPattern (a StringLike sub admitting several ServiceAccounts of the namespace); empty: none. kube-system, kube-public and kube-node-lease never may.',
     },
     maxRolesPerNamespace: {
       type: 'integer',
@@ -308,6 +323,8 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   deniedWriteServices: 'IRSA_DENIED_WRITE_SERVICES',
   exemptActions: 'IRSA_EXEMPT_ACTIONS',
   allowedActionPrefixes: 'IRSA_ALLOWED_ACTION_PREFIXES',
+  allowedIssuers: 'IRSA_ALLOWED_ISSUERS',
+  subjectPatternNamespaces: 'IRSA_SUBJECT_PATTERN_NAMESPACES',
   maxRolesPerNamespace: 'IRSA_MAX_ROLES_PER_NAMESPACE',
   adoptExistingRoles: 'IRSA_ADOPT_EXISTING_ROLES',
   stalePods: 'IRSA_STALE_PODS',

@@ -7,13 +7,13 @@ export const REASONS = {
   TrustAdmitsServiceAccount: "IAM's rules admit a token of the ServiceAccount to the role's trust, and the provider accepts its audience",
   TrustNotChecked: 'the trust is judged once the role can be read',
   // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
-  OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer yet",
+  OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer, or for the issuer of one of spec.additionalClusters, yet",
   OIDCIssuerUnreachable: "the operator manages the OIDC provider and cannot read the issuer's certificate chain for its thumbprint",
-  AccountCredentialsRefused:
-    "STS refused the operator's AssumeRole into the account's configured role, or that account's IAM refused its credentials",
+  AccountCredentialsRefused: "STS refused the operator's AssumeRole into the account's configured role",
   RoleNotFound: 'IAM has no role of the attachRoleARN name yet',
   TrustPolicyMismatch: "the role's trust policy does not admit a token of this ServiceAccount",
-  AudienceNotAllowedByProvider: "the OIDC provider's client IDs do not include the audience: STS would refuse every token",
+  AudienceNotAllowedByProvider:
+    "an OIDC provider the trust names (this cluster's or another's) does not list the audience: STS would refuse every token",
   PolicyNotFound: 'a customer-managed policy in attachPolicyARNs does not exist yet',
   ServiceAccountNotFound: 'serviceAccount.create is false and the ServiceAccount does not exist yet',
   WaitingForRole: 'the ServiceAccount is annotated once the role is in sync',
@@ -33,6 +33,8 @@ export const REASONS = {
   RoleNameNotAllowed: 'spec.roleName lacks the required prefix',
   NamespaceRoleQuotaExceeded: 'the namespace holds as many roles as it may',
   PolicyNotAllowed: 'a managed policy ARN is not on the allowed list',
+  IssuerNotAllowed: "an issuer of spec.additionalClusters is not among the operator's allowedIssuers",
+  SubjectPatternNotAllowed: "the namespace may not use spec.subjectPattern, or the trust's subject would leave the namespace",
   PolicyDenied: 'a managed policy ARN is on the denied list',
   PolicyGrantsDeniedAction: "a customer-managed policy's document grants a denied action",
   InlinePolicyDenied: 'the inline policy grants a denied action or one outside the allowed prefixes',

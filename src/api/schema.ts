@@ -14,6 +14,20 @@ export const ROLE_PATH_PATTERN = '^/([!-~]*/)?$';
 export const POLICY_ARN_PATTERN = '^arn:aws(-cn|-us-gov)?:iam::(aws|[0-9]{12}):policy/[\\w+=,.@/-]{1,512}$';
 export const ROLE_ARN_PATTERN = '^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,576}$';
 export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/**
+ * A subjectPattern: a ServiceAccount name (a DNS subdomain) in which `*` stands for any run of
+ * characters. No `?` (one character, `:` included), no `:` or `/`, no `$`, `{` or `}` (IAM policy
+ * variables), no empty label (`..`): it can only name ServiceAccounts after
+ * `system:serviceaccount:<its namespace>:`.
+ */
+export const SUBJECT_PATTERN_PATTERN = '^[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?(\\.[a-z0-9*]([-a-z0-9*]*[a-z0-9*])?)*$';
+/**
+ * An issuer as it appears in tokens and as IAM names its provider: https, a lowercase host, an
+ * optional port, path segments of unreserved characters, no trailing slash.
+ */
+export const ISSUER_URL_PATTERN =
+  '^https://[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*$';
 
 export const specSchema = {
   type: 'object',
@@ -147,6 +161,45 @@ export const specSchema = {
       description:
         'Restart (as kubectl rollout restart) the Deployments, StatefulSets and DaemonSets whose pods run without the role annotations, when the operator runs with stalePods: restart. Bare pods are only reported.',
     },
+    additionalClusters: {
+      type: 'array',
+      description:
+        "Other clusters whose ServiceAccounts may assume the same role: each adds a trust statement pinned to that cluster's OIDC provider (which must exist in the role's account). The operator's allowedIssuers must list each issuer; the whole trust must fit trustPolicyLimit.",
+      maxItems: 32,
+      items: {
+        type: 'object',
+        required: ['issuer'],
+        properties: {
+          issuer: {
+            type: 'string',
+            description:
+              "That cluster's service-account issuer URL, as in its tokens' iss (https://oidc.eks.<region>.amazonaws.com/id/<ID>).",
+            maxLength: 512,
+            pattern: ISSUER_URL_PATTERN,
+          },
+          namespace: {
+            type: 'string',
+            description: "The ServiceAccount's namespace in that cluster. Default: this object's namespace.",
+            maxLength: 63,
+            pattern: DNS_LABEL_PATTERN,
+          },
+          serviceAccount: {
+            type: 'string',
+            description:
+              "The ServiceAccount's name in that cluster. Default: this object's ServiceAccount, or its subjectPattern when the namespace is this object's.",
+            maxLength: 253,
+            pattern: DNS_SUBDOMAIN_PATTERN,
+          },
+        },
+      },
+    },
+    subjectPattern: {
+      type: 'string',
+      description:
+        "Admit every ServiceAccount of this object's namespace whose name matches (StringLike; * is any run of characters): ci-* or *. It must match the ServiceAccount the operator annotates. Off unless the operator's subjectPatternNamespaces lists the namespace.",
+      maxLength: 253,
+      pattern: SUBJECT_PATTERN_PATTERN,
+    },
   },
   'x-kubernetes-validations': [
     {
@@ -162,6 +215,10 @@ export const specSchema = {
       rule: '!(has(self.roleOnly) && self.roleOnly) || !(has(self.serviceAccount) || has(self.attachRoleARN) || has(self.tokenExpiration) || has(self.stsRegionalEndpoints))',
       message:
         'roleOnly never touches a ServiceAccount: remove serviceAccount, tokenExpiration and stsRegionalEndpoints (and attachRoleARN, which manages no role)',
+    },
+    {
+      rule: '!has(self.attachRoleARN) || !(has(self.additionalClusters) || has(self.subjectPattern))',
+      message: 'attachRoleARN uses an existing role as it is: its trust is not written; remove additionalClusters and subjectPattern',
     },
     {
       rule: 'has(self.account) == has(oldSelf.account) && (!has(self.account) || self.account == oldSelf.account)',

@@ -49,6 +49,16 @@ export interface ServiceAccountSpec {
   overrideExisting?: boolean;
 }
 
+/** Another cluster whose ServiceAccount the role's trust also admits. */
+export interface AdditionalCluster {
+  /** That cluster's service-account issuer URL (https://...); the operator's allowedIssuers must list it. */
+  issuer: string;
+  /** Default: this object's namespace. */
+  namespace?: string;
+  /** Default: this object's ServiceAccount (or its subjectPattern, in this object's namespace). */
+  serviceAccount?: string;
+}
+
 /** A JSON IAM policy document, as written in YAML. */
 export type PolicyDocument = Record<string, unknown>;
 
@@ -73,6 +83,10 @@ export interface IamServiceAccountSpec {
   deletionPolicy?: DeletionPolicy;
   /** Restart the workloads of pods that run without the role (when the operator allows it). */
   restartPods?: boolean;
+  /** Other clusters whose ServiceAccounts may assume the same role, each in its own trust statement. */
+  additionalClusters?: AdditionalCluster[];
+  /** StringLike pattern of the ServiceAccounts of this namespace the trust admits (`ci-*`, `*`). */
+  subjectPattern?: string;
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';

@@ -54,6 +54,9 @@ export function validateSpec(spec: unknown): SpecProblem | undefined {
       ] as const
     ).filter((k) => s[k] !== undefined);
     if (extra.length > 0) return invalid(`attachRoleARN uses an existing role as it is: remove ${extra.join(', ')}`);
+    const trust = (['additionalClusters', 'subjectPattern'] as const).filter((k) => s[k] !== undefined);
+    if (trust.length > 0)
+      return invalid(`attachRoleARN uses an existing role as it is: its trust is not written; remove ${trust.join(' and ')}`);
   }
   if (s.account !== undefined && s.attachRoleARN !== undefined && s.attachRoleARN.split(':')[4] !== s.account) {
     return invalid(

@@ -5,7 +5,7 @@ import { TerminalError, WaitError } from '../errors.ts';
 import { RETRY } from '../retry.ts';
 import { awsMessage, awsReason, classifyAwsError, isThrottle } from './errors.ts';
 
-export type CallOutcome = 'ok' | 'notFound' | 'terminal' | 'retryable';
+export type CallOutcome = 'ok' | 'notFound' | 'exists' | 'terminal' | 'retryable';
 export type CallObserver = (service: string, operation: string, outcome: CallOutcome) => void;
 /** An attempt AWS refused for its rate (also reported to the observer as 'retryable'). */
 export type ThrottleObserver = (service: string, operation: string) => void;
@@ -23,8 +23,8 @@ export interface CallOptions {
 export const DEFAULT_CALL_OPTIONS: CallOptions = { ...RETRY.call };
 
 /**
- * Runs `fn`, retrying retryable failures with jittered exponential backoff. A not-found error is
- * returned to the caller unchanged (it is an answer, not a failure); a terminal error becomes a
+ * Runs `fn`, retrying retryable failures with jittered exponential backoff. A not-found or
+ * already-exists error is returned to the caller unchanged (an answer, not a failure); a terminal error becomes a
  * TerminalError carrying the AWS code as its reason.
  */
 export async function callAws<T>(service: string, operation: string, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
@@ -40,7 +40,7 @@ export async function callAws<T>(service: string, operation: string, fn: () => P
         const kind = classifyAwsError(e);
         opts.observer?.(service, operation, kind);
         if (isThrottle(e)) opts.throttleObserver?.(service, operation);
-        if (kind === 'notFound') throw new AbortError(e instanceof Error ? e : new Error(String(e)));
+        if (kind === 'notFound' || kind === 'exists') throw new AbortError(e instanceof Error ? e : new Error(String(e)));
         if (kind === 'terminal') throw new AbortError(new TerminalError(awsReason(e), awsMessage(operation, e), { cause: e }));
         throw e;
       }

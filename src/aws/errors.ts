@@ -1,10 +1,12 @@
-// AWS errors, classified once: not found, terminal (a person must change something) or retryable.
+// AWS errors, classified once: not found, already exists, terminal (a person must change something)
+// or retryable.
 import type { AwsReason } from '../api/reasons.ts';
 import { errorMessage } from '../errors.ts';
 
-export type AwsErrorKind = 'notFound' | 'terminal' | 'retryable';
+export type AwsErrorKind = 'notFound' | 'exists' | 'terminal' | 'retryable';
 
 const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException']);
+const EXISTS = new Set(['EntityAlreadyExists', 'EntityAlreadyExistsException']);
 const TERMINAL = new Set([
   'MalformedPolicyDocument',
   'MalformedPolicyDocumentException',
@@ -25,6 +27,7 @@ export function awsErrorCode(e: unknown): string | undefined {
 export function classifyAwsError(e: unknown): AwsErrorKind {
   const code = awsErrorCode(e);
   if (code !== undefined && NOT_FOUND.has(code)) return 'notFound';
+  if (code !== undefined && EXISTS.has(code)) return 'exists';
   if (code !== undefined && TERMINAL.has(code)) return 'terminal';
   return 'retryable';
 }
@@ -47,6 +50,11 @@ export function isAccessDenied(e: unknown): boolean {
 
 export function isNotFound(e: unknown): boolean {
   return classifyAwsError(e) === 'notFound';
+}
+
+/** A create found the entity there already: an answer (read it), not a failure to retry. */
+export function isAlreadyExists(e: unknown): boolean {
+  return classifyAwsError(e) === 'exists';
 }
 
 /** A condition reason for an AWS failure: the error code in CamelCase, prefixed by the service. */

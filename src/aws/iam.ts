@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts';
+import type { RoleAttachments } from '../controller/ports.ts';
 import type { WriteBudget } from './budget.ts';
 import { callAws, type CallOptions } from './call.ts';
 import { isNotFound } from './errors.ts';
@@ -178,14 +179,18 @@ export class IamRoles {
     return arns.sort();
   }
 
-  private async inlinePolicies(name: string): Promise<Record<string, string>> {
+  private async inlinePolicyNames(name: string): Promise<string[]> {
     const names: string[] = [];
     await forEachPage(
       (Marker) => this.call('ListRolePolicies', () => this.iam.send(new ListRolePoliciesCommand({ RoleName: name, Marker }))),
       (page) => names.push(...(page.PolicyNames ?? [])),
     );
+    return names;
+  }
+
+  private async inlinePolicies(name: string): Promise<Record<string, string>> {
     const docs = await Promise.all(
-      names.map(async (policyName) => {
+      (await this.inlinePolicyNames(name)).map(async (policyName) => {
         const out = await this.call('GetRolePolicy', () =>
           this.iam.send(new GetRolePolicyCommand({ RoleName: name, PolicyName: policyName })),
         );
@@ -268,12 +273,31 @@ export class IamRoles {
     }
   }
 
-  /** Detaches every managed policy, deletes every inline policy, then the role. Absent counts as done. */
-  async delete(name: string): Promise<void> {
-    const actual = await this.read(name);
-    if (!actual) return;
-    for (const arn of actual.managedPolicyArns) await this.applyOne(name, { op: 'DetachRolePolicy', arn });
-    for (const policyName of Object.keys(actual.inlinePolicies)) await this.applyOne(name, { op: 'DeleteRolePolicy', name: policyName });
+  /** What deleting the role needs: its tags and what must go first (no policy documents); undefined when absent. */
+  async readForDelete(name: string): Promise<RoleAttachments | undefined> {
+    let role: Role | undefined;
+    try {
+      role = (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+    if (!role?.RoleName) return undefined;
+    const [managedPolicyArns, inlinePolicyNames, tags] = await Promise.all([
+      this.attachedPolicies(name),
+      this.inlinePolicyNames(name),
+      role.Tags === undefined ? this.tags(name) : Promise.resolve(tagMap(role.Tags)),
+    ]);
+    return { tags, managedPolicyArns, inlinePolicyNames };
+  }
+
+  /**
+   * Detaches and deletes the policies read, then the role; absent counts as done. A policy attached
+   * since the read makes DeleteRole fail (DeleteConflict), and the retry reads again.
+   */
+  async delete(name: string, attached: RoleAttachments): Promise<void> {
+    for (const arn of attached.managedPolicyArns) await this.applyOne(name, { op: 'DetachRolePolicy', arn });
+    for (const policyName of attached.inlinePolicyNames) await this.applyOne(name, { op: 'DeleteRolePolicy', name: policyName });
     await this.ignoreNotFound(this.call('DeleteRole', () => this.iam.send(new DeleteRoleCommand({ RoleName: name }))));
   }
 

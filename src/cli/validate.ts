@@ -74,6 +74,7 @@ function problemField(reason: string, message: string, spec: IamServiceAccountSp
     case 'InvalidRolePath':
       return ['spec', 'rolePath'];
     case 'TrustPolicyTooLarge':
+      if (spec.additionalClusters !== undefined) return ['spec', 'additionalClusters'];
       return spec.audience !== undefined ? ['spec', 'audience'] : ['metadata', 'name'];
     case 'TooManyManagedPolicies':
       return ['spec', 'attachPolicyARNs'];
@@ -93,9 +94,9 @@ function problemField(reason: string, message: string, spec: IamServiceAccountSp
   }
 }
 
-/** `spec.tags: key ...` -> spec.tags; a message that names no field is about the spec. */
+/** `spec.tags: key ...` -> spec.tags, `spec.additionalClusters[1].issuer ...` too; a message that names no field is about the spec. */
 function leadingField(message: string): FieldPath {
-  const m = /^(spec(?:\.[\w-]+)*)[: ]/.exec(message);
+  const m = /^(spec(?:\.[\w-]+|\[\d+\])*)[: ]/.exec(message);
   return m?.[1] ? parseFieldName(m[1]) : ['spec'];
 }
 
@@ -110,7 +111,7 @@ function statementField(message: string, spec: IamServiceAccountSpec): FieldPath
 
 /** A message without the field it starts with (the finding names the field already). */
 function withoutLeadingField(message: string): string {
-  return message.replace(/^spec(?:\.[\w-]+)*: /, '');
+  return message.replace(/^spec(?:\.[\w-]+|\[\d+\])*: /, '');
 }
 
 /** The operator's checks beyond the CRD: validateSpec, desiredState, and the guard. */
@@ -144,6 +145,8 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
     ownAccount: own.account,
     namespaceAnnotations: {},
     role: result.desired.role,
+    trust: result.desired.trust,
+    otherClusters: result.desired.otherClusters,
     explicitRoleName: spec.roleName !== undefined,
     roleIndexInNamespace: () => 0,
   };
@@ -262,7 +265,7 @@ export function registerValidate(program: Command): void {
 Not checked offline: the documents of managed policies (the operator reads them from IAM and
 refuses those that grant denied actions), per-namespace allow-lists (the Namespace annotation
 irsa.dev/allowed-policy-arns: a policy not on the global list is a warning), maxRolesPerNamespace,
-and the transition rules (roleName and rolePath are immutable) that need the stored object.
+and the transition rules (account, roleName and rolePath are immutable) that need the stored object.
 
 Examples:
   $ irsa validate -f manifests/

@@ -55,6 +55,8 @@ export class Admission {
       ownAccount,
       namespaceAnnotations: await this.namespaceAnnotations(namespace),
       role: desired.role,
+      trust: desired.trust,
+      otherClusters: desired.otherClusters,
       explicitRoleName: obj.spec.roleName !== undefined,
       roleIndexInNamespace: () => this.roleIndex(obj),
     });

@@ -9,7 +9,7 @@ import type { WriteBudget } from '../aws/budget.ts';
 import { desiredState, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import { diffRole, type ActualRole } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgeTrust } from '../policy/trust-check.ts';
+import { judgeTrustAll } from '../policy/trust-check.ts';
 import type { RoleStore, RoleSweep } from './ports.ts';
 
 export interface DriftContext {
@@ -49,7 +49,7 @@ export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: Ac
   } else if (actual.arn !== desired.roleArn) {
     return false;
   }
-  return judgeTrust(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, desired.trust).admitted;
+  return judgeTrustAll(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, desired.trust, desired.otherClusters).admitted;
 }
 
 export function findDrift(

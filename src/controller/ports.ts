@@ -9,6 +9,13 @@ import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { PodOwner, PodView } from '../policy/pods.ts';
 import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts';
 
+/** A role as deleting it needs it. */
+export interface RoleAttachments {
+  tags: Record<string, string>;
+  managedPolicyArns: string[];
+  inlinePolicyNames: string[];
+}
+
 /** IAM, as far as the controller uses it. NotFound is an answer (undefined), not an error. */
 export interface RoleStore {
   /** The whole role: settings, trust, tags, managed and inline policies. */
@@ -25,8 +32,10 @@ export interface RoleStore {
   policyVersionDocument(arn: string, versionId: string): Promise<string | undefined>;
   /** Runs the operations in order. */
   apply(name: string, ops: readonly IamOperation[]): Promise<void>;
-  /** Detaches and deletes every policy, then the role; an absent role is done. */
-  delete(name: string): Promise<void>;
+  /** What deleting the role needs: its tags (ownership) and its policies' names; undefined when absent. */
+  readForDelete(name: string): Promise<RoleAttachments | undefined>;
+  /** Detaches and deletes these policies, then the role; an absent role is done. */
+  delete(name: string, attached: RoleAttachments): Promise<void>;
 }
 
 /** Every role the objects want, in a few paged calls (the drift sweep). */

@@ -1,11 +1,14 @@
-// The cluster's IAM OIDC provider in an account, as the reconciler needs it: does it exist, and
-// which audiences (client IDs) does it accept. Read from IAM at most once per drift period; an
-// object waiting on the provider makes the next pass read it again. With manageOidcProvider the
+// The IAM OIDC providers in an account, as the reconciler needs them: the cluster's, and those of
+// the other clusters a trust admits (spec.additionalClusters). Does each exist, and which
+// audiences (client IDs) does it accept. Read from IAM at most once per drift period; an object
+// waiting on a provider makes the next pass read it again. With manageOidcProvider the
 // operator also creates it, adds the audiences objects use, and puts the issuer's thumbprint on it
 // when the issuer's certificate chain changes (checked at each read, once per drift period); the
-// writes come from policy/provider.ts.
+// writes come from policy/provider.ts. Other clusters' providers are only read.
 import { errorMessage, WaitError } from '../errors.ts';
+import { audienceNotAllowed } from '../policy/audience.ts';
 import { planProvider, providerAfter, providerOwned, type OidcProviderState, type ProviderWant } from '../policy/provider.ts';
+import type { TrustSubject } from '../policy/trust.ts';
 import type { RoleStore } from './ports.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -60,6 +63,29 @@ export class Providers {
     const after = providerAfter(state, ops);
     this.seen.set(arn, after);
     return after.clientIds;
+  }
+
+  /**
+   * The provider of another cluster the trust admits (entry `index` of spec.additionalClusters),
+   * in the role's account, exists and accepts the audience; waits otherwise. Without it STS
+   * refuses that cluster's tokens (and IAM may refuse the trust), so nothing is written before
+   * each exists. The operator never writes another cluster's provider.
+   */
+  async assertOtherCluster(s: TrustSubject, index: number, store: ProviderStore): Promise<void> {
+    const entry = `spec.additionalClusters[${index}] (issuer https://${s.issuerHostPath})`;
+    const state = this.seen.get(s.oidcProviderArn) ?? (await store.oidcProvider(s.oidcProviderArn));
+    if (state === undefined) {
+      throw new WaitError(
+        'OIDCProviderNotFound',
+        `IAM has no OIDC provider ${s.oidcProviderArn} for ${entry}: the role's trust names it, so nothing is written until it exists; create it in this account for that cluster's issuer (aws iam create-open-id-connect-provider --url https://${s.issuerHostPath} --client-id-list ${s.audience}), or remove the entry`,
+      );
+    }
+    this.seen.set(s.oidcProviderArn, state);
+    const refused = audienceNotAllowed(s.audience, s.oidcProviderArn, state.clientIds);
+    if (refused) {
+      this.forget(s.oidcProviderArn);
+      throw new WaitError('AudienceNotAllowedByProvider', `${entry}: ${refused}`);
+    }
   }
 
   /** Reads the provider again next time (an object waits for a client ID to be added). */

@@ -3,7 +3,7 @@
 // work queue when to look again. Level-based and idempotent. The parts live in their own modules;
 // this file is the skeleton: finalize or sync, the status write, the verdict.
 import { randomUUID } from 'node:crypto';
-import { FINALIZER, type IamServiceAccount, type PodsNeedingRestart } from '../api/types.ts';
+import { FINALIZER, type IamServiceAccount, type IamServiceAccountSpec, type PodsNeedingRestart } from '../api/types.ts';
 import type { EventReason, Reason } from '../api/reasons.ts';
 import { WriteBudget } from '../aws/budget.ts';
 import { isAccessDenied } from '../aws/errors.ts';
@@ -218,7 +218,9 @@ export class Reconciler {
       return this.stop(pass, e);
     }
     // The default audience is the one the provider accepts, which may lengthen the trust policy.
-    const result = desiredState(pass.obj, identity, this.opts.roleDefaults, defaultAudience(this.opts.defaultAudience, clientIds));
+    const audience = defaultAudience(this.opts.defaultAudience, clientIds);
+    const desiredFor = (spec: IamServiceAccountSpec) => desiredState({ ...pass.obj, spec }, identity, this.opts.roleDefaults, audience);
+    const result = desiredFor(pass.obj.spec);
     if (!result.ok) return this.refuse(pass, result.problem);
     if (this.providers.manages && !clientIds.includes(result.desired.trust.audience)) {
       try {
@@ -233,8 +235,14 @@ export class Reconciler {
       this.providers.forget(identity.oidcProviderArn);
       return this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted));
     }
+    // The other clusters' providers: the trust names each, and STS must accept their tokens too.
+    try {
+      for (const [i, other] of result.desired.otherClusters.entries()) await this.providers.assertOtherCluster(other, i, roles);
+    } catch (e) {
+      return this.stop(pass, e);
+    }
 
-    const { role, serviceAccount, pods } = await this.syncParts(pass, { desired: result.desired, identity, roles });
+    const { role, serviceAccount, pods } = await this.syncParts(pass, { desired: result.desired, identity, desiredFor, roles });
     const saSynced = serviceAccount?.outcome.state === 'synced';
     const fields = {
       ...statusFields(result.desired, identity.oidcProviderArn, pass.obj.status?.serviceAccountName, saSynced),

@@ -1,13 +1,23 @@
 // The role part: the IAM role an object manages (created, kept equal to the spec, deleted with
 // the object), or the existing role it names (attachRoleARN: only its trust is verified). Either
 // way the trust policy IAM holds after the pass is judged by IAM's rules (trust-check.ts) for a
-// token of the object's ServiceAccount.
+// token of the object's ServiceAccount, and of each other cluster's (spec.additionalClusters).
 import { TerminalError, WaitError } from '../errors.ts';
 import { identityIn, targetAccount } from '../policy/accounts.ts';
-import { desiredState, OWNER_TAGS, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
-import { diffRole, type ActualRole, type IamOperation } from '../policy/diff.ts';
+import {
+  desiredState,
+  OWNER_TAGS,
+  ownedBy,
+  type ClusterIdentity,
+  type Desired,
+  type DesiredResult,
+  type RoleDefaults,
+} from '../policy/desired.ts';
+import type { IamServiceAccountSpec } from '../api/types.ts';
+import { isAlreadyExists } from '../aws/errors.ts';
+import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgeTrust } from '../policy/trust-check.ts';
+import { judgeTrustAll } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
@@ -21,12 +31,28 @@ export interface RoleWant {
   identity: ClusterIdentity;
   /** IAM of the role's account. */
   roles: RoleStore;
+  /** What another spec of the same object would want, with everything else as in this pass. */
+  desiredFor: (spec: IamServiceAccountSpec) => DesiredResult;
+}
+
+/** The last full sync of an object. */
+interface Synced {
+  generation: number;
+  /** The spec it synced (the informer's own object while it is current: shared, not copied). */
+  spec: IamServiceAccountSpec;
+  message: string;
+  trust: string;
 }
 
 export type RoleSeen =
   /** This process synced the role at this generation less than a drift period ago: no AWS read. */
   | { kind: 'fresh'; message: string; trust: string }
-  | { kind: 'managed'; actual: ActualRole | undefined }
+  /**
+   * `assumed`: not read from IAM but taken to be so: the role as the last full sync left it (a
+   * spec change), or none for an object that never had one (created without a GetRole first; a
+   * role already there makes CreateRole fail, and the pass reads it and decides again).
+   */
+  | { kind: 'managed'; actual: ActualRole | undefined; assumed?: boolean }
   | { kind: 'attached'; found: { arn: string; trustPolicy: string } | undefined };
 
 export interface RolePlan {
@@ -38,8 +64,10 @@ export interface RolePlan {
   message: string;
   /** Why a token of the ServiceAccount is admitted by the trust policy IAM holds after the plan. */
   trust: string;
-  /** Whether this plan comes from a full read (it renews the memory of the last sync). */
+  /** Whether this plan comes from a full read, or from the last one and the writes since (it renews the memory). */
   observed: boolean;
+  /** Made from what the role was taken to be, not from a read: a failed write reads it and decides again. */
+  assumed: boolean;
 }
 
 export interface RolePartDeps {
@@ -57,7 +85,7 @@ export interface RolePartDeps {
 export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   private readonly deps: RolePartDeps;
   /** The last full sync per object key, with its generation. */
-  private readonly synced: TtlCache<string, { generation: number; message: string; trust: string }>;
+  private readonly synced: TtlCache<string, Synced>;
   /** How long a full sync is remembered (setSweeping). */
   private memoMs: number;
 
@@ -67,11 +95,25 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     this.memoMs = deps.driftPeriodMs;
   }
 
-  async observe(pass: Pass, { desired, roles }: RoleWant): Promise<RoleSeen> {
+  async observe(pass: Pass, { desired, desiredFor, roles }: RoleWant): Promise<RoleSeen> {
     const memo = this.synced.get(pass.key);
-    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) return { kind: 'fresh', message: memo.message, trust: memo.trust };
+    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) {
+      memo.spec = pass.obj.spec;
+      return { kind: 'fresh', message: memo.message, trust: memo.trust };
+    }
     if (desired.mode === 'attached') return { kind: 'attached', found: await roles.readTrust(desired.roleName) };
     await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns, roles);
+    // A spec change within the memory of the last sync: IAM holds what that sync wrote (the drift
+    // sweeps say so, and forget the memory when it does not), so only the difference is written.
+    const before = memo && desiredFor(memo.spec);
+    if (before?.ok && before.desired.mode === 'managed' && before.desired.roleName === desired.roleName)
+      return { kind: 'managed', actual: roleAsWritten(before.desired.role), assumed: true };
+    // A new object whose role name is derived (not chosen in the spec) finds no role of that name,
+    // or a leftover of its own: it creates without reading first. A chosen name, or a
+    // configuration that adopts roles, is read first, so a role that is someone else's is
+    // refused (or adopted) without even a failed write.
+    if (pass.obj.status?.roleName === undefined && pass.obj.spec.roleName === undefined && !this.deps.adoptExistingRoles)
+      return { kind: 'managed', actual: undefined, assumed: true };
     return { kind: 'managed', actual: await roles.read(desired.role.name) };
   }
 
@@ -80,12 +122,22 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     return decideRole(desired, seen, { cluster: identity.clusterName, namespace, name }, this.deps.adoptExistingRoles);
   }
 
-  async apply(pass: Pass, { desired, roles }: RoleWant, plan: RolePlan): Promise<PartOutcome> {
+  async apply(pass: Pass, want: RoleWant, plan: RolePlan): Promise<PartOutcome> {
+    const { desired, roles } = want;
     if (plan.adopting) pass.log.warn('adopting an existing IAM role', { role: desired.roleName });
     if (plan.ops.length > 0) {
       const names = plan.ops.map((o) => o.op);
       pass.log.info(plan.exists ? 'updating IAM role' : 'creating IAM role', { role: desired.roleName, operations: names });
-      await roles.apply(desired.roleName, plan.ops);
+      try {
+        await roles.apply(desired.roleName, plan.ops);
+      } catch (e) {
+        // IAM was not as remembered, or is half-written: the next pass reads it, or this one
+        // when the role it took to be absent is there.
+        this.forget(pass.key);
+        if (!plan.assumed || !isAlreadyExists(e)) throw e;
+        const seen: RoleSeen = { kind: 'managed', actual: await roles.read(desired.roleName) };
+        return this.apply(pass, want, this.decide(pass, want, seen));
+      }
       const verb = plan.exists ? 'updated' : 'created';
       pass.done.push({
         reason: plan.exists ? 'RoleUpdated' : 'RoleCreated',
@@ -93,7 +145,11 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       });
     }
     if (plan.observed)
-      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, message: plan.message, trust: plan.trust }, this.memoMs);
+      this.synced.set(
+        pass.key,
+        { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, message: plan.message, trust: plan.trust },
+        this.memoMs,
+      );
     return { state: 'synced', reason: 'Synced', message: plan.message };
   }
 
@@ -120,14 +176,14 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     const names = new Set([obj.status?.roleName, wanted.ok && wanted.desired.mode === 'managed' ? wanted.desired.roleName : undefined]);
     for (const roleName of names) {
       if (!roleName) continue;
-      const actual = await roles.read(roleName);
+      const actual = await roles.readForDelete(roleName);
       if (!actual) continue;
       if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
         pass.log.warn('role is not owned by this object; leaving it', { role: roleName });
         continue;
       }
       pass.log.info('deleting IAM role', { role: roleName });
-      await roles.delete(roleName);
+      await roles.delete(roleName, actual);
       this.deps.events.record(obj, pass.log, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
     }
   }
@@ -168,9 +224,11 @@ export function decideRole(
   owner: { cluster: string; namespace: string; name: string },
   adoptExistingRoles: boolean,
 ): RolePlan {
-  if (seen.kind === 'fresh') return { ops: [], exists: true, adopting: false, observed: false, message: seen.message, trust: seen.trust };
+  if (seen.kind === 'fresh')
+    return { ops: [], exists: true, adopting: false, observed: false, assumed: false, message: seen.message, trust: seen.trust };
   if (desired.mode === 'attached') return decideAttached(desired, seen.kind === 'attached' ? seen.found : undefined);
-  return decideManaged(desired, seen.kind === 'managed' ? seen.actual : undefined, owner, adoptExistingRoles);
+  const plan = decideManaged(desired, seen.kind === 'managed' ? seen.actual : undefined, owner, adoptExistingRoles);
+  return { ...plan, assumed: seen.kind === 'managed' && seen.assumed === true };
 }
 
 function decideAttached(
@@ -184,11 +242,11 @@ function decideAttached(
       `attachRoleARN ${desired.roleArn} does not match the role IAM has under that name (${found.arn})`,
     );
   }
-  const judged = judgeTrust(parsePolicyDocumentOrEmpty(found.trustPolicy), desired.roleArn, desired.trust);
+  const judged = judgeTrustAll(parsePolicyDocumentOrEmpty(found.trustPolicy), desired.roleArn, desired.trust, desired.otherClusters);
   // Someone else owns the role: wait for them to fix its trust.
   if (!judged.admitted) throw new WaitError('TrustPolicyMismatch', judged.message);
   const message = `existing role ${desired.roleArn} trusts this ServiceAccount`;
-  return { ops: [], exists: true, adopting: false, observed: true, message, trust: judged.message };
+  return { ops: [], exists: true, adopting: false, observed: true, assumed: false, message, trust: judged.message };
 }
 
 function decideManaged(
@@ -196,7 +254,7 @@ function decideManaged(
   actual: ActualRole | undefined,
   owner: { cluster: string; namespace: string; name: string },
   adoptExistingRoles: boolean,
-): RolePlan {
+): Omit<RolePlan, 'assumed'> {
   const want = desired.role;
   const adopting = actual !== undefined && !ownedBy(actual.tags, owner.cluster, owner.namespace, owner.name);
   if (actual && adopting) refuseAdoption(want.name, actual, adoptExistingRoles);
@@ -209,7 +267,8 @@ function decideManaged(
   const ops = diffRole(want, actual);
   // The trust IAM holds once the operations ran: ours if they write it, else the one read.
   const writesTrust = !actual || ops.some((o) => o.op === 'UpdateAssumeRolePolicy');
-  const judged = judgeTrust(writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy), want.arn, desired.trust);
+  const trust = writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy);
+  const judged = judgeTrustAll(trust, want.arn, desired.trust, desired.otherClusters);
   if (!judged.admitted) {
     throw new TerminalError(
       'TrustPolicyMismatch',

@@ -11,9 +11,10 @@ import {
 import type { Reason } from '../api/reasons.ts';
 import { validateSpec, type SpecProblem } from '../api/validate.ts';
 import { STS_AUDIENCE } from './audience.ts';
-import { managedPolicyArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
+import { issuerHostPath, managedPolicyArn, oidcProviderArn, roleArn, roleNameFromArn, type Partition } from './arn.ts';
 import { minifiedLength, type PolicyDocument } from './document.ts';
 import { deriveRoleName } from './naming.ts';
+import { subjectPatternMatches } from './subject-pattern.ts';
 import { buildTrustPolicy, trustPolicyTooLarge, type TrustSubject } from './trust.ts';
 import { WELL_KNOWN_POLICIES } from './wellknown.ts';
 
@@ -76,7 +77,10 @@ export interface DesiredServiceAccount {
 interface DesiredCommon {
   roleArn: string;
   roleName: string;
+  /** Whom the trust admits in this cluster: the annotated ServiceAccount (or a pattern matching it). */
   trust: TrustSubject;
+  /** Whom it admits in each other cluster of spec.additionalClusters, in order (attached: none). */
+  otherClusters: TrustSubject[];
   serviceAccount: DesiredServiceAccount | undefined;
   deletionPolicy: 'Delete' | 'Retain';
 }
@@ -116,10 +120,19 @@ export function desiredState(
     namespace,
     serviceAccountName: saName,
     audience,
+    ...(spec.subjectPattern !== undefined && { subjectPattern: spec.subjectPattern }),
   };
+  if (spec.subjectPattern !== undefined && !subjectPatternMatches(spec.subjectPattern, saName)) {
+    return problem(
+      'InvalidSpec',
+      `spec.subjectPattern ${spec.subjectPattern} does not match the ServiceAccount ${saName}, which the operator annotates and whose tokens must be admitted: use a pattern that matches it, or set spec.serviceAccount.name`,
+    );
+  }
+  const others = otherClusters(obj, id, trust);
+  if ('reason' in others) return { ok: false, problem: others };
   const deletionPolicy = spec.deletionPolicy ?? 'Delete';
 
-  const common = { trust, deletionPolicy };
+  const common = { trust, otherClusters: others, deletionPolicy };
   const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn));
   if (spec.attachRoleARN !== undefined) {
     const arn = spec.attachRoleARN;
@@ -135,7 +148,7 @@ export function desiredState(
     };
     return { ok: true, desired };
   }
-  const role = buildRole(obj, id, defaults, trust);
+  const role = buildRole(obj, id, defaults, trust, others);
   if ('reason' in role) return { ok: false, problem: role };
   return {
     ok: true,
@@ -143,14 +156,54 @@ export function desiredState(
   };
 }
 
-function buildRole(obj: IamServiceAccount, id: ClusterIdentity, defaults: RoleDefaults, trust: TrustSubject): DesiredRole | SpecProblem {
+/**
+ * Whom the trust admits in each of spec.additionalClusters: that cluster's provider in this
+ * account, its namespace and ServiceAccount (default: this object's), and this object's subject
+ * pattern only where the namespace is this object's and no ServiceAccount is named.
+ */
+function otherClusters(obj: IamServiceAccount, id: ClusterIdentity, own: TrustSubject): TrustSubject[] | SpecProblem {
+  const seen = new Map<string, number>();
+  const out: TrustSubject[] = [];
+  for (const [i, c] of (obj.spec.additionalClusters ?? []).entries()) {
+    const field = `spec.additionalClusters[${i}].issuer`;
+    // validateSpec let it through: the schema's issuer pattern is narrower than issuerHostPath's.
+    const hostPath = issuerHostPath(c.issuer);
+    if (hostPath === id.issuerHostPath) {
+      return { reason: 'InvalidSpec', message: `${field} is this cluster's own issuer, which the trust admits already: remove it` };
+    }
+    const earlier = seen.get(hostPath);
+    if (earlier !== undefined) {
+      return { reason: 'InvalidSpec', message: `${field} repeats spec.additionalClusters[${earlier}].issuer: list each cluster once` };
+    }
+    seen.set(hostPath, i);
+    const namespace = c.namespace ?? own.namespace;
+    const byPattern = c.serviceAccount === undefined && namespace === own.namespace;
+    out.push({
+      oidcProviderArn: oidcProviderArn(id.partition, id.account, hostPath),
+      issuerHostPath: hostPath,
+      namespace,
+      serviceAccountName: c.serviceAccount ?? own.serviceAccountName,
+      audience: own.audience,
+      ...(byPattern && own.subjectPattern !== undefined && { subjectPattern: own.subjectPattern }),
+    });
+  }
+  return out;
+}
+
+function buildRole(
+  obj: IamServiceAccount,
+  id: ClusterIdentity,
+  defaults: RoleDefaults,
+  trust: TrustSubject,
+  others: readonly TrustSubject[],
+): DesiredRole | SpecProblem {
   const { spec, metadata } = obj;
   const name = spec.roleName ?? deriveRoleName(defaults.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
   const path = joinRolePath(defaults.rolePathPrefix, spec.rolePath);
   if (path.length > 512) return { reason: 'InvalidRolePath', message: `role path ${path} is over 512 characters` };
 
-  const trustPolicy = buildTrustPolicy(trust);
-  const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit);
+  const trustPolicy = buildTrustPolicy(trust, others);
+  const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit, 1 + others.length);
   if (tooLarge) return { reason: 'TrustPolicyTooLarge', message: tooLarge };
 
   if (

@@ -19,6 +19,21 @@ export type IamOperation =
   | { op: 'PutRolePolicy'; name: string; document: PolicyDocument }
   | { op: 'DeleteRolePolicy'; name: string };
 
+/**
+ * The role IAM holds once a pass made it equal to `desired`: what diffRole finds nothing to do
+ * in. (A permissions boundary the spec does not set is never removed, and diffRole never looks at
+ * one the spec leaves out, so leaving it out here changes no plan.)
+ */
+export function roleAsWritten(desired: DesiredRole): ActualRole {
+  return {
+    ...desired,
+    trustPolicy: JSON.stringify(desired.trustPolicy),
+    tags: { ...desired.tags },
+    managedPolicyArns: [...desired.managedPolicyArns],
+    inlinePolicies: Object.fromEntries(Object.entries(desired.inlinePolicies).map(([name, doc]) => [name, JSON.stringify(doc)])),
+  };
+}
+
 export function diffRole(desired: DesiredRole, actual: ActualRole | undefined): IamOperation[] {
   if (actual === undefined) {
     return [

@@ -1,5 +1,6 @@
 // The platform team's rules for what tenants may ask for: namespaces, managed policies, inline
-// actions, role names, and how many roles a namespace may hold. Pure; every refusal is a
+// actions, role names, how many roles a namespace may hold, which other clusters a trust may admit
+// and which namespaces may admit their ServiceAccounts by pattern. Pure; every refusal is a
 // SpecProblem with a CamelCase reason and a message that says what is allowed.
 import type { Reason } from '../api/reasons.ts';
 import type { SpecProblem } from '../api/validate.ts';
@@ -7,6 +8,9 @@ import type { DeniedAction, DeniedActionRules } from './actions.ts';
 import { asArray, isRecord, type PolicyDocument } from './document.ts';
 import { globToRegExp, matchesAny } from './glob.ts';
 import { wellKnownPolicyName, type DesiredRole } from './desired.ts';
+import { issuerHostPath } from './arn.ts';
+import { subjectEscape } from './subject-pattern.ts';
+import type { TrustSubject } from './trust.ts';
 
 const WELL_KNOWN_PREFIX = wellKnownPolicyName('');
 
@@ -27,6 +31,10 @@ export interface OperatorPolicy extends DeniedActionRules {
   deniedPolicyARNs: string[];
   /** Service prefixes (e.g. "s3:") inline policies may use; empty: any not denied. */
   allowedActionPrefixes: string[];
+  /** Issuer URLs of other clusters a trust may also admit (spec.additionalClusters); empty: none. */
+  allowedIssuers: string[];
+  /** Glob patterns of namespaces whose objects may use spec.subjectPattern; empty: none. */
+  subjectPatternNamespaces: string[];
   /** Roles (IamServiceAccounts that manage one) per namespace; 0: no cap. */
   maxRolesPerNamespace: number;
   /** Role names must start with this (derived names always do). */
@@ -37,6 +45,12 @@ export interface OperatorPolicy extends DeniedActionRules {
 export const NAMESPACE_ALLOWED_POLICIES_ANNOTATION = 'irsa.dev/allowed-policy-arns';
 /** Namespace annotation naming configured accounts (IDs, comma-separated) that namespace may use besides those that allow it. */
 export const NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION = 'irsa.dev/allowed-accounts';
+
+/**
+ * Namespaces whose ServiceAccounts are never admitted by pattern, whatever subjectPatternNamespaces
+ * says: their ServiceAccounts are the cluster's own controllers.
+ */
+const NEVER_PATTERN_NAMESPACES = ['kube-system', 'kube-public', 'kube-node-lease'];
 
 /** Refused by name before any document is read (they grant everything, or all of IAM). */
 export const DEFAULT_DENIED_POLICY_ARNS = [
@@ -114,6 +128,10 @@ export interface GuardInput {
   /** Annotations of the object's Namespace (per-namespace overrides). */
   namespaceAnnotations: Record<string, string>;
   role: DesiredRole | undefined;
+  /** Whom the role's trust admits in this cluster (the ServiceAccount, or a subject pattern). */
+  trust: TrustSubject;
+  /** Whom it admits in the other clusters of spec.additionalClusters, in order. */
+  otherClusters: readonly TrustSubject[];
   /** Whether spec.roleName was given (derived names carry the prefix by construction). */
   explicitRoleName: boolean;
   /**
@@ -136,6 +154,8 @@ export function checkOperatorPolicy(p: OperatorPolicy, denied: readonly DeniedAc
   if (accountRefusal) return accountRefusal;
   const role = g.role;
   if (!role) return undefined;
+  const trust = trustRefusal(p, g, role);
+  if (trust) return trust;
   if (g.explicitRoleName && p.rolePrefix !== '' && !role.name.startsWith(p.rolePrefix)) {
     return refuse(
       'RoleNameNotAllowed',
@@ -198,4 +218,42 @@ export function checkAccount(
     );
   }
   return undefined;
+}
+
+/** The clusters and subjects a trust may admit: allowedIssuers, subjectPatternNamespaces, and no subject outside. */
+function trustRefusal(p: OperatorPolicy, g: GuardInput, role: DesiredRole): SpecProblem | undefined {
+  const allowed = new Set(p.allowedIssuers.map(hostPathOrEmpty));
+  for (const [i, other] of g.otherClusters.entries()) {
+    if (allowed.has(other.issuerHostPath)) continue;
+    return refuse(
+      'IssuerNotAllowed',
+      `spec.additionalClusters[${i}]: the operator may not trust the issuer https://${other.issuerHostPath} (allowedIssuers: ${p.allowedIssuers.join(', ') || 'none'}): ask the platform team to add that cluster's issuer, or remove it`,
+    );
+  }
+  if (g.trust.subjectPattern !== undefined) {
+    if (NEVER_PATTERN_NAMESPACES.includes(g.namespace)) {
+      return refuse(
+        'SubjectPatternNotAllowed',
+        `spec.subjectPattern: ServiceAccounts of ${g.namespace} are never admitted by pattern: name the ServiceAccount (remove subjectPattern)`,
+      );
+    }
+    if (!matchesAny(g.namespace, p.subjectPatternNamespaces)) {
+      return refuse(
+        'SubjectPatternNotAllowed',
+        `spec.subjectPattern: namespace ${g.namespace} may not admit ServiceAccounts by pattern (subjectPatternNamespaces: ${p.subjectPatternNamespaces.join(', ') || 'none'}): remove subjectPattern, or ask the platform team`,
+      );
+    }
+  }
+  const escape = subjectEscape(role.trustPolicy, g.namespace, g.trust.issuerHostPath);
+  if (escape) return refuse('SubjectPatternNotAllowed', `the trust policy would reach outside the namespace: ${escape}`);
+  return undefined;
+}
+
+/** A configured issuer as IAM names it; one that is not a URL matches nothing. */
+function hostPathOrEmpty(issuer: string): string {
+  try {
+    return issuerHostPath(issuer);
+  } catch {
+    return '';
+  }
 }

@@ -33,3 +33,19 @@ export function judgeTrust(doc: PolicyDocument, roleArn: string, s: TrustSubject
       };
   }
 }
+
+/**
+ * Every cluster's token against one trust: this cluster's ServiceAccount first, then each other
+ * cluster's. Admitted only when all are; the first refusal says which.
+ */
+export function judgeTrustAll(doc: PolicyDocument, roleArn: string, own: TrustSubject, others: readonly TrustSubject[]): TrustJudgment {
+  const first = judgeTrust(doc, roleArn, own);
+  if (!first.admitted || others.length === 0) return first;
+  const admitted: string[] = [];
+  for (const s of others) {
+    const judged = judgeTrust(doc, roleArn, s);
+    if (!judged.admitted) return { admitted: false, message: `for the cluster of issuer ${s.issuerHostPath}: ${judged.message}` };
+    admitted.push(`${serviceAccountSubject(s.namespace, s.serviceAccountName)} from ${s.issuerHostPath}`);
+  }
+  return { admitted: true, message: `${first.message}, and tokens of the other clusters: ${admitted.join(', ')}` };
+}

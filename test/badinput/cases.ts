@@ -8,6 +8,9 @@ export const BAD_NS = 'bad-1';
 export const HEALTHY = ['app-a', 'app-b', 'app-c'];
 export const PREFIX = 'tenant-';
 export const healthyRole = (name: string) => `${PREFIX}local.${HEALTHY_NS}.${name}`;
+/** Other clusters the operator under test may trust (allowedIssuers); IAM has no provider for any. */
+export const ALLOWED_ISSUERS = Array.from({ length: 7 }, (_, i) => `https://oidc.eks.us-west-2.amazonaws.com/id/${String(i).repeat(32)}`);
+const [TRUSTED = ''] = ALLOWED_ISSUERS;
 
 export type Spec = Record<string, unknown>;
 export interface Case {
@@ -103,6 +106,61 @@ export const cases: Case[] = [
     want: { apply: /spec\.tags/ },
   },
   { name: 'a tag value of 257 characters', spec: { tags: { k: 'v'.repeat(257) } }, want: { apply: /spec\.tags/ } },
+  // spec.additionalClusters: other clusters whose ServiceAccounts the trust admits.
+  {
+    name: 'an additional cluster over http',
+    spec: { additionalClusters: [{ issuer: TRUSTED.replace('https:', 'http:') }] },
+    want: { apply: /spec\.additionalClusters\[0\]\.issuer/ },
+  },
+  {
+    name: 'an additional cluster issuer with wildcards (every EKS cluster)',
+    spec: { additionalClusters: [{ issuer: 'https://oidc.eks.*.amazonaws.com/id/*' }] },
+    want: { apply: /spec\.additionalClusters\[0\]\.issuer/ },
+  },
+  {
+    name: 'an additional cluster issuer with a trailing slash',
+    spec: { additionalClusters: [{ issuer: `${TRUSTED}/` }] },
+    want: { apply: /spec\.additionalClusters\[0\]\.issuer/ },
+  },
+  {
+    name: 'an additional cluster without an issuer',
+    spec: { additionalClusters: [{ namespace: BAD_NS }] },
+    want: { apply: /spec\.additionalClusters\[0\]\.issuer/ },
+  },
+  {
+    name: 'an additional cluster namespace reaching past a colon',
+    spec: { additionalClusters: [{ issuer: TRUSTED, namespace: 'kube-system:default' }] },
+    want: { apply: /spec\.additionalClusters\[0\]\.namespace/ },
+  },
+  {
+    name: 'an additional cluster ServiceAccount that is a wildcard',
+    spec: { additionalClusters: [{ issuer: TRUSTED, serviceAccount: '*' }] },
+    want: { apply: /spec\.additionalClusters\[0\]\.serviceAccount/ },
+  },
+  {
+    name: '33 additional clusters',
+    spec: { additionalClusters: Array.from({ length: 33 }, (_, i) => ({ issuer: `https://c${i}.example.com` })) },
+    want: { apply: /spec\.additionalClusters/ },
+  },
+  {
+    name: 'an unknown field in an additional cluster',
+    spec: { additionalClusters: [{ issuer: TRUSTED, subjectPattern: '*' }] },
+    want: { apply: /unknown field "spec\.additionalClusters\[0\]\.subjectPattern"/ },
+  },
+  {
+    name: 'attachRoleARN with additionalClusters',
+    spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r', additionalClusters: [{ issuer: TRUSTED }] },
+    want: { apply: /its trust is not written/ },
+  },
+  // spec.subjectPattern: every way out of the namespace.
+  ...['*:*', '?', 'ci-?', '..', ':', 'kube-system:*', '*:kube-system:*', '../kube-system/*', '${aws:username}', 'CI-*'].map(
+    (pattern): Case => ({ name: `subjectPattern ${pattern}`, spec: { subjectPattern: pattern }, want: { apply: /spec\.subjectPattern/ } }),
+  ),
+  {
+    name: 'attachRoleARN with a subjectPattern',
+    spec: { attachRoleARN: 'arn:aws:iam::123456789012:role/r', subjectPattern: '*' },
+    want: { apply: /its trust is not written/ },
+  },
   {
     name: 'no spec at all',
     raw: 'apiVersion: irsa.dev/v1alpha1\nkind: IamServiceAccount\nmetadata:\n  name: bad-nospec\n',
@@ -277,6 +335,41 @@ export const cases: Case[] = [
       },
     },
     want: { reason: 'InlinePolicyDenied', message: /statement "Sneaky" grants iam:UpdateAssumeRolePolicy,/ },
+  },
+  {
+    name: "this cluster's own issuer as an additional cluster",
+    spec: { additionalClusters: [{ issuer: 'https://oidc.irsa.local/id/LOCALTESTENV' }] },
+    want: { reason: 'InvalidSpec', message: /is this cluster's own issuer/ },
+  },
+  {
+    name: 'an additional cluster listed twice',
+    spec: { additionalClusters: [{ issuer: TRUSTED }, { issuer: TRUSTED, namespace: 'other' }] },
+    want: { reason: 'InvalidSpec', message: /repeats spec\.additionalClusters\[0\]\.issuer/ },
+  },
+  {
+    name: 'an additional cluster the platform team does not trust',
+    spec: { additionalClusters: [{ issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/UNTRUSTED' }] },
+    want: { reason: 'IssuerNotAllowed', message: /allowedIssuers: / },
+  },
+  {
+    name: 'seven trusted clusters: a trust policy over 2,048 characters',
+    spec: { additionalClusters: ALLOWED_ISSUERS.map((issuer) => ({ issuer })) },
+    want: { reason: 'TrustPolicyTooLarge', message: /over the limit of 2048 \(trustPolicyLimit\)/ },
+  },
+  {
+    name: 'a trusted cluster whose OIDC provider IAM does not have',
+    spec: { additionalClusters: [{ issuer: TRUSTED }] },
+    want: { reason: 'OIDCProviderNotFound', message: /for spec\.additionalClusters\[0\]/ },
+  },
+  {
+    name: 'a subject pattern that misses the named ServiceAccount',
+    spec: { serviceAccount: { name: 'app' }, subjectPattern: 'ci-*' },
+    want: { reason: 'InvalidSpec', message: /does not match the ServiceAccount app/ },
+  },
+  {
+    name: 'a subject pattern where the operator allows none',
+    spec: { subjectPattern: '*' },
+    want: { reason: 'SubjectPatternNotAllowed', message: /subjectPatternNamespaces: none/ },
   },
   {
     name: 'a customer policy that does not exist',

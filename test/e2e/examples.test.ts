@@ -42,7 +42,7 @@ describe('examples/', () => {
       await resetAws(TEST_ISSUER, region);
       const ns = await newNamespace('example');
       await setup.before?.(ns);
-      const op = await startOperator({ region, watchNamespaces: [ns], ...setup.config });
+      const op = await startOperator({ region, watchNamespaces: [ns], ...setup.config?.(ns) });
       const account = example.spec.account ?? '123456789012';
       const client = await iamOfExample(example.spec.account, region);
       try {
@@ -55,16 +55,19 @@ describe('examples/', () => {
         const saName = example.spec.serviceAccount?.name ?? name;
         const audience = example.spec.audience ?? 'sts.amazonaws.com';
         if (!example.spec.attachRoleARN) {
-          assert.deepEqual(
-            decodeDoc(role?.AssumeRolePolicyDocument),
-            buildTrustPolicy({
-              oidcProviderArn: `arn:${partition}:iam::${account}:oidc-provider/${issuer}`,
-              issuerHostPath: issuer,
-              namespace: ns,
-              serviceAccountName: saName,
-              audience,
-            }),
+          const pattern = example.spec.subjectPattern;
+          const subject = (hostPath: string, namespace = ns, sa?: string) => ({
+            oidcProviderArn: `arn:${partition}:iam::${account}:oidc-provider/${hostPath}`,
+            issuerHostPath: hostPath,
+            namespace,
+            serviceAccountName: sa ?? saName,
+            audience,
+            ...(pattern !== undefined && sa === undefined && namespace === ns && { subjectPattern: pattern }),
+          });
+          const others = (example.spec.additionalClusters ?? []).map((c) =>
+            subject(issuerHostPath(c.issuer), c.namespace, c.serviceAccount),
           );
+          assert.deepEqual(decodeDoc(role?.AssumeRolePolicyDocument), buildTrustPolicy(subject(issuer), others));
         }
         if (example.spec.roleOnly !== true) {
           const sa = await getJson<{ metadata: { annotations?: Record<string, string> } }>(['-n', ns, 'get', 'serviceaccount', saName]);

@@ -4,7 +4,7 @@
 // It can also inject faults (throttling, 500s, ConcurrentModification, dropped connections,
 // delays) by rules set over HTTP: POST /__proxy/faults {rules: [...]}, DELETE /__proxy/faults
 // (no rules), GET /__proxy/faults (the rules and how many faults were injected, by kind).
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface AwsCall {
@@ -65,6 +65,16 @@ export async function clearFaults(proxyUrl: string): Promise<void> {
 export async function fetchFaults(proxyUrl: string): Promise<FaultState> {
   const res = await fetch(`${proxyUrl}${FAULTS_PATH}`);
   return (await res.json()) as FaultState;
+}
+
+/**
+ * moto's answer without its hop-by-hop headers (RFC 9110 7.6.1): moto closes every connection
+ * (`Connection: close`), and passing that on would make every client open a new connection per
+ * call, which real AWS endpoints do not. The proxy keeps the client's connection alive.
+ */
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const hopByHop = new Set(['connection', 'keep-alive', ...(headers.connection ?? '').split(',').map((n) => n.trim().toLowerCase())]);
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name)));
 }
 
 function parseRules(body: string): FaultRule[] {
@@ -253,7 +263,7 @@ export class AwsProxy {
                 return;
               }
               this.calls.push({ service, operation, ...at, status: up.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
-              res.writeHead(up.statusCode ?? 502, up.headers);
+              res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
               if (assumed !== undefined) this.learnKey(up, assumed);
               up.pipe(res);
             },

@@ -38,6 +38,8 @@ const DEFAULTS = {
   deniedWriteServices: DEFAULT_DENIED_WRITE_SERVICES,
   exemptActions: [],
   allowedActionPrefixes: [] as string[],
+  allowedIssuers: [] as string[],
+  subjectPatternNamespaces: [] as string[],
   maxRolesPerNamespace: 0,
   adoptExistingRoles: false,
   stalePods: 'report',

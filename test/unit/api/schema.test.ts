@@ -13,6 +13,7 @@ import {
   statusSchema,
 } from '../../../src/api/schema.ts';
 import type {
+  AdditionalCluster,
   Condition,
   ConditionStatus,
   ConditionType,
@@ -58,6 +59,14 @@ const full = {
   stsRegionalEndpoints: true,
   deletionPolicy: 'Retain',
   restartPods: true,
+  additionalClusters: [
+    {
+      issuer: 'https://oidc.eks.us-west-2.amazonaws.com/id/B',
+      namespace: 'ns',
+      serviceAccount: 'sa',
+    } satisfies Required<AdditionalCluster>,
+  ],
+  subjectPattern: 's*',
 } satisfies Required<IamServiceAccountSpec>;
 
 // The two valid halves of `full`: a managed role, and an existing role (attachRoleARN).
@@ -124,7 +133,7 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
       'deletionPolicy',
     ])
       assert.ok(paths.includes(p), p);
-    assert.equal(paths.length, 5 + 15 + 8);
+    assert.equal(paths.length, 5 + 17 + 8);
   });
 
   it('the map-valued leaves are maps in the schema', () => {
@@ -133,6 +142,12 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
     assert.ok(!('properties' in specSchema.properties.serviceAccount.properties.labels));
     assert.ok(!('properties' in specSchema.properties.serviceAccount.properties.annotations));
     assert.deepEqual(specSchema.properties.tags.additionalProperties, { type: 'string', maxLength: 256 });
+  });
+
+  it("the schema's additionalClusters items are the populated entry's keys", () => {
+    const items = specSchema.properties.additionalClusters.items;
+    assert.deepEqual(Object.keys(items.properties).sort(), Object.keys(full.additionalClusters[0] ?? {}).sort());
+    assert.deepEqual(items.required, ['issuer']);
   });
 
   it("the schema's attachPolicy properties are the populated document's keys", () => {

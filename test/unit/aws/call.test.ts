@@ -53,4 +53,13 @@ describe('callAws', () => {
     assert.deepEqual(outcomes, ['terminal']);
     assert.deepEqual(throttles, []);
   });
+
+  it('returns EntityAlreadyExists to the caller at once: an answer, not a failure to retry', async () => {
+    const { outcomes, opts } = recorder();
+    await assert.rejects(
+      callAws('iam', 'CreateRole', () => Promise.reject(named('EntityAlreadyExists')), opts),
+      (e: unknown) => e instanceof Error && e.name === 'EntityAlreadyExists',
+    );
+    assert.deepEqual(outcomes, ['exists']);
+  });
 });

@@ -5,6 +5,7 @@ import {
   awsMessage,
   awsReason,
   classifyAwsError,
+  isAlreadyExists,
   isNotFound,
   isThrottle,
   type AwsErrorKind,
@@ -23,6 +24,8 @@ describe('classifyAwsError', () => {
     { name: 'NoSuchEntityException', err: { name: 'NoSuchEntityException' }, want: 'notFound' },
     { name: 'ResourceNotFoundException', err: { name: 'ResourceNotFoundException' }, want: 'notFound' },
     { name: 'an SDK-like Error subclass', err: new NamedError('NoSuchEntityException'), want: 'notFound' },
+    { name: 'EntityAlreadyExists', err: { name: 'EntityAlreadyExists' }, want: 'exists' },
+    { name: 'EntityAlreadyExistsException', err: new NamedError('EntityAlreadyExistsException'), want: 'exists' },
     { name: 'MalformedPolicyDocument', err: { name: 'MalformedPolicyDocument' }, want: 'terminal' },
     { name: 'MalformedPolicyDocumentException', err: { name: 'MalformedPolicyDocumentException' }, want: 'terminal' },
     { name: 'InvalidInput', err: { name: 'InvalidInput' }, want: 'terminal' },
@@ -45,6 +48,7 @@ describe('classifyAwsError', () => {
     it(tc.name, () => {
       assert.equal(classifyAwsError(tc.err), tc.want);
       assert.equal(isNotFound(tc.err), tc.want === 'notFound');
+      assert.equal(isAlreadyExists(tc.err), tc.want === 'exists');
     });
   }
 });

@@ -14,12 +14,13 @@ import { adoption } from '../../../src/cli/import-cluster.ts';
 import { mapEksctlServiceAccount } from '../../../src/cli/import-eksctl.ts';
 import { kiamWorkload, roleArnOf, serviceAccountNameFor } from '../../../src/cli/import-kiam.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
+import { loadTarget, type Target } from '../../../src/cli/target.ts';
+import { validateObject, type ValidateContext } from '../../../src/cli/validate.ts';
+import type { IamServiceAccountSpec } from '../../../src/api/types.ts';
+import { resolveDeniedActions } from '../../../src/policy/actions.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTarget, type Target } from '../../../src/cli/target.ts';
-import { validateObject } from '../../../src/cli/validate.ts';
-import { resolveDeniedActions } from '../../../src/policy/actions.ts';
 
 const tty = { isTTY: true, hasColors: () => true };
 
@@ -211,4 +212,66 @@ describe('validate: spec.account offline', () => {
     const open = withConfig({ [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['pay*'] } });
     assert.deepEqual(await findings(open, { account: TARGET }), []);
   });
+});
+
+describe('validate: other clusters and subject patterns', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'irsa-cli-unit-'));
+  const OTHER = 'https://oidc.eks.us-west-2.amazonaws.com/id/B';
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    JSON.stringify({ clusterName: 'prod', region: 'eu-west-1', allowedIssuers: [OTHER], subjectPatternNamespaces: ['ci'] }),
+  );
+  const ctx: ValidateContext = { target: loadTarget({ config }, false), denied: [], namespace: undefined };
+  const findings = (namespace: string, spec: IamServiceAccountSpec) =>
+    validateObject({ apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name: 'app', namespace }, spec }, ctx).map(
+      (f) => `${fieldName(f.path)}: ${f.message}`,
+    );
+
+  const cases: { name: string; namespace?: string; spec: IamServiceAccountSpec; want: RegExp | undefined }[] = [
+    { name: 'an allowed cluster', spec: { additionalClusters: [{ issuer: OTHER }] }, want: undefined },
+    {
+      name: 'a cluster not allowed',
+      spec: { additionalClusters: [{ issuer: OTHER }, { issuer: 'https://c.example.com' }] },
+      want: /^spec\.additionalClusters\[1\]: IssuerNotAllowed: spec\.additionalClusters\[1\]: the operator may not trust the issuer https:\/\/c\.example\.com/,
+    },
+    {
+      name: 'a cluster listed twice',
+      spec: { additionalClusters: [{ issuer: OTHER }, { issuer: OTHER }] },
+      want: /^spec\.additionalClusters\[1\]\.issuer: InvalidSpec: .*repeats spec\.additionalClusters\[0\]\.issuer/,
+    },
+    {
+      name: 'too many clusters',
+      spec: {
+        additionalClusters: Array.from({ length: 5 }, (_, i) => ({
+          issuer: `https://oidc.eks.us-west-2.amazonaws.com/id/${String(i).repeat(32)}`,
+        })),
+      },
+      want: /^spec\.additionalClusters: TrustPolicyTooLarge: the trust policy would be \d+ characters/,
+    },
+    { name: 'a pattern where allowed', namespace: 'ci', spec: { subjectPattern: 'app*' }, want: undefined },
+    { name: 'a pattern where not allowed', spec: { subjectPattern: 'app*' }, want: /^spec\.subjectPattern: SubjectPatternNotAllowed: / },
+    {
+      name: 'a pattern missing the ServiceAccount',
+      namespace: 'ci',
+      spec: { subjectPattern: 'ci-*' },
+      want: /^spec\.subjectPattern: InvalidSpec: /,
+    },
+    {
+      name: 'an escape',
+      spec: { subjectPattern: 'kube-system:*' },
+      want: /^spec\.subjectPattern: Invalid value: "kube-system:\*": should match/,
+    },
+  ];
+  for (const tc of cases) {
+    it(`${tc.name}: ${tc.want ? 'names the field' : 'passes'}`, () => {
+      const got = findings(tc.namespace ?? 'team', tc.spec);
+      if (!tc.want) {
+        assert.deepEqual(got, []);
+        return;
+      }
+      assert.equal(got.length, 1, got.join('\n'));
+      assert.match(got[0] ?? '', tc.want);
+    });
+  }
 });

@@ -14,7 +14,7 @@ import {
   type IamServiceAccountSpec,
   type IamServiceAccountStatus,
 } from '../../../src/api/types.ts';
-import type { KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from '../../../src/controller/ports.ts';
+import type { KubeReads, KubeWrites, ObjectCache, RoleAttachments, RoleStore, RoleSweep } from '../../../src/controller/ports.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
@@ -61,10 +61,12 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
   }
 
   writes(): string[] {
-    return this.calls.filter((c) => !/^(read|readTrust|oidcProvider|policyDefaultVersion|policyVersionDocument|sweep) /.test(c));
+    return this.calls.filter(
+      (c) => !/^(read|readTrust|readForDelete|oidcProvider|policyDefaultVersion|policyVersionDocument|sweep) /.test(c),
+    );
   }
 
-  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'delete', 'oidcProvider', 'applyProvider', 'policyDefaultVersion', 'policyVersionDocument'. */
+  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'readForDelete', 'delete', 'oidcProvider', 'applyProvider', 'policyDefaultVersion', 'policyVersionDocument'. */
   private enter(kind: string, detail: string): void {
     this.throwIfQueued(kind);
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
@@ -191,8 +193,23 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
     }
   }
 
-  delete(name: string): Promise<void> {
+  readForDelete(name: string): Promise<RoleAttachments | undefined> {
+    this.enter('readForDelete', name);
+    const r = this.roles.get(name);
+    return Promise.resolve(
+      r && { tags: { ...r.tags }, managedPolicyArns: [...r.managedPolicyArns], inlinePolicyNames: Object.keys(r.inlinePolicies) },
+    );
+  }
+
+  /** As IAM: DeleteRole fails while a policy the caller did not remove is still there. */
+  delete(name: string, attached: RoleAttachments): Promise<void> {
     this.enter('delete', name);
+    const r = this.roles.get(name);
+    if (!r) return Promise.resolve();
+    r.managedPolicyArns = r.managedPolicyArns.filter((a) => !attached.managedPolicyArns.includes(a));
+    for (const p of attached.inlinePolicyNames) Reflect.deleteProperty(r.inlinePolicies, p);
+    if (r.managedPolicyArns.length > 0 || Object.keys(r.inlinePolicies).length > 0)
+      return Promise.reject(new Error(`DeleteConflict: role ${name} still has policies attached`));
     this.roles.delete(name);
     return Promise.resolve();
   }

@@ -198,6 +198,42 @@ describe('Reconciler: a new object', () => {
     assert.equal(w.kube.get(KEY)?.status?.observedGeneration, 2);
   });
 
+  it('a spec change within the memory of the last sync writes only the difference: no IAM read', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    await w.run();
+    w.kube.updateSpec(KEY, { attachPolicyARNs: [S3_READ], tags: { team: 'a' } });
+    const { iamCalls } = await w.quiet();
+    assert.deepEqual(iamCalls, [`TagRole ${ROLE}`]);
+    assert.equal(w.iam.roles.get(ROLE)?.tags.team, 'a');
+    assert.equal(w.kube.get(KEY)?.status?.observedGeneration, 2);
+  });
+
+  it('a spec change after the memory ran out reads the role first', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.advance(DRIFT_MS + 1);
+    w.kube.updateSpec(KEY, { tags: { team: 'a' } });
+    const { iamCalls } = await w.quiet();
+    assert.deepEqual(
+      iamCalls.filter((c) => !c.startsWith('oidcProvider ')),
+      [`read ${ROLE}`, `TagRole ${ROLE}`],
+    );
+  });
+
+  it('IAM not as remembered (the role deleted behind its back): the write fails, the next pass reads and recreates it', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.iam.roles.delete(ROLE);
+    w.kube.updateSpec(KEY, { tags: { team: 'a' } });
+    assert.equal((await w.run()).kind, 'retry');
+    await w.run();
+    assert.equal(w.iam.roles.get(ROLE)?.tags.team, 'a');
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
   it('roleOnly: a role and no ServiceAccount, no ServiceAccountSynced condition', async () => {
     const w = world();
     w.kube.create('app', 'team', { roleOnly: true });
@@ -255,19 +291,138 @@ describe('Reconciler: the ServiceAccount waits for the role', () => {
   it('a transient read failure backs off with the role Unknown', async () => {
     const w = world();
     w.kube.create('app', 'team', {});
+    await w.run();
+    w.advance(DRIFT_MS + 1);
     w.iam.failNext('read', awsError('ServiceUnavailable'));
     assert.deepEqual(await w.run(), { kind: 'retry' });
     assert.deepEqual(w.cond('RoleSynced'), ['Unknown', 'AwsServiceUnavailable']);
   });
 });
 
+describe('Reconciler: other clusters and subject patterns', () => {
+  const OTHER = 'oidc.eks.us-west-2.amazonaws.com/id/B';
+  const OTHER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/${OTHER}`;
+  const twoClusters = { additionalClusters: [{ issuer: `https://${OTHER}` }] };
+  const allowed = { allowedIssuers: [`https://${OTHER}`] };
+
+  it("another cluster's provider missing: waits naming the entry, writes nothing, then converges once it exists", async () => {
+    const w = world({ config: allowed });
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.iam.writes(), []);
+    assert.equal(w.kube.sa('team', 'app'), undefined);
+    assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
+    const ready = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready');
+    assert.match(ready?.message ?? '', new RegExp(`IAM has no OIDC provider ${OTHER_ARN} for spec\\.additionalClusters\\[0\\]`));
+    w.iam.setProvider(OTHER_ARN, ['sts.amazonaws.com']);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.deepEqual(w.cond('TrustVerified'), ['True', 'TrustAdmitsServiceAccount']);
+    const trust = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'TrustVerified');
+    assert.match(trust?.message ?? '', new RegExp(`tokens of the other clusters: system:serviceaccount:team:app from ${OTHER}`));
+    const statements = JSON.parse(decodeURIComponent(w.iam.roles.get(ROLE)?.trustPolicy ?? '')) as { Statement: unknown[] };
+    assert.equal(statements.Statement.length, 2);
+  });
+
+  it("another cluster's provider without the audience: AudienceNotAllowedByProvider, nothing written", async () => {
+    const w = world({ config: allowed });
+    w.iam.setProvider(OTHER_ARN, ['vault']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.iam.writes(), []);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AudienceNotAllowedByProvider']);
+  });
+
+  it('an issuer not allowed: IssuerNotAllowed, stalled, no AWS call', async () => {
+    const w = world();
+    w.iam.setProvider(OTHER_ARN, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.calls, []);
+    assert.deepEqual(w.cond('Stalled'), ['True', 'IssuerNotAllowed']);
+  });
+
+  it('over trustPolicyLimit: TrustPolicyTooLarge before any AWS call', async () => {
+    const issuers = ['a', 'b', 'c', 'd'].map((c) => `https://${c}.example.com/${'p'.repeat(120)}`);
+    const w = world({ config: { allowedIssuers: issuers } });
+    w.kube.create('app', 'team', { additionalClusters: issuers.map((issuer) => ({ issuer })) });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.calls, []);
+    assert.deepEqual(w.cond('Stalled'), ['True', 'TrustPolicyTooLarge']);
+  });
+
+  it("the other cluster's statement removed by hand: found by the sweep, written back by the pass", async () => {
+    const w = world({ config: allowed, sweep: true });
+    w.iam.setProvider(OTHER_ARN, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    const full = w.iam.roles.get(ROLE)?.trustPolicy ?? '';
+    const doc = JSON.parse(decodeURIComponent(full)) as { Statement: unknown[] };
+    w.iam.edit(ROLE, { trustPolicy: encode({ ...doc, Statement: doc.Statement.slice(0, 1) }) });
+    assert.deepEqual(await w.sweep(), { drifted: [KEY], inSync: 0 });
+    await w.run();
+    assert.ok(
+      w.iam.writes().some((c) => c.startsWith('UpdateAssumeRolePolicy')),
+      w.iam.writes().join(', '),
+    );
+    assert.equal(w.iam.roles.get(ROLE)?.trustPolicy, full);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+  });
+
+  it('a subject pattern: off by default, Ready where allowed, the named ServiceAccount annotated', async () => {
+    const off = world();
+    off.kube.create('app', 'team', { serviceAccount: { name: 'ci-runner' }, subjectPattern: 'ci-*' });
+    assert.deepEqual(await off.run(), { kind: 'drop' });
+    assert.deepEqual(off.cond('Ready'), ['False', 'SubjectPatternNotAllowed']);
+    assert.deepEqual(off.iam.calls, []);
+
+    const on = world({ config: { subjectPatternNamespaces: ['team'] } });
+    on.kube.create('app', 'team', { serviceAccount: { name: 'ci-runner' }, subjectPattern: 'ci-*' });
+    assert.deepEqual(await on.run(), AFTER_DRIFT);
+    assert.deepEqual(on.cond('Ready'), ['True', 'Synced']);
+    assert.ok(on.kube.sa('team', 'ci-runner'));
+    const doc = JSON.parse(decodeURIComponent(on.iam.roles.get(ROLE)?.trustPolicy ?? '')) as { Statement: { Condition: unknown }[] };
+    assert.deepEqual(doc.Statement[0]?.Condition, {
+      StringEquals: { [`${ISSUER}:aud`]: 'sts.amazonaws.com' },
+      StringLike: { [`${ISSUER}:sub`]: 'system:serviceaccount:team:ci-*' },
+    });
+  });
+});
+
 describe('Reconciler: roles that are not this object’s', () => {
+  it('a chosen roleName is read before any write: a role that is not the object’s sees not even a failed CreateRole', async () => {
+    const w = world();
+    foreignRole(w, 'chosen');
+    w.kube.create('app', 'team', { roleName: 'chosen' });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.iam.writes(), []);
+    assert.deepEqual(w.cond('Ready'), ['False', 'RoleNotOwned']);
+  });
+
+  it('a new object whose derived name has a leftover role of its own (Retain, then created again) takes it back', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.kube.updateSpec(KEY, { deletionPolicy: 'Retain' });
+    await w.run();
+    w.kube.delete(KEY);
+    await w.run();
+    assert.ok(w.iam.roles.has(ROLE), 'retained');
+    w.kube.create('app', 'team', { tags: { again: 'yes' } });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.equal(w.iam.roles.get(ROLE)?.tags.again, 'yes');
+  });
+
   it('RoleNotOwned: a role of that name without ownership tags is never written', async () => {
     const w = world();
     foreignRole(w);
+    const before = structuredClone(w.iam.roles.get(ROLE));
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), { kind: 'drop' });
-    assert.deepEqual(w.iam.writes(), []);
+    // A new object with a derived name creates without reading first: IAM refuses the CreateRole.
+    assert.deepEqual(w.iam.writes(), [`CreateRole ${ROLE}`]);
+    assert.deepEqual(w.iam.roles.get(ROLE), before);
     assert.deepEqual(w.cond('Ready'), ['False', 'RoleNotOwned']);
     assert.deepEqual(w.cond('Stalled'), ['True', 'RoleNotOwned']);
     assert.equal(w.kube.sa('team', 'app'), undefined);

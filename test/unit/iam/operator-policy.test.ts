@@ -330,7 +330,7 @@ describe('config/iam/operator-policy.json, simulated', () => {
       const sent = await record({
         name: `role with boundary ${boundary ?? 'none'}`,
         roles: () => [{ ...roleAsCreated(desiredRole(S3_READER)), boundary }],
-        run: (aws: FakeAws) => operator(aws).sync(S3_READER),
+        run: (aws: FakeAws) => operator(aws).sync({ ...S3_READER, status: { roleName: desiredRole(S3_READER).name } }),
       });
       const ops = sent.map((r) => r.command);
       assert.ok(!ops.includes('DeleteRolePermissionsBoundary'), `boundary ${boundary ?? 'none'}: ${ops.join(', ')}`);

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
 import type { DesiredRole } from '../../../src/policy/desired.ts';
-import { diffRole, type ActualRole, type IamOperation } from '../../../src/policy/diff.ts';
+import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../../../src/policy/diff.ts';
 
 const ISSUER = 'oidc.example.com/id/X';
 const trust: PolicyDocument = {
@@ -254,5 +254,38 @@ describe('diffRole', () => {
       { op: 'PutRolePolicy', name: 'new', document: inlineA },
       { op: 'DeleteRolePolicy', name: 'old' },
     ]);
+  });
+});
+
+describe('roleAsWritten', () => {
+  const variants: [string, DesiredRole][] = [
+    ['the full role', desired],
+    [
+      'no boundary, no policies, no tags',
+      { ...desired, permissionsBoundary: undefined, managedPolicyArns: [], inlinePolicies: {}, tags: {} },
+    ],
+    ['another path and session length', { ...desired, path: '/irsa/', maxSessionDuration: 43200 }],
+  ];
+  for (const [name, d] of variants) {
+    it(`${name}: nothing left to do against it`, () => assert.deepEqual(diffRole(d, roleAsWritten(d)), []));
+  }
+
+  it('a changed spec against it gives the same operations as against the role IAM returns', () => {
+    const next: DesiredRole = {
+      ...desired,
+      tags: { a: '1', c: '3' },
+      managedPolicyArns: ['arn:aws:iam::aws:policy/B', 'arn:aws:iam::aws:policy/C'],
+      inlinePolicies: { 'irsa-a': inlineB },
+      maxSessionDuration: 7200,
+    };
+    assert.deepEqual(diffRole(next, roleAsWritten(desired)), diffRole(next, actual));
+  });
+
+  it('copies what a caller could change', () => {
+    const written = roleAsWritten(desired);
+    written.tags.x = 'y';
+    written.managedPolicyArns.push('arn:aws:iam::aws:policy/X');
+    assert.equal(desired.tags.x, undefined);
+    assert.equal(desired.managedPolicyArns.length, 2);
   });
 });

@@ -14,6 +14,7 @@ import {
   type OperatorPolicy,
   NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION,
 } from '../../../src/policy/guard.ts';
+import type { TrustSubject } from '../../../src/policy/trust.ts';
 
 const ACCOUNT = '123456789012';
 const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
@@ -29,11 +30,22 @@ function policy(over: Partial<OperatorPolicy> = {}): OperatorPolicy {
     deniedWriteServices: [...DEFAULT_DENIED_WRITE_SERVICES],
     exemptActions: [],
     allowedActionPrefixes: [],
+    allowedIssuers: [],
+    subjectPatternNamespaces: [],
     maxRolesPerNamespace: 0,
     rolePrefix: '',
     ...over,
   };
 }
+
+const OWN_ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/OWN';
+const OWN: TrustSubject = {
+  oidcProviderArn: `arn:aws:iam::${ACCOUNT}:oidc-provider/${OWN_ISSUER}`,
+  issuerHostPath: OWN_ISSUER,
+  namespace: 'team',
+  serviceAccountName: 'app',
+  audience: 'sts.amazonaws.com',
+};
 
 function role(over: Partial<DesiredRole> = {}): DesiredRole {
   const name = over.name ?? 'prod.team.app';
@@ -59,6 +71,8 @@ function input(over: Partial<GuardInput> = {}): GuardInput {
     ownAccount: ACCOUNT,
     namespaceAnnotations: {},
     role: role(),
+    trust: OWN,
+    otherClusters: [],
     explicitRoleName: false,
     roleIndexInNamespace: () => 0,
     ...over,

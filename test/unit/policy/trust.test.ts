@@ -111,7 +111,14 @@ describe('trustPolicyTooLarge', () => {
         return;
       }
       assert.ok(got);
-      assert.match(got, new RegExp(`would be ${tc.size} characters, over IAM's limit of ${tc.limit ?? 2048}`));
+      assert.match(
+        got,
+        new RegExp(
+          `would be ${tc.size} characters \\(as IAM counts them, without white space\\), over the limit of ${tc.limit ?? 2048} \\(trustPolicyLimit\\)`,
+        ),
+      );
+      assert.match(got, /subjectPattern/);
+      assert.match(got, /quota "Role trust policy length" \(up to 8192\)/);
     });
   }
 });
