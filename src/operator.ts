@@ -95,7 +95,14 @@ export class Operator {
       httpPort: this.httpPort,
       leaderElection: config.leaderElection,
     });
-    this.sweeper = new DriftSweeper(reconciler, cache, (key) => queue.add(key), metrics, log);
+    this.sweeper = new DriftSweeper(
+      reconciler,
+      cache,
+      (key) => queue.add(key),
+      metrics,
+      log,
+      () => queue.depth > 0,
+    );
     if (!config.leaderElection) {
       metrics.leader.set(1);
       this.startWorkers(queue);

@@ -1,5 +1,6 @@
 // Runs the drift sweep every drift period while this replica reconciles (the first half a period
-// after it starts), one at a time, and sends what it finds to the queue. Says once, in the log and
+// after it starts; each waits while the queue has work, at most half a period), one at a time, and
+// sends what it finds to the queue. Says once, in the log and
 // a metric, when the operator may not sweep and each object reads its own role instead.
 import { isAccessDenied } from '../aws/errors.ts';
 import { errorMessage } from '../errors.ts';
@@ -8,9 +9,13 @@ import type { Metrics } from '../metrics.ts';
 import type { Reconciler } from './reconciler.ts';
 import type { WatchedCache } from './watches.ts';
 
+/** How often a sweep that waits for a busy queue looks again. */
+const DEFER_STEP_MS = 1_000;
+
 export class DriftSweeper {
   private timer: NodeJS.Timeout | undefined;
   private first: NodeJS.Timeout | undefined;
+  private deferred: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private mode: 'sweep' | 'per-object' | undefined;
   private periodMs = 0;
@@ -21,6 +26,7 @@ export class DriftSweeper {
   private readonly enqueue: (key: string) => void;
   private readonly metrics: Metrics;
   private readonly log: Logger;
+  private readonly busy: () => boolean;
 
   constructor(
     reconciler: Pick<Reconciler, 'sweepDrift'>,
@@ -28,7 +34,10 @@ export class DriftSweeper {
     enqueue: (key: string) => void,
     metrics: Metrics,
     log: Logger,
+    /** Whether the queue has work waiting: a periodic sweep waits for it, at most half a period. */
+    busy: () => boolean = () => false,
   ) {
+    this.busy = busy;
     this.reconciler = reconciler;
     this.cache = cache;
     this.enqueue = enqueue;
@@ -40,16 +49,33 @@ export class DriftSweeper {
     this.periodMs = periodMs;
     // tick() never rejects: a failed sweep is counted and logged.
     this.first = setTimeout(() => {
-      void this.tick();
-      this.timer = setInterval(() => void this.tick(), periodMs);
+      this.onPeriod();
+      this.timer = setInterval(() => this.onPeriod(), periodMs);
     }, periodMs / 2);
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.first);
+    clearTimeout(this.deferred);
     clearTimeout(this.retry);
     clearInterval(this.timer);
     await this.running;
+  }
+
+  /**
+   * The period's sweep, once the queue has no work waiting: during a burst of creates, updates or
+   * deletes the objects are changing (a sweep would find them different and send them through a
+   * pass they are about to get anyway) and the sweep's large reads would compete with their calls.
+   * It waits at most half a period, so the memories of the last syncs (two periods) never run out.
+   */
+  private onPeriod(): void {
+    clearTimeout(this.deferred);
+    const until = Date.now() + this.periodMs / 2;
+    const attempt = () => {
+      if (this.busy() && Date.now() + DEFER_STEP_MS <= until) this.deferred = setTimeout(attempt, DEFER_STEP_MS);
+      else void this.tick();
+    };
+    attempt();
   }
 
   /** One sweep now, unless one is still running. */

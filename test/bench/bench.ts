@@ -10,7 +10,7 @@
 // iam-controller and the operator side by side on role-only objects (compare.ts; it builds the
 // controller first, `test/env/setup.sh ack`), and prints a line per side, the ratios and a
 // `compare:` line.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import pMap from 'p-map';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type IamServiceAccountSpec } from '../../src/api/types.ts';
 import { fetchCalls, isWrite } from '../env/aws-proxy.ts';
-import { createOidcProvider, operatorKubeWrites, runKubectl, startEnv, type RunningEnv } from '../env/cluster.ts';
+import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, type RunningEnv } from '../env/cluster.ts';
 import { waitFor } from '../env/processes.ts';
 import {
   byOp,
@@ -37,6 +37,7 @@ import { runCompare } from './compare.ts';
 import { compareLine, ratioLine, sideLine } from './compare-report.ts';
 import { PRODUCTION, runtimeEnv, startOperator, watchReady } from './operator.ts';
 import { plotPng } from './plot.ts';
+import { formatSummary, summariseProfile } from './profile.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,6 +52,8 @@ const { values: args } = parseArgs({
     // KEY=VALUE, repeatable: added to (or overriding) the operator's production environment, to
     // measure a setting before it goes into the image or the Deployment.
     'operator-env': { type: 'string', multiple: true, default: [] },
+    // The operator's CPU profile (node --cpu-prof), summarised at the end: <out>/cpu-profile.txt.
+    'cpu-prof': { type: 'boolean', default: false },
     // ack: instead of the full run, the ACK iam-controller and the operator side by side (compare.ts).
     compare: { type: 'string' },
     // Repeatable, with '=': --ack-arg=--reconcile-default-max-concurrent-syncs=8.
@@ -73,6 +76,11 @@ const OPERATOR_ENV = Object.fromEntries(
     return [kv.slice(0, eq), kv.slice(eq + 1)];
   }),
 );
+const PROFILE_DIR = join(OUT, 'cpu-profile');
+if (args['cpu-prof']) {
+  rmSync(PROFILE_DIR, { recursive: true, force: true });
+  OPERATOR_ENV.NODE_OPTIONS = [OPERATOR_ENV.NODE_OPTIONS, `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}`].filter(Boolean).join(' ');
+}
 const RUNTIME_ENV = runtimeEnv(OPERATOR_ENV);
 mkdirSync(OUT, { recursive: true });
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
@@ -218,6 +226,11 @@ async function fullBench(env: RunningEnv): Promise<void> {
   seen.stop();
   const cpuS = last.cpuS - cpuAtStart;
   await operator.stop();
+  if (args['cpu-prof']) {
+    const summary = formatSummary(summariseProfile(PROFILE_DIR, join(REPO, 'dist/main.mjs.map')));
+    writeFileSync(join(OUT, 'cpu-profile.txt'), summary);
+    log(`CPU profile (${PROFILE_DIR}), summarised in ${join(OUT, 'cpu-profile.txt')}:\n${summary}`);
+  }
 
   const result = {
     objects: N,

@@ -10,7 +10,7 @@ async function metric(m: Metrics, name: string): Promise<string[]> {
   return (await m.registry.metrics()).split('\n').filter((l) => l.startsWith(name));
 }
 
-function sweeper(results: (() => Promise<{ drifted: string[]; inSync: number }>)[]) {
+function sweeper(results: (() => Promise<{ drifted: string[]; inSync: number }>)[], busy = () => false) {
   const enqueued: string[] = [];
   const lines: string[] = [];
   const log = makeLogger('info', true);
@@ -19,11 +19,42 @@ function sweeper(results: (() => Promise<{ drifted: string[]; inSync: number }>)
   const metrics = new Metrics();
   let i = 0;
   const next = () => results[Math.min(i++, results.length - 1)] ?? (() => Promise.resolve({ drifted: [], inSync: 0 }));
-  const s = new DriftSweeper({ sweepDrift: () => next()() }, { allObjects: () => [] }, (k) => enqueued.push(k), metrics, log);
-  return { s, enqueued, lines, metrics };
+  let sweeps = 0;
+  const sweepDrift = () => {
+    sweeps++;
+    return next()();
+  };
+  const s = new DriftSweeper({ sweepDrift }, { allObjects: () => [] }, (k) => enqueued.push(k), metrics, log, busy);
+  return { s, enqueued, lines, metrics, sweeps: () => sweeps };
 }
 
 describe('DriftSweeper', () => {
+  it('a periodic sweep waits while the queue has work, at most half a period', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'] });
+    // The mocked clock jumps to the end of a tick before the timers run: advance a second at a
+    // time, and let each second's sweep settle.
+    const advance = async (ms: number) => {
+      for (let i = 0; i < ms / 1000; i++) {
+        t.mock.timers.tick(1000);
+        await new Promise(setImmediate);
+      }
+    };
+    let busy = true;
+    const { s, sweeps } = sweeper([() => Promise.resolve({ drifted: [], inSync: 0 })], () => busy);
+    s.start(60_000);
+    await advance(40_000); // the first sweep was due at 30 s
+    assert.equal(sweeps(), 0, 'waits while the queue is busy');
+    busy = false;
+    await advance(1_000);
+    assert.equal(sweeps(), 1, 'sweeps once the queue is idle');
+    busy = true;
+    await advance(77_000); // 118 s: the next one was due at 90 s, and the queue stays busy
+    assert.equal(sweeps(), 1);
+    await advance(3_000);
+    assert.equal(sweeps(), 2, 'half a period late, it sweeps anyway');
+    await s.stop();
+  });
+
   it('enqueues what a sweep finds and says once that sweeps are on', async () => {
     const ok = () => Promise.resolve({ drifted: ['team/a', 'team/b'], inSync: 3 });
     const { s, enqueued, lines, metrics } = sweeper([ok]);
