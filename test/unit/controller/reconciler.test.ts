@@ -1328,6 +1328,28 @@ describe('Reconciler: roles in other accounts', () => {
     assert.deepEqual([...w.iam.calls, ...w.other.calls], []);
   });
 
+  it("another cluster the trust admits needs its provider in the role's account, read there (never in the own account)", async () => {
+    const OTHER = 'oidc.eks.us-west-2.amazonaws.com/id/B';
+    const other = new FakeIam(TARGET);
+    other.setProvider(TARGET_PROVIDER, ['sts.amazonaws.com']);
+    const w = { ...world({ config: { accounts, allowedIssuers: [`https://${OTHER}`] }, accounts: { [TARGET]: other } }), other };
+    w.iam.setProvider(`arn:aws:iam::${ACCOUNT}:oidc-provider/${OTHER}`, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', { account: TARGET, additionalClusters: [{ issuer: `https://${OTHER}` }] });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
+    assert.match(
+      w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+      new RegExp(`arn:aws:iam::${TARGET}:oidc-provider/${OTHER}`),
+    );
+    w.other.setProvider(`arn:aws:iam::${TARGET}:oidc-provider/${OTHER}`, ['sts.amazonaws.com']);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.match(
+      decodeURIComponent(w.other.roles.get(ROLE)?.trustPolicy ?? ''),
+      new RegExp(`"Federated":"arn:aws:iam::${TARGET}:oidc-provider/${OTHER}"`),
+    );
+    assert.deepEqual(w.iam.calls, []);
+  });
+
   it('deletes the role in its account with the object', async () => {
     const w = crossWorld();
     w.kube.create('app', 'team', { account: TARGET });
