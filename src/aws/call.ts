@@ -5,7 +5,7 @@ import { TerminalError, WaitError } from '../errors.ts';
 import { RETRY } from '../retry.ts';
 import { awsMessage, awsReason, classifyAwsError, isThrottle } from './errors.ts';
 
-export type CallOutcome = 'ok' | 'notFound' | 'exists' | 'terminal' | 'retryable';
+export type CallOutcome = 'ok' | 'notFound' | 'exists' | 'conflict' | 'terminal' | 'retryable';
 export type CallObserver = (service: string, operation: string, outcome: CallOutcome) => void;
 /** An attempt AWS refused for its rate (also reported to the observer as 'retryable'). */
 export type ThrottleObserver = (service: string, operation: string) => void;
@@ -23,8 +23,9 @@ export interface CallOptions {
 export const DEFAULT_CALL_OPTIONS: CallOptions = { ...RETRY.call };
 
 /**
- * Runs `fn`, retrying retryable failures with jittered exponential backoff. A not-found or
- * already-exists error is returned to the caller unchanged (an answer, not a failure); a terminal error becomes a
+ * Runs `fn`, retrying retryable failures with jittered exponential backoff. A not-found,
+ * already-exists or delete-conflict error is returned to the caller unchanged (an answer about the
+ * entity, which trying again would not change); a terminal error becomes a
  * TerminalError carrying the AWS code as its reason.
  */
 export async function callAws<T>(service: string, operation: string, fn: () => Promise<T>, opts: CallOptions): Promise<T> {
@@ -40,7 +41,8 @@ export async function callAws<T>(service: string, operation: string, fn: () => P
         const kind = classifyAwsError(e);
         opts.observer?.(service, operation, kind);
         if (isThrottle(e)) opts.throttleObserver?.(service, operation);
-        if (kind === 'notFound' || kind === 'exists') throw new AbortError(e instanceof Error ? e : new Error(String(e)));
+        if (kind === 'notFound' || kind === 'exists' || kind === 'conflict')
+          throw new AbortError(e instanceof Error ? e : new Error(String(e)));
         if (kind === 'terminal') throw new AbortError(new TerminalError(awsReason(e), awsMessage(operation, e), { cause: e }));
         throw e;
       }

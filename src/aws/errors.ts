@@ -1,12 +1,13 @@
-// AWS errors, classified once: not found, already exists, terminal (a person must change something)
-// or retryable.
+// AWS errors, classified once: not found, already exists, delete conflict, terminal (a person must
+// change something) or retryable.
 import type { AwsReason } from '../api/reasons.ts';
 import { errorMessage } from '../errors.ts';
 
-export type AwsErrorKind = 'notFound' | 'exists' | 'terminal' | 'retryable';
+export type AwsErrorKind = 'notFound' | 'exists' | 'conflict' | 'terminal' | 'retryable';
 
 const NOT_FOUND = new Set(['NoSuchEntity', 'NoSuchEntityException', 'ResourceNotFoundException']);
 const EXISTS = new Set(['EntityAlreadyExists', 'EntityAlreadyExistsException']);
+const CONFLICT = new Set(['DeleteConflict', 'DeleteConflictException']);
 const TERMINAL = new Set([
   'MalformedPolicyDocument',
   'MalformedPolicyDocumentException',
@@ -28,6 +29,7 @@ export function classifyAwsError(e: unknown): AwsErrorKind {
   const code = awsErrorCode(e);
   if (code !== undefined && NOT_FOUND.has(code)) return 'notFound';
   if (code !== undefined && EXISTS.has(code)) return 'exists';
+  if (code !== undefined && CONFLICT.has(code)) return 'conflict';
   if (code !== undefined && TERMINAL.has(code)) return 'terminal';
   return 'retryable';
 }
@@ -55,6 +57,11 @@ export function isNotFound(e: unknown): boolean {
 /** A create found the entity there already: an answer (read it), not a failure to retry. */
 export function isAlreadyExists(e: unknown): boolean {
   return classifyAwsError(e) === 'exists';
+}
+
+/** A delete found the entity still holding something (a policy attached): read it, do not retry as is. */
+export function isDeleteConflict(e: unknown): boolean {
+  return classifyAwsError(e) === 'conflict';
 }
 
 /** A condition reason for an AWS failure: the error code in CamelCase, prefixed by the service. */

@@ -273,8 +273,8 @@ export class IamRoles {
     }
   }
 
-  /** What deleting the role needs: its tags and what must go first (no policy documents); undefined when absent. */
-  async readForDelete(name: string): Promise<RoleAttachments | undefined> {
+  /** Only the role's tags (GetRole; ListRoleTags where GetRole leaves them out); undefined when absent. */
+  async readTags(name: string): Promise<Record<string, string> | undefined> {
     let role: Role | undefined;
     try {
       role = (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
@@ -283,11 +283,14 @@ export class IamRoles {
       throw e;
     }
     if (!role?.RoleName) return undefined;
-    const [managedPolicyArns, inlinePolicyNames, tags] = await Promise.all([
-      this.attachedPolicies(name),
-      this.inlinePolicyNames(name),
-      role.Tags === undefined ? this.tags(name) : Promise.resolve(tagMap(role.Tags)),
-    ]);
+    return role.Tags === undefined ? this.tags(name) : tagMap(role.Tags);
+  }
+
+  /** What deleting the role needs: its tags and what must go first (no policy documents); undefined when absent. */
+  async readForDelete(name: string): Promise<RoleAttachments | undefined> {
+    const tags = await this.readTags(name);
+    if (!tags) return undefined;
+    const [managedPolicyArns, inlinePolicyNames] = await Promise.all([this.attachedPolicies(name), this.inlinePolicyNames(name)]);
     return { tags, managedPolicyArns, inlinePolicyNames };
   }
 

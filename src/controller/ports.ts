@@ -32,6 +32,8 @@ export interface RoleStore {
   policyVersionDocument(arn: string, versionId: string): Promise<string | undefined>;
   /** Runs the operations in order. */
   apply(name: string, ops: readonly IamOperation[]): Promise<void>;
+  /** Only the role's tags (ownership); undefined when absent. */
+  readTags(name: string): Promise<Record<string, string> | undefined>;
   /** What deleting the role needs: its tags (ownership) and its policies' names; undefined when absent. */
   readForDelete(name: string): Promise<RoleAttachments | undefined>;
   /** Detaches and deletes these policies, then the role; an absent role is done. */

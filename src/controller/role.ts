@@ -14,14 +14,14 @@ import {
   type RoleDefaults,
 } from '../policy/desired.ts';
 import type { IamServiceAccountSpec } from '../api/types.ts';
-import { isAlreadyExists } from '../aws/errors.ts';
+import { isAlreadyExists, isDeleteConflict } from '../aws/errors.ts';
 import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
 import { judgeTrustAll } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
-import type { RoleStore } from './ports.ts';
+import type { RoleAttachments, RoleStore } from './ports.ts';
 import type { PartOutcome } from './status.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -156,10 +156,13 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   /**
    * Deletes the role (deletionPolicy Delete) if it is this object's. The status names the role the
    * last status write saw; a pass cut short after it created a role left no trace there, so the
-   * role the spec implies is looked at too. Ownership is checked before any write.
+   * role the spec implies is looked at too. Ownership is read before any write; what to detach
+   * first comes from the memory of the last full sync when there is one (a policy attached since
+   * makes DeleteRole fail with DeleteConflict, and the role is then read whole).
    */
   async release(pass: Pass): Promise<void> {
     const { obj } = pass;
+    const memo = this.synced.get(pass.key);
     this.forget(pass.key);
     if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
     const own = await this.deps.identity();
@@ -173,19 +176,44 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     }
     const identity = identityIn(own, account);
     const wanted = desiredState(obj, identity, this.deps.roleDefaults);
+    const synced = memo && desiredState({ ...obj, spec: memo.spec }, identity, this.deps.roleDefaults);
+    const remembered = synced?.ok && synced.desired.mode === 'managed' ? synced.desired.role : undefined;
     const names = new Set([obj.status?.roleName, wanted.ok && wanted.desired.mode === 'managed' ? wanted.desired.roleName : undefined]);
     for (const roleName of names) {
       if (!roleName) continue;
-      const actual = await roles.readForDelete(roleName);
+      // What to detach first, from the memory of the last sync when there is one; ownership is
+      // always read (GetRole): tags removed by hand since then leave the role alone.
+      const recalled = remembered?.name === roleName ? remembered : undefined;
+      const actual = recalled
+        ? await roles.readTags(roleName).then(
+            (tags) =>
+              tags && {
+                tags,
+                managedPolicyArns: recalled.managedPolicyArns,
+                inlinePolicyNames: Object.keys(recalled.inlinePolicies),
+              },
+          )
+        : await roles.readForDelete(roleName);
       if (!actual) continue;
       if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
         pass.log.warn('role is not owned by this object; leaving it', { role: roleName });
         continue;
       }
-      pass.log.info('deleting IAM role', { role: roleName });
-      await roles.delete(roleName, actual);
-      this.deps.events.record(obj, pass.log, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
+      try {
+        await this.deleteOwned(pass, roles, roleName, actual);
+      } catch (e) {
+        // A policy attached since the last sync: read what the role holds and delete again.
+        if (!recalled || !isDeleteConflict(e)) throw e;
+        const read = await roles.readForDelete(roleName);
+        if (read) await this.deleteOwned(pass, roles, roleName, read);
+      }
     }
+  }
+
+  private async deleteOwned(pass: Pass, roles: RoleStore, roleName: string, attached: RoleAttachments): Promise<void> {
+    pass.log.info('deleting IAM role', { role: roleName });
+    await roles.delete(roleName, attached);
+    this.deps.events.record(pass.obj, pass.log, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
   }
 
   /** Forgets an object that is gone. */

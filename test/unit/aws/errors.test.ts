@@ -6,6 +6,7 @@ import {
   awsReason,
   classifyAwsError,
   isAlreadyExists,
+  isDeleteConflict,
   isNotFound,
   isThrottle,
   type AwsErrorKind,
@@ -26,6 +27,7 @@ describe('classifyAwsError', () => {
     { name: 'an SDK-like Error subclass', err: new NamedError('NoSuchEntityException'), want: 'notFound' },
     { name: 'EntityAlreadyExists', err: { name: 'EntityAlreadyExists' }, want: 'exists' },
     { name: 'EntityAlreadyExistsException', err: new NamedError('EntityAlreadyExistsException'), want: 'exists' },
+    { name: 'DeleteConflict', err: { name: 'DeleteConflict' }, want: 'conflict' },
     { name: 'MalformedPolicyDocument', err: { name: 'MalformedPolicyDocument' }, want: 'terminal' },
     { name: 'MalformedPolicyDocumentException', err: { name: 'MalformedPolicyDocumentException' }, want: 'terminal' },
     { name: 'InvalidInput', err: { name: 'InvalidInput' }, want: 'terminal' },
@@ -49,6 +51,7 @@ describe('classifyAwsError', () => {
       assert.equal(classifyAwsError(tc.err), tc.want);
       assert.equal(isNotFound(tc.err), tc.want === 'notFound');
       assert.equal(isAlreadyExists(tc.err), tc.want === 'exists');
+      assert.equal(isDeleteConflict(tc.err), tc.want === 'conflict');
     });
   }
 });

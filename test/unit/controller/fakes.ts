@@ -62,11 +62,11 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
 
   writes(): string[] {
     return this.calls.filter(
-      (c) => !/^(read|readTrust|readForDelete|oidcProvider|policyDefaultVersion|policyVersionDocument|sweep) /.test(c),
+      (c) => !/^(read|readTrust|readTags|readForDelete|oidcProvider|policyDefaultVersion|policyVersionDocument|sweep) /.test(c),
     );
   }
 
-  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'readForDelete', 'delete', 'oidcProvider', 'applyProvider', 'policyDefaultVersion', 'policyVersionDocument'. */
+  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'readTags', 'readForDelete', 'delete', 'oidcProvider', 'applyProvider', 'policyDefaultVersion', 'policyVersionDocument'. */
   private enter(kind: string, detail: string): void {
     this.throwIfQueued(kind);
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
@@ -193,6 +193,12 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
     }
   }
 
+  readTags(name: string): Promise<Record<string, string> | undefined> {
+    this.enter('readTags', name);
+    const r = this.roles.get(name);
+    return Promise.resolve(r && { ...r.tags });
+  }
+
   readForDelete(name: string): Promise<RoleAttachments | undefined> {
     this.enter('readForDelete', name);
     const r = this.roles.get(name);
@@ -201,7 +207,7 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
     );
   }
 
-  /** As IAM: DeleteRole fails while a policy the caller did not remove is still there. */
+  /** As IAM: DeleteRole fails (DeleteConflict) while a policy the caller did not remove is still there. */
   delete(name: string, attached: RoleAttachments): Promise<void> {
     this.enter('delete', name);
     const r = this.roles.get(name);
@@ -209,7 +215,7 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
     r.managedPolicyArns = r.managedPolicyArns.filter((a) => !attached.managedPolicyArns.includes(a));
     for (const p of attached.inlinePolicyNames) Reflect.deleteProperty(r.inlinePolicies, p);
     if (r.managedPolicyArns.length > 0 || Object.keys(r.inlinePolicies).length > 0)
-      return Promise.reject(new Error(`DeleteConflict: role ${name} still has policies attached`));
+      return Promise.reject(awsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.'));
     this.roles.delete(name);
     return Promise.resolve();
   }

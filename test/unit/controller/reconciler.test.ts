@@ -1009,6 +1009,29 @@ describe('Reconciler: deletion', () => {
     assert.equal(w.kube.get(KEY), undefined);
   });
 
+  it('within the memory of the last sync it reads only the tags (ownership) before deleting', async () => {
+    const w = world();
+    w.kube.create('app', 'team', { attachPolicyARNs: [S3_READ] });
+    await w.run();
+    w.kube.delete(KEY);
+    const { verdict, iamCalls } = await w.quiet();
+    assert.deepEqual(verdict, { kind: 'done' });
+    assert.deepEqual(iamCalls, [`readTags ${ROLE}`, `delete ${ROLE}`]);
+    assert.equal(w.iam.roles.has(ROLE), false);
+  });
+
+  it('a policy attached behind its back since the last sync: DeleteConflict, then the role is read whole and deleted', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    await w.run();
+    w.iam.edit(ROLE, { managedPolicyArns: [S3_READ] });
+    w.kube.delete(KEY);
+    const { verdict, iamCalls } = await w.quiet();
+    assert.deepEqual(verdict, { kind: 'done' });
+    assert.deepEqual(iamCalls, [`readTags ${ROLE}`, `delete ${ROLE}`, `readForDelete ${ROLE}`, `delete ${ROLE}`]);
+    assert.equal(w.iam.roles.has(ROLE), false);
+  });
+
   it('a role that is not the object’s is left alone', async () => {
     const w = world();
     w.kube.create('app', 'team', {});
