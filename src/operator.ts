@@ -10,6 +10,7 @@ import { Accounts } from './aws/accounts.ts';
 import { WriteBudget } from './aws/budget.ts';
 import { DEFAULT_CALL_OPTIONS } from './aws/call.ts';
 import { destroyAwsClients, makeAwsClients, type AwsClients } from './aws/clients.ts';
+import { EksAssociations } from './aws/eks-associations.ts';
 import { IamRoles } from './aws/iam.ts';
 import { IamSweep } from './aws/sweep.ts';
 import { resolveIdentity } from './aws/identity.ts';
@@ -122,6 +123,8 @@ export class Operator {
     };
     const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
     const accounts = (this.accounts = new Accounts(config, callOpts));
+    // EKS's writes are bounded at the same rate as IAM's, in a bucket of their own.
+    const associations = new EksAssociations(aws.eks, callOpts, new WriteBudget(config.iamWritesPerSecond));
     const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
     // Resolved once and kept; a failure is not kept, so the next pass asks again.
     let identity: Promise<ClusterIdentity> | undefined;
@@ -136,7 +139,7 @@ export class Operator {
     const readBudget = new WriteBudget(config.driftReadsPerSecond);
     const sweep = { roles: new IamSweep(aws.iam, callOpts, () => readBudget.take()), budget: readBudget };
     return new Reconciler(
-      { roles, kube, cache, sweep, accounts: (id) => accounts.get(id), identity: getIdentity, provider, log: this.log },
+      { roles, associations, kube, cache, sweep, accounts: (id) => accounts.get(id), identity: getIdentity, provider, log: this.log },
       {
         policy: config,
         defaultAudience: config.defaultAudience,

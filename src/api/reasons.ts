@@ -6,6 +6,8 @@ export const REASONS = {
   Synced: 'the part matches the spec',
   TrustAdmitsServiceAccount: "IAM's rules admit a token of the ServiceAccount to the role's trust, and the provider accepts its audience",
   TrustNotChecked: 'the trust is judged once the role can be read',
+  IdentityMigrating:
+    'identity changed: the trust keeps the old path until the new one is in place (association made before the annotation goes, annotation before the association goes); the next pass narrows it',
   // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
   OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer, or for the issuer of one of spec.additionalClusters, yet",
   OIDCIssuerUnreachable: "the operator manages the OIDC provider and cannot read the issuer's certificate chain for its thumbprint",
@@ -17,6 +19,8 @@ export const REASONS = {
   PolicyNotFound: 'a customer-managed policy in attachPolicyARNs does not exist yet',
   ServiceAccountNotFound: 'serviceAccount.create is false and the ServiceAccount does not exist yet',
   WaitingForRole: 'the ServiceAccount is annotated once the role is in sync',
+  WaitingForAssociation: 'the ServiceAccount loses its role annotation once the EKS Pod Identity association exists',
+  AssociationLimitExceeded: 'the cluster holds as many EKS Pod Identity associations as EKS allows (5,000); looked at again later',
   KubernetesApiError: 'the Kubernetes API failed a call; retried with backoff',
   // The object as written: Stalled until it changes.
   InvalidSpec: 'the spec breaks the schema or a rule too costly for CEL',
@@ -43,6 +47,11 @@ export const REASONS = {
   RoleConflict: 'a role of that name belongs to another IamServiceAccount',
   RolePathMismatch: 'the role exists under another path',
   RoleArnMismatch: 'the attachRoleARN names a role IAM has under another ARN',
+  // EKS Pod Identity.
+  PodIdentityNotAvailable: 'identity PodIdentity or Both on a cluster EKS does not know (DescribeCluster): Pod Identity is EKS only',
+  PodIdentityNeedsOwnAccount:
+    "identity PodIdentity or Both with spec.account (or attachRoleARN's account) other than the operator's: an association's role must be of the cluster's account",
+  AssociationConflict: "an EKS Pod Identity association for the ServiceAccount exists and is not this object's",
   // The ServiceAccount.
   ServiceAccountExists: 'the ServiceAccount exists and was not made by the operator',
   ServiceAccountConflict: 'the ServiceAccount belongs to another IamServiceAccount',
@@ -59,6 +68,9 @@ export const EVENT_REASONS = {
   RoleDeleted: 'deleted the IAM role (deletionPolicy: Delete)',
   ServiceAccountCreated: 'created the ServiceAccount',
   ServiceAccountAnnotated: 'put the role annotations on the ServiceAccount',
+  AssociationCreated: 'created the EKS Pod Identity association',
+  AssociationUpdated: 'changed the EKS Pod Identity association to match the spec',
+  AssociationDeleted: 'deleted the EKS Pod Identity association',
   PodsNeedRestart: 'running pods of the ServiceAccount started before its role annotations and run without them',
   WorkloadRestarted: 'restarted a workload (as kubectl rollout restart) so that its pods get the role',
 } as const;

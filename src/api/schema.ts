@@ -3,6 +3,8 @@
 // fields; ajv is told to reject them. CEL rules (x-kubernetes-validations) run in the API server;
 // src/api/validate.ts repeats them, with the checks too costly for CEL, in the operator.
 
+import { CONDITION_TYPES, IDENTITY_MODES } from './types.ts';
+
 const MAP_OF_STRINGS = {
   type: 'object',
   maxProperties: 64,
@@ -200,6 +202,29 @@ export const specSchema = {
       maxLength: 253,
       pattern: SUBJECT_PATTERN_PATTERN,
     },
+    identity: {
+      type: 'string',
+      description:
+        'How pods get the role: IRSA (default: the OIDC trust and the ServiceAccount annotation), PodIdentity (the pods.eks.amazonaws.com trust and an EKS Pod Identity association; EKS only) or Both (the migration path). Switching converges without a moment where neither works (docs/pod-identity.md).',
+      enum: [...IDENTITY_MODES],
+    },
+    podIdentity: {
+      type: 'object',
+      description: 'Settings of the EKS Pod Identity association (identity PodIdentity or Both).',
+      properties: {
+        targetRoleARN: {
+          type: 'string',
+          description:
+            "A role the association's role assumes for the pods (role chaining, e.g. into another account); its trust is yours to write.",
+          pattern: ROLE_ARN_PATTERN,
+        },
+        disableSessionTags: {
+          type: 'boolean',
+          description:
+            'EKS adds no session tags (default false). The trust can then pin only the cluster (aws:SourceArn), not the namespace and ServiceAccount.',
+        },
+      },
+    },
   },
   'x-kubernetes-validations': [
     {
@@ -215,6 +240,14 @@ export const specSchema = {
       rule: '!(has(self.roleOnly) && self.roleOnly) || !(has(self.serviceAccount) || has(self.attachRoleARN) || has(self.tokenExpiration) || has(self.stsRegionalEndpoints))',
       message:
         'roleOnly never touches a ServiceAccount: remove serviceAccount, tokenExpiration and stsRegionalEndpoints (and attachRoleARN, which manages no role)',
+    },
+    {
+      rule: "!has(self.podIdentity) || (has(self.identity) && self.identity != 'IRSA')",
+      message: 'podIdentity configures the EKS Pod Identity association: set identity to PodIdentity or Both, or remove podIdentity',
+    },
+    {
+      rule: "!has(self.identity) || self.identity == 'IRSA' || !(has(self.attachRoleARN) || (has(self.roleOnly) && self.roleOnly))",
+      message: 'identity PodIdentity and Both need a role the operator manages and a ServiceAccount: remove attachRoleARN and roleOnly',
     },
     {
       rule: '!has(self.attachRoleARN) || !(has(self.additionalClusters) || has(self.subjectPattern))',
@@ -242,7 +275,7 @@ const conditionSchema = {
   properties: {
     type: {
       type: 'string',
-      enum: ['Ready', 'RoleSynced', 'ServiceAccountSynced', 'TrustVerified', 'Reconciling', 'Stalled'],
+      enum: [...CONDITION_TYPES],
       description: 'Condition type (kstatus: Ready, Reconciling, Stalled).',
     },
     status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Condition status.' },
@@ -272,6 +305,8 @@ export const statusSchema = {
       items: { type: 'string' },
       description: 'Managed policies attached (attachPolicyARNs and those of wellKnownPolicies).',
     },
+    podIdentityAssociationARN: { type: 'string', description: 'ARN of the EKS Pod Identity association (identity PodIdentity or Both).' },
+    podIdentityAssociationID: { type: 'string', description: 'ID of that association.' },
     podsNeedingRestart: {
       type: 'object',
       description:
@@ -284,7 +319,7 @@ export const statusSchema = {
     },
     conditions: {
       type: 'array',
-      description: 'Ready, RoleSynced, ServiceAccountSynced, Reconciling and Stalled.',
+      description: 'Ready, RoleSynced, ServiceAccountSynced, AssociationSynced, TrustVerified, Reconciling and Stalled.',
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['type'],
       items: conditionSchema,

@@ -41,6 +41,18 @@ export type WellKnownPolicies = Partial<Record<WellKnownPolicyName, boolean>>;
 
 export type DeletionPolicy = 'Delete' | 'Retain';
 
+/** How pods get the role: IRSA (the OIDC trust and the ServiceAccount annotation), EKS Pod Identity, or both. */
+export const IDENTITY_MODES = ['IRSA', 'PodIdentity', 'Both'] as const;
+export type IdentityMode = (typeof IDENTITY_MODES)[number];
+
+/** The EKS Pod Identity association's own settings (identity PodIdentity or Both). */
+export interface PodIdentitySpec {
+  /** A role in this or another account that the association's role assumes for the pods (role chaining). */
+  targetRoleARN?: string;
+  /** EKS adds no session tags; the trust then pins the cluster only (aws:SourceArn). */
+  disableSessionTags?: boolean;
+}
+
 export interface ServiceAccountSpec {
   name?: string;
   create?: boolean;
@@ -83,6 +95,9 @@ export interface IamServiceAccountSpec {
   deletionPolicy?: DeletionPolicy;
   /** Restart the workloads of pods that run without the role (when the operator allows it). */
   restartPods?: boolean;
+  /** IRSA (default), PodIdentity or Both. */
+  identity?: IdentityMode;
+  podIdentity?: PodIdentitySpec;
   /** Other clusters whose ServiceAccounts may assume the same role, each in its own trust statement. */
   additionalClusters?: AdditionalCluster[];
   /** StringLike pattern of the ServiceAccounts of this namespace the trust admits (`ci-*`, `*`). */
@@ -90,7 +105,16 @@ export interface IamServiceAccountSpec {
 }
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
-export type ConditionType = 'Ready' | 'RoleSynced' | 'ServiceAccountSynced' | 'TrustVerified' | 'Reconciling' | 'Stalled';
+export const CONDITION_TYPES = [
+  'Ready',
+  'RoleSynced',
+  'ServiceAccountSynced',
+  'AssociationSynced',
+  'TrustVerified',
+  'Reconciling',
+  'Stalled',
+] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** metav1.Condition. */
 export interface Condition {
@@ -116,6 +140,9 @@ export interface IamServiceAccountStatus {
   oidcProviderARN?: string;
   serviceAccountName?: string;
   attachedPolicyARNs?: string[];
+  /** The EKS Pod Identity association the operator made (identity PodIdentity or Both). */
+  podIdentityAssociationARN?: string;
+  podIdentityAssociationID?: string;
   podsNeedingRestart?: PodsNeedingRestart;
   conditions?: Condition[];
 }

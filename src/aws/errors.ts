@@ -17,6 +17,10 @@ const TERMINAL = new Set([
   'ValidationException',
   'UnmodifiableEntity',
   'UnmodifiableEntityException',
+  // EKS: a request EKS refuses as it is, and its per-cluster limits (5,000 Pod Identity associations).
+  'InvalidParameterException',
+  'InvalidRequestException',
+  'ResourceLimitExceededException',
 ]);
 
 export function awsErrorCode(e: unknown): string | undefined {

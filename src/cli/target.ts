@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parseConfig, roleDefaults, type OperatorConfig } from '../config.ts';
-import { issuerHostPath, oidcProviderArn, partitionForRegion, type Partition } from '../policy/arn.ts';
+import { eksClusterArn, issuerHostPath, oidcProviderArn, partitionForRegion, type Partition } from '../policy/arn.ts';
 import { STS_AUDIENCE } from '../policy/audience.ts';
 import type { ClusterIdentity, RoleDefaults } from '../policy/desired.ts';
 import { isRecord } from './files.ts';
@@ -127,5 +127,7 @@ function identityOf(config: OperatorConfig): ClusterIdentity | undefined {
     account: config.accountId,
     issuerHostPath: hostPath,
     oidcProviderArn: oidcProviderArn(partition, config.accountId, hostPath),
+    // Offline the cluster is taken for the EKS cluster of that name (Pod Identity needs its ARN).
+    clusterArn: eksClusterArn(partition, config.region, config.accountId, config.clusterName),
   };
 }

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { IamServiceAccountSpec } from '../api/types.ts';
 import { validateSpec } from '../api/validate.ts';
 import { resolveDeniedActions, type DeniedAction } from '../policy/actions.ts';
-import { issuerHostPath, oidcProviderArn, parseArn, type Partition } from '../policy/arn.ts';
+import { eksClusterArn, issuerHostPath, oidcProviderArn, parseArn, type Partition } from '../policy/arn.ts';
 import { desiredState, type ClusterIdentity } from '../policy/desired.ts';
 import { checkOperatorPolicy, type OperatorPolicy } from '../policy/guard.ts';
 import { checkCel, TRANSITION_RULES } from './cel.ts';
@@ -49,6 +49,7 @@ function offlineIdentity(target: Target, spec: IamServiceAccountSpec): ClusterId
     account,
     issuerHostPath: hostPath,
     oidcProviderArn: oidcProviderArn(partition, account, hostPath),
+    clusterArn: eksClusterArn(partition, target.config.region, account, target.clusterName),
   };
 }
 

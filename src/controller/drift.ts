@@ -9,8 +9,9 @@ import type { WriteBudget } from '../aws/budget.ts';
 import { desiredState, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import { diffRole, type ActualRole } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgeTrustAll } from '../policy/trust-check.ts';
-import type { RoleStore, RoleSweep } from './ports.ts';
+import { judgePaths } from '../policy/trust-check.ts';
+import { associationMatches } from './association.ts';
+import type { AssociationStore, RoleStore, RoleSweep } from './ports.ts';
 
 export interface DriftContext {
   identity: ClusterIdentity;
@@ -49,7 +50,11 @@ export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: Ac
   } else if (actual.arn !== desired.roleArn) {
     return false;
   }
-  return judgeTrustAll(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, desired.trust, desired.otherClusters).admitted;
+  return judgePaths(parsePolicyDocumentOrEmpty(actual.trustPolicy), desired.roleArn, {
+    irsa: desired.paths.irsa ? desired.trust : undefined,
+    others: desired.otherClusters,
+    pod: desired.podIdentity,
+  }).admitted;
 }
 
 export function findDrift(
@@ -70,6 +75,31 @@ export function findDrift(
   return findings;
 }
 
+/**
+ * The keys whose EKS Pod Identity association is gone, changed, or no longer this object's, and
+ * those whose association matches: the association status names, described (one read each, under
+ * the sweep's budget: driftReadsPerSecond x driftPeriodSeconds Pod Identity objects per period).
+ * Objects without one are left to their own passes (still making it, or identity IRSA).
+ */
+export async function associationDrift(
+  objects: readonly IamServiceAccount[],
+  ctx: DriftContext,
+  store: Pick<AssociationStore, 'describe'>,
+  take: () => Promise<void>,
+): Promise<Pick<DriftFindings, 'drifted' | 'inSync'>> {
+  const findings: Pick<DriftFindings, 'drifted' | 'inSync'> = { drifted: [], inSync: [] };
+  for (const { obj, desired } of wantedRoles(objects, ctx)) {
+    const id = obj.status?.podIdentityAssociationID;
+    if (!desired.association || id === undefined) continue;
+    await take();
+    const actual = await store.describe(desired.association.clusterName, id);
+    const owned = actual !== undefined && ownedBy(actual.tags, ctx.identity.clusterName, obj.metadata.namespace, obj.metadata.name);
+    if (!actual || !owned || !associationMatches(actual, desired.association)) findings.drifted.push(keyOf(obj));
+    else findings.inSync.push({ key: keyOf(obj), generation: obj.metadata.generation ?? 0 });
+  }
+  return findings;
+}
+
 export interface DriftSweepDeps {
   sweep: RoleSweep;
   roles: Pick<RoleStore, 'policyDefaultVersion'>;
@@ -79,6 +109,11 @@ export interface DriftSweepDeps {
 
 export class DriftSweep {
   private readonly deps: DriftSweepDeps;
+
+  /** The budget every read of a sweep shares. */
+  get budget(): WriteBudget {
+    return this.deps.budget;
+  }
   /** The default version of each attached managed policy, as the last sweep saw it. */
   private readonly versions = new Map<string, string | undefined>();
 

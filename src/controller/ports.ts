@@ -5,6 +5,7 @@ import type { V1ServiceAccount } from '@kubernetes/client-node';
 import type { WriteBudget } from '../aws/budget.ts';
 import type { IamServiceAccount, IamServiceAccountStatus } from '../api/types.ts';
 import type { EventInput } from '../kube/client.ts';
+import type { DesiredAssociation } from '../policy/desired.ts';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { PodOwner, PodView } from '../policy/pods.ts';
 import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts';
@@ -38,6 +39,34 @@ export interface RoleStore {
   readForDelete(name: string): Promise<RoleAttachments | undefined>;
   /** Detaches and deletes these policies, then the role; an absent role is done. */
   delete(name: string, attached: RoleAttachments): Promise<void>;
+}
+
+/** An EKS Pod Identity association as EKS describes it. */
+export interface ActualAssociation {
+  id: string;
+  arn: string;
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | undefined;
+  disableSessionTags: boolean;
+  tags: Record<string, string>;
+  /** Set when an EKS add-on owns the association. */
+  ownerArn: string | undefined;
+}
+
+/** EKS, as far as the controller uses it: the cluster's ARN and its Pod Identity associations. NotFound is undefined. */
+export interface AssociationStore {
+  /** The cluster's ARN; undefined when EKS has no cluster of that name (not EKS, or another region). */
+  clusterArn(cluster: string): Promise<string | undefined>;
+  /** The associations of one ServiceAccount (EKS allows one), described; none in a cluster EKS does not know. */
+  find(cluster: string, namespace: string, serviceAccount: string): Promise<ActualAssociation[]>;
+  describe(cluster: string, id: string): Promise<ActualAssociation | undefined>;
+  create(want: DesiredAssociation): Promise<ActualAssociation>;
+  update(id: string, want: DesiredAssociation): Promise<ActualAssociation>;
+  /** An absent association is done. */
+  delete(cluster: string, id: string): Promise<void>;
 }
 
 /** Every role the objects want, in a few paged calls (the drift sweep). */

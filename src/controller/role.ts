@@ -17,7 +17,7 @@ import type { IamServiceAccountSpec } from '../api/types.ts';
 import { isAlreadyExists, isDeleteConflict } from '../aws/errors.ts';
 import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgeTrustAll } from '../policy/trust-check.ts';
+import { judgePaths, judgeTrustAll } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
@@ -296,7 +296,11 @@ function decideManaged(
   // The trust IAM holds once the operations ran: ours if they write it, else the one read.
   const writesTrust = !actual || ops.some((o) => o.op === 'UpdateAssumeRolePolicy');
   const trust = writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy);
-  const judged = judgeTrustAll(trust, want.arn, desired.trust, desired.otherClusters);
+  const judged = judgePaths(trust, want.arn, {
+    irsa: desired.paths.irsa ? desired.trust : undefined,
+    others: desired.otherClusters,
+    pod: desired.podIdentity,
+  });
   if (!judged.admitted) {
     throw new TerminalError(
       'TrustPolicyMismatch',

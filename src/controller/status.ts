@@ -1,5 +1,6 @@
 // From the outcome of one reconcile to the object's status: kstatus-compatible conditions
-// (Ready, RoleSynced, ServiceAccountSynced, TrustVerified, Reconciling, Stalled). Pure.
+// (Ready, RoleSynced, ServiceAccountSynced, AssociationSynced, TrustVerified, Reconciling,
+// Stalled). Pure.
 import type { Reason } from '../api/reasons.ts';
 import type { Condition, ConditionType, IamServiceAccountStatus } from '../api/types.ts';
 import type { Desired } from '../policy/desired.ts';
@@ -15,6 +16,8 @@ export interface Outcome {
   role: PartOutcome;
   /** undefined in roleOnly mode: no ServiceAccount condition at all. */
   serviceAccount: PartOutcome | undefined;
+  /** The EKS Pod Identity association; undefined when the object uses none (no condition). */
+  association?: PartOutcome | undefined;
   /** Why the role's trust admits a token of the ServiceAccount, when the role part got that far. */
   trust?: string | undefined;
   fields: Omit<IamServiceAccountStatus, 'conditions' | 'observedGeneration'>;
@@ -35,7 +38,8 @@ export function statusFields(
   return {
     roleARN: desired.roleArn,
     roleName: desired.roleName,
-    oidcProviderARN: oidcProviderArn,
+    // The provider only while the trust admits IRSA tokens (not with identity PodIdentity).
+    oidcProviderARN: desired.paths.irsa ? oidcProviderArn : undefined,
     serviceAccountName: keepPrevious ? previousServiceAccount : desired.serviceAccount?.name,
     attachedPolicyARNs: desired.role?.managedPolicyArns,
   };
@@ -67,6 +71,11 @@ export function buildStatus(
   } else {
     apply(removeCondition(conditions, 'ServiceAccountSynced'));
   }
+  if (outcome.association) {
+    apply(setCondition(conditions, partCondition('AssociationSynced', outcome.association, generation), now));
+  } else {
+    apply(removeCondition(conditions, 'AssociationSynced'));
+  }
   apply(setCondition(conditions, { ...trustVerified(outcome), type: 'TrustVerified', observedGeneration: generation }, now));
   const ready = readyOf(outcome);
   apply(
@@ -95,7 +104,8 @@ export function buildStatus(
 }
 
 function worstPart(o: Outcome): PartOutcome {
-  const parts = [o.role, ...(o.serviceAccount ? [o.serviceAccount] : [])];
+  // The association before the ServiceAccount, which may only be waiting for it.
+  const parts = [o.role, ...(o.association ? [o.association] : []), ...(o.serviceAccount ? [o.serviceAccount] : [])];
   return parts.reduce((a, b) => (SEVERITY[b.state] > SEVERITY[a.state] ? b : a));
 }
 

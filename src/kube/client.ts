@@ -9,6 +9,7 @@ import {
   type KubeConfig,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
+import { statusSchema } from '../api/schema.ts';
 import { FIELD_MANAGER, GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountStatus } from '../api/types.ts';
 import type { PodOwner, PodView } from '../policy/pods.ts';
 import { podView } from './pods.ts';
@@ -56,12 +57,14 @@ export class KubeApi {
   }
 
   /** Merge-patches only `status`. */
+  /** The whole status: a field it leaves out is removed (null in the merge patch), not left as it was. */
   async patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<IamServiceAccount> {
+    const removed = Object.fromEntries(Object.keys(statusSchema.properties).map((k) => [k, null]));
     return this.write(
       'patchStatus',
       async () =>
         (await this.custom.patchNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
+          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: { ...removed, ...status } } },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         )) as IamServiceAccount,
     );

@@ -29,6 +29,11 @@ export function oidcProviderArn(partition: Partition, account: string, hostPath:
   return `arn:${partition}:iam::${account}:oidc-provider/${hostPath}`;
 }
 
+/** An EKS cluster's ARN, as DescribeCluster gives it (the CLI works it out offline). */
+export function eksClusterArn(partition: Partition, region: string, account: string, name: string): string {
+  return `arn:${partition}:eks:${region}:${account}:cluster/${name}`;
+}
+
 export function roleArn(partition: Partition, account: string, path: string, name: string): string {
   return `arn:${partition}:iam::${account}:role${path}${name}`;
 }

@@ -7,6 +7,7 @@ import {
   SA_ANNOTATIONS,
   WELL_KNOWN_POLICY_NAMES,
   type IamServiceAccount,
+  type IdentityMode,
 } from '../api/types.ts';
 import type { Reason } from '../api/reasons.ts';
 import { validateSpec, type SpecProblem } from '../api/validate.ts';
@@ -15,7 +16,7 @@ import { issuerHostPath, managedPolicyArn, oidcProviderArn, roleArn, roleNameFro
 import { minifiedLength, type PolicyDocument } from './document.ts';
 import { deriveRoleName } from './naming.ts';
 import { subjectPatternMatches } from './subject-pattern.ts';
-import { buildTrustPolicy, trustPolicyTooLarge, type TrustSubject } from './trust.ts';
+import { trustPolicyFor, trustPolicyTooLarge, type PodIdentitySubject, type TrustSubject } from './trust.ts';
 import { WELL_KNOWN_POLICIES } from './wellknown.ts';
 
 /** What the operator found out about its cluster and account (STS, EKS, or the configuration). */
@@ -25,6 +26,8 @@ export interface ClusterIdentity {
   account: string;
   issuerHostPath: string;
   oidcProviderArn: string;
+  /** The EKS cluster's ARN (DescribeCluster), read only for objects that use Pod Identity. */
+  clusterArn?: string | undefined;
 }
 
 /** What the operator's configuration forces on, or defaults for, every role it manages. */
@@ -74,13 +77,38 @@ export interface DesiredServiceAccount {
   annotations: Record<string, string>;
 }
 
+/** The EKS Pod Identity association an object asks for. */
+export interface DesiredAssociation {
+  clusterName: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  targetRoleArn: string | undefined;
+  disableSessionTags: boolean;
+  /** Ownership, as on the role. */
+  tags: Record<string, string>;
+}
+
+/** Which paths the role's trust admits: those the spec asks for, and those kept while a migration is under way. */
+export interface TrustPaths {
+  irsa: boolean;
+  pod: boolean;
+}
+
 interface DesiredCommon {
   roleArn: string;
   roleName: string;
+  identity: IdentityMode;
   /** Whom the trust admits in this cluster: the annotated ServiceAccount (or a pattern matching it). */
   trust: TrustSubject;
   /** Whom it admits in each other cluster of spec.additionalClusters, in order (attached: none). */
   otherClusters: TrustSubject[];
+  /** What EKS Pod Identity tells STS; set when the trust admits Pod Identity. */
+  podIdentity: PodIdentitySubject | undefined;
+  /** The paths the trust admits for this cluster (the wanted ones, and those kept while migrating). */
+  paths: TrustPaths;
+  /** Set for identity PodIdentity and Both. */
+  association: DesiredAssociation | undefined;
   serviceAccount: DesiredServiceAccount | undefined;
   deletionPolicy: 'Delete' | 'Retain';
 }
@@ -97,43 +125,41 @@ export function joinRolePath(prefix: string, path: string | undefined): string {
   return prefix.endsWith('/') ? `${prefix}${p.slice(1)}` : `${prefix}${p}`;
 }
 
+/** The paths an identity mode asks for. */
+export function wantedPaths(identity: IdentityMode | undefined): TrustPaths {
+  return { irsa: identity !== 'PodIdentity', pod: identity === 'PodIdentity' || identity === 'Both' };
+}
+
 /**
  * What an object wants, in this cluster, under the operator's defaults. `objectDefaultAudience`
  * is the audience of an object that names none (audience.ts picks it from the OIDC provider).
+ * `keep` names paths the trust must still admit while the object migrates away from them.
  */
 export function desiredState(
   obj: IamServiceAccount,
   id: ClusterIdentity,
   defaults: RoleDefaults,
   objectDefaultAudience: string = STS_AUDIENCE,
+  keep: Partial<TrustPaths> = {},
 ): DesiredResult {
   const invalid = validateSpec(obj.spec);
   if (invalid) return { ok: false, problem: invalid };
   const { spec, metadata } = obj;
-  const namespace = metadata.namespace;
   const roleOnly = spec.roleOnly === true;
   const saName = spec.serviceAccount?.name ?? metadata.name;
   const audience = spec.audience ?? objectDefaultAudience;
-  const trust: TrustSubject = {
-    oidcProviderArn: id.oidcProviderArn,
-    issuerHostPath: id.issuerHostPath,
-    namespace,
-    serviceAccountName: saName,
-    audience,
-    ...(spec.subjectPattern !== undefined && { subjectPattern: spec.subjectPattern }),
-  };
-  if (spec.subjectPattern !== undefined && !subjectPatternMatches(spec.subjectPattern, saName)) {
-    return problem(
-      'InvalidSpec',
-      `spec.subjectPattern ${spec.subjectPattern} does not match the ServiceAccount ${saName}, which the operator annotates and whose tokens must be admitted: use a pattern that matches it, or set spec.serviceAccount.name`,
-    );
-  }
+  const trust = ownTrust(obj, id, saName, audience);
+  if ('reason' in trust) return { ok: false, problem: trust };
   const others = otherClusters(obj, id, trust);
   if ('reason' in others) return { ok: false, problem: others };
   const deletionPolicy = spec.deletionPolicy ?? 'Delete';
-
-  const common = { trust, otherClusters: others, deletionPolicy };
-  const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn));
+  const identity = spec.identity ?? 'IRSA';
+  const wanted = wantedPaths(identity);
+  const paths = { irsa: wanted.irsa || keep.irsa === true, pod: wanted.pod || keep.pod === true };
+  const podIdentity = paths.pod ? podIdentitySubject(obj, id, saName) : undefined;
+  if (podIdentity && 'reason' in podIdentity) return { ok: false, problem: podIdentity };
+  const common = { trust, otherClusters: others, deletionPolicy, identity, paths, podIdentity };
+  const serviceAccountFor = (arn: string) => (roleOnly ? undefined : buildServiceAccount(obj, saName, audience, arn, wanted.irsa));
   if (spec.attachRoleARN !== undefined) {
     const arn = spec.attachRoleARN;
     if (!arn.startsWith(`arn:${id.partition}:`)) {
@@ -144,15 +170,76 @@ export function desiredState(
       roleArn: arn,
       roleName: roleNameFromArn(arn) ?? '',
       serviceAccount: serviceAccountFor(arn),
+      association: undefined,
       ...common,
     };
     return { ok: true, desired };
   }
-  const role = buildRole(obj, id, defaults, trust, others);
+  // The other clusters' statements stay whatever this cluster's pods use (they are IRSA of those clusters).
+  const trustPolicy = trustPolicyFor({ irsa: paths.irsa ? trust : undefined, others, pod: podIdentity });
+  const role = buildRole(obj, id, defaults, { document: trustPolicy, clusters: 1 + others.length }, saName);
   if ('reason' in role) return { ok: false, problem: role };
+  const association = wanted.pod ? associationFor(obj, id.clusterName, saName, role.arn) : undefined;
   return {
     ok: true,
-    desired: { mode: 'managed', role, roleArn: role.arn, roleName: role.name, serviceAccount: serviceAccountFor(role.arn), ...common },
+    desired: {
+      mode: 'managed',
+      role,
+      roleArn: role.arn,
+      roleName: role.name,
+      serviceAccount: serviceAccountFor(role.arn),
+      association,
+      ...common,
+    },
+  };
+}
+
+/** Whom the trust admits in this cluster: the annotated ServiceAccount, or a pattern that matches it. */
+function ownTrust(obj: IamServiceAccount, id: ClusterIdentity, saName: string, audience: string): TrustSubject | SpecProblem {
+  const pattern = obj.spec.subjectPattern;
+  if (pattern !== undefined && !subjectPatternMatches(pattern, saName)) {
+    return {
+      reason: 'InvalidSpec',
+      message: `spec.subjectPattern ${pattern} does not match the ServiceAccount ${saName}, which the operator annotates and whose tokens must be admitted: use a pattern that matches it, or set spec.serviceAccount.name`,
+    };
+  }
+  return {
+    oidcProviderArn: id.oidcProviderArn,
+    issuerHostPath: id.issuerHostPath,
+    namespace: obj.metadata.namespace,
+    serviceAccountName: saName,
+    audience,
+    ...(pattern !== undefined && { subjectPattern: pattern }),
+  };
+}
+
+/** What EKS Pod Identity tells STS for the object's ServiceAccount; a problem off EKS. */
+function podIdentitySubject(obj: IamServiceAccount, id: ClusterIdentity, saName: string): PodIdentitySubject | SpecProblem {
+  if (id.clusterArn === undefined) {
+    return {
+      reason: 'PodIdentityNotAvailable',
+      message: `identity ${obj.spec.identity ?? 'IRSA'} needs EKS, and EKS has no cluster ${id.clusterName}: Pod Identity works on EKS clusters only; set the operator's clusterName and region to the EKS cluster's, or use identity: IRSA`,
+    };
+  }
+  return {
+    clusterArn: id.clusterArn,
+    account: id.account,
+    namespace: obj.metadata.namespace,
+    serviceAccountName: saName,
+    sessionTags: obj.spec.podIdentity?.disableSessionTags !== true,
+  };
+}
+
+function associationFor(obj: IamServiceAccount, cluster: string, saName: string, roleArn: string): DesiredAssociation {
+  const { namespace, name } = obj.metadata;
+  return {
+    clusterName: cluster,
+    namespace,
+    serviceAccount: saName,
+    roleArn,
+    targetRoleArn: obj.spec.podIdentity?.targetRoleARN,
+    disableSessionTags: obj.spec.podIdentity?.disableSessionTags === true,
+    tags: ownerTags(cluster, namespace, name),
   };
 }
 
@@ -194,16 +281,16 @@ function buildRole(
   obj: IamServiceAccount,
   id: ClusterIdentity,
   defaults: RoleDefaults,
-  trust: TrustSubject,
-  others: readonly TrustSubject[],
+  trust: { document: PolicyDocument; clusters: number },
+  saName: string,
 ): DesiredRole | SpecProblem {
   const { spec, metadata } = obj;
   const name = spec.roleName ?? deriveRoleName(defaults.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
   const path = joinRolePath(defaults.rolePathPrefix, spec.rolePath);
   if (path.length > 512) return { reason: 'InvalidRolePath', message: `role path ${path} is over 512 characters` };
 
-  const trustPolicy = buildTrustPolicy(trust, others);
-  const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit, 1 + others.length);
+  const trustPolicy = trust.document;
+  const tooLarge = trustPolicyTooLarge(trustPolicy, defaults.trustPolicyLimit, trust.clusters);
   if (tooLarge) return { reason: 'TrustPolicyTooLarge', message: tooLarge };
 
   if (
@@ -242,8 +329,7 @@ function buildRole(
     name,
     path,
     arn: roleArn(id.partition, id.account, path, name),
-    description:
-      spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${trust.serviceAccountName} in cluster ${id.clusterName}`,
+    description: spec.roleDescription ?? `IRSA role for ServiceAccount ${metadata.namespace}/${saName} in cluster ${id.clusterName}`,
     maxSessionDuration: spec.maxSessionDuration ?? 3600,
     permissionsBoundary: boundary,
     trustPolicy,
@@ -293,14 +379,18 @@ function fillPlaceholders(statements: readonly Record<string, unknown>[], id: Cl
   return JSON.parse(text) as Record<string, unknown>[];
 }
 
-function buildServiceAccount(obj: IamServiceAccount, name: string, audience: string, arn: string): DesiredServiceAccount {
+/** The ServiceAccount; the IRSA annotations only when IRSA is wanted (Pod Identity reads none). */
+function buildServiceAccount(obj: IamServiceAccount, name: string, audience: string, arn: string, irsa: boolean): DesiredServiceAccount {
   const sa = obj.spec.serviceAccount ?? {};
-  const annotations: Record<string, string> = {
-    ...(sa.annotations ?? {}),
+  const roleAnnotations = {
     [SA_ANNOTATIONS.roleArn]: arn,
     [SA_ANNOTATIONS.audience]: audience,
     [SA_ANNOTATIONS.stsRegionalEndpoints]: String(obj.spec.stsRegionalEndpoints ?? true),
     [SA_ANNOTATIONS.tokenExpiration]: String(obj.spec.tokenExpiration ?? 86400),
+  };
+  const annotations: Record<string, string> = {
+    ...(sa.annotations ?? {}),
+    ...(irsa ? roleAnnotations : {}),
     [OWNER_ANNOTATION]: obj.metadata.name,
   };
   return {

@@ -4,6 +4,7 @@
 import { DNS_LABEL_PATTERN, DNS_SUBDOMAIN_PATTERN, SUBJECT_PATTERN_PATTERN } from '../api/schema.ts';
 import { asArray, isRecord, type PolicyDocument } from './document.ts';
 import { globToRegExp } from './glob.ts';
+import { POD_IDENTITY_PRINCIPAL } from './trust.ts';
 
 const SUBJECT_PATTERN = new RegExp(SUBJECT_PATTERN_PATTERN);
 const NAME = new RegExp(DNS_SUBDOMAIN_PATTERN);
@@ -18,12 +19,19 @@ export const subjectPatternMatches = (pattern: string, name: string): boolean =>
  * Where a trust document admits a subject outside what the object may reach, or undefined: every
  * statement must pin `<issuer>:sub` with StringEquals or StringLike (and nothing else) to
  * `system:serviceaccount:<namespace>:<name>`; a StringLike one (a pattern) and every one of this
- * cluster's issuer must be in `namespace`, the object's own.
+ * cluster's issuer must be in `namespace`, the object's own. EKS Pod Identity's statement
+ * (pods.eks.amazonaws.com) must pin the namespace tag EKS sets to `namespace`, or, without session
+ * tags, the cluster (aws:SourceArn).
  */
 export function subjectEscape(doc: PolicyDocument, namespace: string, ownIssuerHostPath: string): string | undefined {
   for (const [i, st] of asArray(doc.Statement).entries()) {
     if (!isRecord(st)) return `statement ${i} is not an object`;
     const condition = isRecord(st.Condition) ? st.Condition : {};
+    if (isRecord(st.Principal) && st.Principal.Service === POD_IDENTITY_PRINCIPAL) {
+      const escape = podIdentityEscape(condition, i, namespace);
+      if (escape) return escape;
+      continue;
+    }
     const subs = Object.entries(condition).flatMap(([operator, block]) =>
       isRecord(block)
         ? Object.entries(block)
@@ -47,4 +55,18 @@ export function subjectEscape(doc: PolicyDocument, namespace: string, ownIssuerH
     }
   }
   return undefined;
+}
+
+/** Where EKS Pod Identity's statement reaches beyond the object's namespace, or undefined. */
+function podIdentityEscape(condition: Record<string, unknown>, i: number, namespace: string): string | undefined {
+  const equals = isRecord(condition.StringEquals) ? condition.StringEquals : {};
+  if (Object.keys(condition).some((k) => k !== 'StringEquals')) return `statement ${i} (Pod Identity) may only test with StringEquals`;
+  const tagged = equals['aws:RequestTag/kubernetes-namespace'];
+  if (tagged !== undefined)
+    return tagged === namespace
+      ? undefined
+      : `statement ${i} (Pod Identity) admits namespace ${JSON.stringify(tagged)}, outside ${namespace}`;
+  return typeof equals['aws:SourceArn'] === 'string'
+    ? undefined
+    : `statement ${i} (Pod Identity) pins neither the namespace nor the cluster`;
 }

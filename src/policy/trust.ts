@@ -1,7 +1,8 @@
-// The IRSA trust policy: the object's ServiceAccount (or the ServiceAccounts of its namespace a
+// The trust policy. IRSA: the object's ServiceAccount (or the ServiceAccounts of its namespace a
 // subject pattern names) may assume the role through its cluster's OIDC provider, and so may the
 // ServiceAccounts of the other clusters the object lists, each in its own statement pinned to its
-// issuer's provider. Pure.
+// issuer's provider. EKS Pod Identity: pods.eks.amazonaws.com, pinned by the session tags EKS sets
+// to this cluster, namespace and ServiceAccount. Either, or both. Pure.
 import { minifiedLength, type PolicyDocument } from './document.ts';
 
 /** IAM's default limit for a role trust policy, in characters without white space. */
@@ -44,9 +45,58 @@ export function trustStatement(s: TrustSubject): Record<string, unknown> {
   };
 }
 
-/** This cluster's statement first, then one per other cluster, in the order given. */
+/** This cluster's statement first, then one per other cluster, in the order given (IRSA alone). */
 export function buildTrustPolicy(s: TrustSubject, others: readonly TrustSubject[] = []): PolicyDocument {
-  return { Version: '2012-10-17', Statement: [s, ...others].map(trustStatement) };
+  return trustPolicyFor({ irsa: s, others });
+}
+
+/** The principal EKS Pod Identity assumes roles as. */
+export const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
+
+/** What EKS Pod Identity tells STS about a pod's association: the cluster and, with session tags, the ServiceAccount. */
+export interface PodIdentitySubject {
+  clusterArn: string;
+  account: string;
+  namespace: string;
+  serviceAccountName: string;
+  /** false: the association has disableSessionTags, so EKS sends no tags to pin on. */
+  sessionTags: boolean;
+}
+
+/**
+ * The trust for the paths given: this cluster's IRSA statement, the other clusters' (they are
+ * IRSA of those clusters, whatever this cluster's pods use), the Pod Identity statement.
+ */
+export function trustPolicyFor(paths: {
+  irsa?: TrustSubject | undefined;
+  others?: readonly TrustSubject[];
+  pod?: PodIdentitySubject | undefined;
+}): PolicyDocument {
+  const irsa = [...(paths.irsa ? [paths.irsa] : []), ...(paths.others ?? [])];
+  return { Version: '2012-10-17', Statement: [...irsa.map(trustStatement), ...(paths.pod ? [podIdentityStatement(paths.pod)] : [])] };
+}
+
+/**
+ * EKS Pod Identity's trust: pods.eks.amazonaws.com may assume the role and tag the session, only
+ * with the tags EKS sets for this cluster, namespace and ServiceAccount, so that no association
+ * in another cluster or namespace (of this account or any other) can use the role. Without
+ * session tags (disableSessionTags) EKS sends none to pin on: the statement pins the cluster by
+ * aws:SourceArn and aws:SourceAccount, and the association alone names the ServiceAccount.
+ */
+export function podIdentityStatement(p: PodIdentitySubject): Record<string, unknown> {
+  const pinned = p.sessionTags
+    ? {
+        'aws:RequestTag/eks-cluster-arn': p.clusterArn,
+        'aws:RequestTag/kubernetes-namespace': p.namespace,
+        'aws:RequestTag/kubernetes-service-account': p.serviceAccountName,
+      }
+    : { 'aws:SourceArn': p.clusterArn, 'aws:SourceAccount': p.account };
+  return {
+    Effect: 'Allow',
+    Principal: { Service: POD_IDENTITY_PRINCIPAL },
+    Action: ['sts:AssumeRole', 'sts:TagSession'],
+    Condition: { StringEquals: pinned },
+  };
 }
 
 /**

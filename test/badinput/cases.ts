@@ -69,6 +69,44 @@ export const cases: Case[] = [
     spec: { roleOnly: true, serviceAccount: { name: 'x' } },
     want: { apply: /roleOnly never touches a ServiceAccount/ },
   },
+  { name: 'identity not one of IRSA, PodIdentity, Both', spec: { identity: 'Kiam' }, want: { apply: /spec\.identity/ } },
+  { name: 'identity in the wrong case', spec: { identity: 'podidentity' }, want: { apply: /spec\.identity/ } },
+  { name: 'identity as a list', spec: { identity: ['IRSA', 'PodIdentity'] }, want: { apply: /spec\.identity/ } },
+  {
+    name: 'podIdentity without identity',
+    spec: { podIdentity: { disableSessionTags: true } },
+    want: { apply: /podIdentity configures the EKS Pod Identity association/ },
+  },
+  {
+    name: 'podIdentity with identity IRSA',
+    spec: { identity: 'IRSA', podIdentity: {} },
+    want: { apply: /podIdentity configures the EKS Pod Identity association/ },
+  },
+  {
+    name: 'podIdentity.targetRoleARN that is not a role ARN',
+    spec: { identity: 'PodIdentity', podIdentity: { targetRoleARN: 'arn:aws:iam::123456789012:user/alice' } },
+    want: { apply: /spec\.podIdentity\.targetRoleARN/ },
+  },
+  {
+    name: 'podIdentity.disableSessionTags as a string',
+    spec: { identity: 'PodIdentity', podIdentity: { disableSessionTags: 'yes' } },
+    want: { apply: /spec\.podIdentity\.disableSessionTags/ },
+  },
+  {
+    name: 'an unknown field in podIdentity',
+    spec: { identity: 'PodIdentity', podIdentity: { roleArn: 'arn:aws:iam::123456789012:role/r' } },
+    want: { apply: /unknown field "spec\.podIdentity\.roleArn"/ },
+  },
+  {
+    name: 'identity PodIdentity with attachRoleARN',
+    spec: { identity: 'PodIdentity', attachRoleARN: 'arn:aws:iam::123456789012:role/r' },
+    want: { apply: /identity PodIdentity and Both need a role the operator manages/ },
+  },
+  {
+    name: 'identity Both with roleOnly',
+    spec: { identity: 'Both', roleOnly: true },
+    want: { apply: /identity PodIdentity and Both need a role the operator manages/ },
+  },
   {
     name: 'inline policy without Statement',
     spec: { attachPolicy: { Version: '2012-10-17' } },
@@ -216,6 +254,11 @@ export const cases: Case[] = [
     name: 'a ServiceAccount label spoofing the managed-by label',
     spec: { serviceAccount: { labels: { 'irsa.dev/managed-by': 'irsa-operator' } } },
     want: { reason: 'InvalidSpec' },
+  },
+  {
+    name: 'identity PodIdentity on a cluster EKS does not know',
+    spec: { identity: 'PodIdentity' },
+    want: { reason: 'PodIdentityNotAvailable', message: /EKS has no cluster local/ },
   },
   { name: 'a role name without the forced prefix', spec: { roleName: 'admin-role' }, want: { reason: 'RoleNameNotAllowed' } },
   { name: 'adopting an existing admin role by name', spec: { roleName: `${PREFIX}existing-admin` }, want: { reason: 'RoleNotOwned' } },

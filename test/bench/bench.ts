@@ -1,4 +1,4 @@
-// npm run bench -- --objects N [--iam-writes-per-second R] [--out DIR] [--rate R] [--drift-seconds S] [--memory-limit Q|none] [--operator-env KEY=VALUE ...]
+// npm run bench -- --objects N [--identity IRSA|PodIdentity|Both] [--iam-writes-per-second R] [--out DIR] [--rate R] [--drift-seconds S] [--memory-limit Q|none] [--operator-env KEY=VALUE ...]
 // Runs the operator as its own process against the local apiserver and moto, applies N mixed
 // IamServiceAccounts at a steady rate, and measures time to Ready (create call -> Ready seen on a
 // watch), AWS calls (at the counting proxy) and Kubernetes writes (apiserver audit log) per
@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pMap from 'p-map';
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { GROUP, PLURAL, VERSION, type IamServiceAccountSpec } from '../../src/api/types.ts';
+import { GROUP, IDENTITY_MODES, PLURAL, VERSION, type IamServiceAccountSpec, type IdentityMode } from '../../src/api/types.ts';
 import { fetchCalls, isWrite } from '../env/aws-proxy.ts';
-import { createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, type RunningEnv } from '../env/cluster.ts';
+import { createEksCluster, createOidcProvider, operatorKubeWrites, REPO, runKubectl, startEnv, type RunningEnv } from '../env/cluster.ts';
 import { waitFor } from '../env/processes.ts';
 import {
   byOp,
@@ -42,6 +42,8 @@ import { formatSummary, summariseProfile } from './profile.ts';
 const { values: args } = parseArgs({
   options: {
     objects: { type: 'string', default: '100' },
+    // spec.identity of every object; PodIdentity and Both also count the EKS calls per create.
+    identity: { type: 'string', default: 'IRSA' },
     'iam-writes-per-second': { type: 'string', default: '0' },
     out: { type: 'string', default: 'bench-out' },
     rate: { type: 'string', default: '50' },
@@ -63,6 +65,9 @@ const { values: args } = parseArgs({
 });
 if (args.compare !== undefined && args.compare !== 'ack')
   throw new Error(`--compare takes ack (the ACK iam-controller), not ${args.compare}`);
+const IDENTITY = args.identity;
+if (!(IDENTITY_MODES as readonly string[]).includes(IDENTITY))
+  throw new Error(`--identity takes ${IDENTITY_MODES.join(', ')}, not ${IDENTITY}`);
 const N = Number(args.objects);
 const WRITES_PER_SECOND = Number(args['iam-writes-per-second']);
 const RATE = Number(args.rate);
@@ -85,7 +90,15 @@ const RUNTIME_ENV = runtimeEnv(OPERATOR_ENV);
 mkdirSync(OUT, { recursive: true });
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
+/** The i-th object's spec, in the mode --identity asks for (Pod Identity needs a ServiceAccount: no roleOnly). */
 function spec(i: number): IamServiceAccountSpec {
+  const shape = shapeOf(i);
+  if (IDENTITY === 'IRSA') return shape;
+  const { roleOnly: _roleOnly, ...withServiceAccount } = shape;
+  return { ...withServiceAccount, identity: IDENTITY as IdentityMode };
+}
+
+function shapeOf(i: number): IamServiceAccountSpec {
   switch (i % 4) {
     case 0:
       return { attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] };
@@ -166,6 +179,7 @@ async function fullBench(env: RunningEnv): Promise<void> {
   });
   const createCalls = (await fetchCalls(env.awsEndpoint)).slice(callsBefore);
   const iamCreateCalls = createCalls.filter((c) => c.service === 'iam');
+  const eksCreateCalls = createCalls.filter((c) => c.service === 'eks');
   const kubeWritesCreate = kubeWrites(env.auditLog) - kubeWritesBefore;
   const createWindowS = (tAllReady - tCreate) / 1000;
   const iamWritesCreate = iamCreateCalls.filter(isWrite).length;
@@ -236,6 +250,7 @@ async function fullBench(env: RunningEnv): Promise<void> {
     objects: N,
     machine: machine(),
     settings: {
+      identity: IDENTITY,
       iamWritesPerSecond: WRITES_PER_SECOND,
       createRatePerSecond: RATE,
       driftPeriodSeconds: DRIFT_S,
@@ -256,6 +271,7 @@ async function fullBench(env: RunningEnv): Promise<void> {
       // retried each, and the retries are in callsPerCreate.
       serverErrors: iamCreateCalls.filter((c) => c.status >= 500).length,
     },
+    eks: { callsPerCreate: eksCreateCalls.length / N, byOperation: byOp(eksCreateCalls) },
     kubeWritesPerCreate: kubeWritesCreate / N,
     atRest: { writes: writesAtRest, readsPerObjectPerPeriod, byOperation: byOp(restCalls) },
     update: {
@@ -283,8 +299,10 @@ async function fullBench(env: RunningEnv): Promise<void> {
     plotPng({ title: `irsa-operator: ${N} objects, IAM writes/s ${WRITES_PER_SECOND || 'unlimited'}`, readyMs, rss: sampler.samples }),
   );
   log(JSON.stringify(result));
+  // Pod Identity: the same line with the mode and the EKS calls (the association) per create.
+  const podIdentity = IDENTITY === 'IRSA' ? '' : ` identity=${IDENTITY} eks_calls_per_create=${result.eks.callsPerCreate.toFixed(2)}`;
   console.log(
-    `bench: objects=${N} ready_p50_ms=${Math.round(result.ready.p50)} ready_p99_ms=${Math.round(result.ready.p99)} iam_calls_per_create=${result.iam.callsPerCreate.toFixed(2)} writes_at_rest=${writesAtRest} reads_per_object_period=${readsPerObjectPerPeriod.toFixed(3)} update_p99_ms=${Math.round(result.update.p99)} delete_p99_ms=${Math.round(result.delete.p99)} rss_mb_max=${Math.round(result.rssMbMax)} cpu_s=${cpuS.toFixed(1)}`,
+    `bench: objects=${N}${podIdentity} ready_p50_ms=${Math.round(result.ready.p50)} ready_p99_ms=${Math.round(result.ready.p99)} iam_calls_per_create=${result.iam.callsPerCreate.toFixed(2)} writes_at_rest=${writesAtRest} reads_per_object_period=${readsPerObjectPerPeriod.toFixed(3)} update_p99_ms=${Math.round(result.update.p99)} delete_p99_ms=${Math.round(result.delete.p99)} rss_mb_max=${Math.round(result.rssMbMax)} cpu_s=${cpuS.toFixed(1)}`,
   );
 }
 
@@ -340,6 +358,7 @@ try {
     await compareAck(env, ackBuild);
   } else {
     await createOidcProvider(env.motoUrl);
+    if (IDENTITY !== 'IRSA') await createEksCluster(env.motoUrl);
     await fullBench(env);
   }
 } finally {

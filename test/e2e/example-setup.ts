@@ -6,7 +6,7 @@ import type { OperatorConfig } from '../../src/config.ts';
 import { issuerHostPath } from '../../src/policy/arn.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
 import { createOidcProvider, TEST_ACCOUNT } from '../env/cluster.ts';
-import { env, iam, iamIn, kubectl, TEST_ISSUER } from './helpers.ts';
+import { createEksCluster, env, iam, iamIn, kubectl, TEST_ISSUER } from './helpers.ts';
 
 export interface Setup {
   region?: string;
@@ -23,10 +23,19 @@ export function iamOfExample(account: string | undefined, region: string): Promi
   return account === undefined || account === TEST_ACCOUNT ? Promise.resolve(iam(region)) : iamIn(account, region);
 }
 
+/** The operator's cluster as an EKS cluster: Pod Identity needs it (DescribeCluster). */
+const onEks: Setup = {
+  before: async () => {
+    await createEksCluster();
+  },
+};
+
 /** The other cluster of examples/two-cluster-role.yaml. */
 const OTHER_CLUSTER = 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
 export const SETUP: Record<string, Setup> = {
+  'pod-identity.yaml': onEks,
+  'both.yaml': onEks,
   'two-cluster-role.yaml': {
     // The platform team trusts the other cluster, and its OIDC provider is in the account.
     before: () => createOidcProvider(env().motoUrl, OTHER_CLUSTER),

@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { GetRoleCommand } from '@aws-sdk/client-iam';
 import { parse } from 'yaml';
 import type { IamServiceAccount } from '../../src/api/types.ts';
-import { issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
-import { buildTrustPolicy } from '../../src/policy/trust.ts';
+import { eksClusterArn, issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
+import { wantedPaths } from '../../src/policy/desired.ts';
+import { trustPolicyFor } from '../../src/policy/trust.ts';
 import { iamOfExample, SETUP } from './example-setup.ts';
 import {
   decodeDoc,
@@ -54,6 +55,7 @@ describe('examples/', () => {
         const issuer = issuerHostPath(TEST_ISSUER);
         const saName = example.spec.serviceAccount?.name ?? name;
         const audience = example.spec.audience ?? 'sts.amazonaws.com';
+        const paths = wantedPaths(example.spec.identity);
         if (!example.spec.attachRoleARN) {
           const pattern = example.spec.subjectPattern;
           const subject = (hostPath: string, namespace = ns, sa?: string) => ({
@@ -67,12 +69,23 @@ describe('examples/', () => {
           const others = (example.spec.additionalClusters ?? []).map((c) =>
             subject(issuerHostPath(c.issuer), c.namespace, c.serviceAccount),
           );
-          assert.deepEqual(decodeDoc(role?.AssumeRolePolicyDocument), buildTrustPolicy(subject(issuer), others));
+          const pod = {
+            clusterArn: eksClusterArn(partition, region, '123456789012', 'local'),
+            account: '123456789012',
+            namespace: ns,
+            serviceAccountName: saName,
+            sessionTags: example.spec.podIdentity?.disableSessionTags !== true,
+          };
+          assert.deepEqual(
+            decodeDoc(role?.AssumeRolePolicyDocument),
+            trustPolicyFor({ irsa: paths.irsa ? subject(issuer) : undefined, others, pod: paths.pod ? pod : undefined }),
+          );
         }
+        if (paths.pod) assert.match(obj.status?.podIdentityAssociationARN ?? '', /:podidentityassociation\/local\/a-/);
         if (example.spec.roleOnly !== true) {
           const sa = await getJson<{ metadata: { annotations?: Record<string, string> } }>(['-n', ns, 'get', 'serviceaccount', saName]);
-          assert.equal(sa.metadata.annotations?.['eks.amazonaws.com/role-arn'], roleArn);
-          assert.equal(sa.metadata.annotations?.['eks.amazonaws.com/audience'], audience);
+          assert.equal(sa.metadata.annotations?.['eks.amazonaws.com/role-arn'], paths.irsa ? roleArn : undefined);
+          assert.equal(sa.metadata.annotations?.['eks.amazonaws.com/audience'], paths.irsa ? audience : undefined);
         }
         await kubectl(['delete', '-n', ns, 'iamsa', name, '--wait=true', '--timeout=30s']);
         await waitGone(['-n', ns, 'iamsa', name]);

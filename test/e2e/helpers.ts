@@ -1,5 +1,6 @@
 // What every e2e test needs: the running environment, an operator in this process, kubectl,
 // IAM read directly from moto (not through the counting proxy), and waits with deadlines.
+import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { parseConfig, type OperatorConfig } from '../../src/config.ts';
@@ -8,6 +9,7 @@ import { makeLogger } from '../../src/log.ts';
 import { Operator, type OperatorHooks } from '../../src/operator.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
 import {
+  createEksCluster as createClusterIn,
   createOidcProvider,
   operatorKubeWrites as auditedWrites,
   runKubectl,
@@ -92,6 +94,16 @@ export async function resetAws(issuer = TEST_ISSUER, region = TEST_REGION, clien
   await createOidcProvider(env().motoUrl, issuer, region, clientIds);
 }
 
+/** The operator's cluster as an EKS cluster in moto (Pod Identity needs it); returns its ARN. */
+export async function createEksCluster(region = TEST_REGION): Promise<string> {
+  return createClusterIn(env().motoUrl, region);
+}
+
+/** EKS as the operator sees it: moto's clusters and the proxy's Pod Identity associations (calls are logged). */
+export function eks(region = TEST_REGION): EKSClient {
+  return new EKSClient({ region, endpoint: env().awsEndpoint });
+}
+
 export async function awsCalls(): Promise<AwsCall[]> {
   return fetchCalls(env().awsEndpoint);
 }
@@ -139,6 +151,8 @@ export interface IamsaJson {
     serviceAccountName?: string;
     observedGeneration?: number;
     attachedPolicyARNs?: string[];
+    podIdentityAssociationARN?: string;
+    podIdentityAssociationID?: string;
   };
 }
 

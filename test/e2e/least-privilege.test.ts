@@ -24,6 +24,8 @@ import { kubectl, newNamespace, REPO, startOperator, waitFor, waitForCondition, 
 interface Statement {
   Effect: string;
   Action: string | string[];
+  Resource: string | string[];
+  Condition?: { StringEquals?: Record<string, string> };
 }
 
 it('runs the whole flow with only the actions of config/iam/operator-policy.json, under enforced authorization', async () => {
@@ -37,8 +39,19 @@ it('runs the whole flow with only the actions of config/iam/operator-policy.json
     await waitFor('moto with authorization', async () => (await fetch(`${endpoint}/moto-api/`)).ok, 60_000, 100);
     const setup = new IAMClient({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'setup', secretAccessKey: 'setup' } });
     const policy = JSON.parse(readFileSync(join(REPO, 'config/iam/operator-policy.json'), 'utf8')) as { Statement: Statement[] };
-    const actions = policy.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-    assert.ok(!actions.includes('iam:PassRole') && !actions.some((a) => a.includes('*')), 'no PassRole, no wildcard actions');
+    const allows = policy.Statement.filter((s) => s.Effect === 'Allow');
+    const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+    assert.ok(!allows.flatMap(actionsOf).some((a) => a.includes('*')), 'no wildcard actions');
+    // iam:PassRole only of its own roles and only to EKS Pod Identity (EKS checks it when an
+    // association is made). This flow makes none (moto has no association API), and moto would
+    // grant it on every role: it is left out here; the simulation proves its scope.
+    const passRole = allows.filter((s) => actionsOf(s).includes('iam:PassRole'));
+    assert.deepEqual(
+      passRole.map((s) => [s.Resource, s.Condition?.StringEquals?.['iam:PassedToService']]),
+      [['arn:PARTITION:iam::ACCOUNT_ID:role/irsa/*', 'pods.eks.amazonaws.com']],
+      'PassRole only of its own roles, only to pods.eks.amazonaws.com',
+    );
+    const actions = allows.flatMap(actionsOf).filter((a) => a !== 'iam:PassRole');
     await createOidcProvider(endpoint);
     const boundary = await setup.send(
       new CreatePolicyCommand({

@@ -4,8 +4,11 @@
 // It can also inject faults (throttling, 500s, ConcurrentModification, dropped connections,
 // delays) by rules set over HTTP: POST /__proxy/faults {rules: [...]}, DELETE /__proxy/faults
 // (no rules), GET /__proxy/faults (the rules and how many faults were injected, by kind).
+// EKS Pod Identity association calls, which moto lacks, are answered by a PodIdentityStore
+// (./pod-identity-store.ts) when one is given; faults apply to them as to any call.
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { PodIdentityStore, StoreAnswer } from './pod-identity-store.ts';
 
 export interface AwsCall {
   service: string;
@@ -161,10 +164,50 @@ export class AwsProxy {
   private server: Server | undefined;
   private readonly target: URL;
   private readonly random: () => number;
+  /** Answers EKS's Pod Identity association calls (moto has none). */
+  readonly podIdentity: PodIdentityStore | undefined;
 
-  constructor(targetUrl: string, random: () => number = Math.random) {
+  constructor(targetUrl: string, random: () => number = Math.random, podIdentity?: PodIdentityStore) {
     this.target = new URL(targetUrl);
     this.random = random;
+    this.podIdentity = podIdentity;
+  }
+
+  /** A Pod Identity association call, answered by the store. */
+  private answerFromStore(
+    req: IncomingMessage,
+    res: ServerResponse,
+    call: {
+      body: string;
+      service: string;
+      operation: string;
+      /** The account the request's credentials act in, when not the environment's own. */
+      at: { account?: string };
+      fault?: FaultKind | undefined;
+      dropAnswer: boolean;
+    },
+  ): void {
+    const { body, service, operation, at, fault } = call;
+    const store = this.podIdentity;
+    if (!store) return;
+    store.handle({ method: req.method ?? 'GET', url: req.url ?? '/', body }).then(
+      (answer: StoreAnswer) => {
+        if (call.dropAnswer) {
+          this.calls.push({ service, operation, ...at, status: 0, fault: 'drop' });
+          req.socket.destroy();
+          return;
+        }
+        this.calls.push({ service, operation, ...at, status: answer.status, ...(fault ? { fault } : {}) });
+        const headers = { 'Content-Type': 'application/json', 'x-amzn-RequestId': 'pod-identity-store' };
+        res
+          .writeHead(answer.status, answer.errorType ? { ...headers, 'x-amzn-ErrorType': answer.errorType } : headers)
+          .end(JSON.stringify(answer.body));
+      },
+      (e: unknown) => {
+        this.calls.push({ service, operation, ...at, status: 500 });
+        sendError(res, service, 500, 'Receiver', 'ServerException', e instanceof Error ? e.message : String(e));
+      },
+    );
   }
 
   /** Replaces the fault rules (also settable over HTTP at FAULTS_PATH). */
@@ -240,13 +283,18 @@ export class AwsProxy {
         const body = Buffer.concat(chunks);
         const service = serviceOf(req);
         const text = body.toString('utf8');
-        const operation = operationOf(service, req, text);
+        const routed = service === 'eks' ? this.podIdentity?.route(req.method ?? 'GET', req.url ?? '/') : undefined;
+        const operation = routed?.operation ?? operationOf(service, req, text);
         const assumed = service === 'sts' && operation === 'AssumeRole' ? roleAccount(text) : undefined;
         const account = assumed ?? this.keyAccounts.get(accessKeyOf(req) ?? '');
         const fault = this.pickFault(service, operation, account);
         const at = account === undefined ? {} : { account };
         if (fault) this.injected[fault.kind]++;
         const forward = (dropAnswer: boolean) => {
+          if (routed) {
+            this.answerFromStore(req, res, { body: text, service, operation, at, fault: fault?.kind, dropAnswer });
+            return;
+          }
           const upstream = request(
             {
               host: this.target.hostname,

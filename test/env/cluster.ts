@@ -7,9 +7,12 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsProxy } from './aws-proxy.ts';
+import { botocoreModelPath, loadModel } from './aws-model.ts';
 import { servingChain } from './certs.ts';
+import { PodIdentityStore } from './pod-identity-store.ts';
 import { freePort, removeOnExit, startProcess, waitFor, type Started } from './processes.ts';
 import { startWebhook, WEBHOOK_USER } from './webhook.ts';
 
@@ -116,6 +119,44 @@ export function startMoto(python: string, port: number, logFile: string, env: No
     logFile,
     env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', ...env },
   });
+}
+
+/**
+ * The EKS Pod Identity associations moto lacks, checked against botocore's EKS model; the
+ * clusters they belong to are moto's (CreateCluster, DescribeCluster).
+ */
+export function podIdentityStore(motoUrl: string): PodIdentityStore {
+  return new PodIdentityStore(loadModel(botocoreModelPath('eks')), {
+    cluster: async (name) => {
+      // moto routes by the signing service of the request's credential scope.
+      const res = await fetch(`${motoUrl}/clusters/${encodeURIComponent(name)}`, {
+        headers: { Authorization: `AWS4-HMAC-SHA256 Credential=testenv/20260101/${TEST_REGION}/eks/aws4_request` },
+      });
+      if (res.status === 404) return undefined;
+      if (!res.ok) throw new Error(`moto DescribeCluster ${name}: ${res.status}`);
+      return ((await res.json()) as { cluster?: { arn?: string } }).cluster?.arn;
+    },
+  });
+}
+
+/**
+ * The operator's cluster (TEST_CLUSTER) as an EKS cluster in moto, for objects that use Pod
+ * Identity (their associations live in the proxy's store). Returns its ARN.
+ */
+export async function createEksCluster(endpoint: string, region = TEST_REGION): Promise<string> {
+  const eks = new EKSClient({ region, endpoint, credentials: { accessKeyId: 'testenv', secretAccessKey: 'testenv' } });
+  try {
+    const out = await eks.send(
+      new CreateClusterCommand({
+        name: TEST_CLUSTER,
+        roleArn: `arn:aws:iam::${TEST_ACCOUNT}:role/eks-cluster`,
+        resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
+      }),
+    );
+    return out.cluster?.arn ?? '';
+  } finally {
+    eks.destroy();
+  }
 }
 
 /** Creates the cluster's OIDC provider in the IAM endpoint (as eksctl utils associate-iam-oidc-provider does). */
@@ -366,7 +407,7 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
 
     const motoUrl = `http://127.0.0.1:${motoPort}`;
     await waitFor('moto', async () => (await fetch(`${motoUrl}/moto-api/`)).ok, 60_000, 100);
-    proxy = new AwsProxy(motoUrl);
+    proxy = new AwsProxy(motoUrl, Math.random, podIdentityStore(motoUrl));
     await proxy.start();
     log(`environment ready in ${Date.now() - t0} ms (${dir})`);
     return {

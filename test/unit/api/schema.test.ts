@@ -59,6 +59,8 @@ const full = {
   stsRegionalEndpoints: true,
   deletionPolicy: 'Retain',
   restartPods: true,
+  identity: 'Both',
+  podIdentity: { targetRoleARN: 'arn:aws:iam::210987654321:role/target', disableSessionTags: true },
   additionalClusters: [
     {
       issuer: 'https://oidc.eks.us-west-2.amazonaws.com/id/B',
@@ -84,7 +86,15 @@ const attached: IamServiceAccountSpec = {
   stsRegionalEndpoints: full.stsRegionalEndpoints,
   deletionPolicy: full.deletionPolicy,
 };
-const roleOnlySpec: IamServiceAccountSpec = omit(full, 'attachRoleARN', 'serviceAccount', 'tokenExpiration', 'stsRegionalEndpoints');
+const roleOnlySpec: IamServiceAccountSpec = omit(
+  full,
+  'attachRoleARN',
+  'serviceAccount',
+  'tokenExpiration',
+  'stsRegionalEndpoints',
+  'identity',
+  'podIdentity',
+);
 
 /**
  * Where the walks stop. Map-valued fields (labels, annotations, tags) are leaves: their keys are
@@ -133,7 +143,7 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
       'deletionPolicy',
     ])
       assert.ok(paths.includes(p), p);
-    assert.equal(paths.length, 5 + 17 + 8);
+    assert.equal(paths.length, 5 + 18 + 8 + 2);
   });
 
   it('the map-valued leaves are maps in the schema', () => {
@@ -216,6 +226,8 @@ describe('IamServiceAccountStatus and statusSchema agree', () => {
     oidcProviderARN: 'arn',
     serviceAccountName: 'sa',
     attachedPolicyARNs: ['arn'],
+    podIdentityAssociationARN: 'arn',
+    podIdentityAssociationID: 'a-0123456789abcdef0',
     podsNeedingRestart: { count: 2, pods: ['web-1', 'web-2'] },
     conditions: [condition],
   } satisfies Required<IamServiceAccountStatus>;

@@ -14,7 +14,17 @@ import {
   type IamServiceAccountSpec,
   type IamServiceAccountStatus,
 } from '../../../src/api/types.ts';
-import type { KubeReads, KubeWrites, ObjectCache, RoleAttachments, RoleStore, RoleSweep } from '../../../src/controller/ports.ts';
+import type {
+  ActualAssociation,
+  AssociationStore,
+  KubeReads,
+  KubeWrites,
+  ObjectCache,
+  RoleAttachments,
+  RoleStore,
+  RoleSweep,
+} from '../../../src/controller/ports.ts';
+import type { DesiredAssociation } from '../../../src/policy/desired.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
@@ -233,6 +243,89 @@ interface StoredServiceAccount {
   sa: V1ServiceAccount;
   /** Label and annotation keys the operator's field manager owns. */
   ours: { labels: Set<string>; annotations: Set<string> };
+}
+
+/**
+ * EKS's clusters and Pod Identity associations with EKS's rules: one association per ServiceAccount
+ * (ResourceInUseException), NotFound for an unknown cluster or association, the per-cluster limit
+ * (ResourceLimitExceededException).
+ */
+export class FakeEks extends FailureQueue implements AssociationStore {
+  /** Cluster name -> ARN. */
+  readonly clusters = new Map<string, string>();
+  readonly associations = new Map<string, ActualAssociation>();
+  readonly calls: string[] = [];
+  limit = 5000;
+  private next = 0;
+
+  private enter(kind: string, detail: string): void {
+    this.throwIfQueued(kind);
+    this.calls.push(`${kind} ${detail}`);
+  }
+
+  private cluster(name: string): string {
+    const arn = this.clusters.get(name);
+    if (arn === undefined) throw awsError('ResourceNotFoundException', `No cluster found for name: ${name}.`);
+    return arn;
+  }
+
+  clusterArn(cluster: string): Promise<string | undefined> {
+    this.enter('clusterArn', cluster);
+    return Promise.resolve(this.clusters.get(cluster));
+  }
+
+  find(cluster: string, namespace: string, serviceAccount: string): Promise<ActualAssociation[]> {
+    this.enter('find', `${namespace}/${serviceAccount}`);
+    const found = [...this.associations.values()].filter(
+      (a) => a.clusterName === cluster && a.namespace === namespace && a.serviceAccount === serviceAccount,
+    );
+    return Promise.resolve(structuredClone(found));
+  }
+
+  describe(_cluster: string, id: string): Promise<ActualAssociation | undefined> {
+    this.enter('describe', id);
+    const a = this.associations.get(id);
+    return Promise.resolve(a && structuredClone(a));
+  }
+
+  /** An association made by someone else (the console, eksctl, another operator). */
+  put(a: Omit<ActualAssociation, 'id' | 'arn'>): ActualAssociation {
+    const id = `a-${String(++this.next).padStart(17, '0')}`;
+    const made = { ...a, id, arn: `${this.cluster(a.clusterName).replace(':cluster/', ':podidentityassociation/')}/${id}` };
+    this.associations.set(id, made);
+    return made;
+  }
+
+  create(want: DesiredAssociation): Promise<ActualAssociation> {
+    this.enter('create', `${want.namespace}/${want.serviceAccount}`);
+    const taken = [...this.associations.values()].some(
+      (a) => a.clusterName === want.clusterName && a.namespace === want.namespace && a.serviceAccount === want.serviceAccount,
+    );
+    if (taken) throw awsError('ResourceInUseException', 'Association already exists');
+    if ([...this.associations.values()].filter((a) => a.clusterName === want.clusterName).length >= this.limit) {
+      throw awsError('ResourceLimitExceededException', 'Pod identity associations limit exceeded');
+    }
+    const { clusterName, namespace, serviceAccount, roleArn, targetRoleArn, disableSessionTags, tags } = want;
+    return Promise.resolve(
+      structuredClone(
+        this.put({ clusterName, namespace, serviceAccount, roleArn, targetRoleArn, disableSessionTags, tags, ownerArn: undefined }),
+      ),
+    );
+  }
+
+  update(id: string, want: DesiredAssociation): Promise<ActualAssociation> {
+    this.enter('update', id);
+    const a = this.associations.get(id);
+    if (!a) throw awsError('ResourceNotFoundException', `No association ${id}`);
+    Object.assign(a, { roleArn: want.roleArn, targetRoleArn: want.targetRoleArn, disableSessionTags: want.disableSessionTags });
+    return Promise.resolve(structuredClone(a));
+  }
+
+  delete(_cluster: string, id: string): Promise<void> {
+    this.enter('delete', id);
+    this.associations.delete(id);
+    return Promise.resolve();
+  }
 }
 
 export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, ObjectCache {

@@ -27,6 +27,16 @@ export const CREDENTIAL_PROVIDERS: Readonly<Record<string, Readonly<Record<strin
   '@aws-sdk/credential-providers': { fromTemporaryCredentials: 'sts:AssumeRole' },
 };
 
+/**
+ * Actions AWS authorizes besides the call itself: EKS checks that the caller may pass the role to
+ * pods.eks.amazonaws.com when an association is created or given another role (EKS User Guide,
+ * "Create a Pod Identity association").
+ */
+export const IMPLIED: Readonly<Record<string, readonly string[]>> = {
+  'eks:CreatePodIdentityAssociation': ['iam:PassRole'],
+  'eks:UpdatePodIdentityAssociation': ['iam:PassRole'],
+};
+
 /** Value imports that send no request themselves: clients and error classes. */
 const SENDS_NOTHING = /(Client|Exception)$/;
 
@@ -112,7 +122,7 @@ export function awsCallsIn(root: string): AwsCall[] {
   for (const path of sourceFiles(root)) {
     const where = relative(join(root, '..'), path);
     for (const action of actionsInSource(where, readFileSync(path, 'utf8'))) {
-      calls.set(action, (calls.get(action) ?? new Set()).add(where));
+      for (const a of [action, ...(IMPLIED[action] ?? [])]) calls.set(a, (calls.get(a) ?? new Set()).add(where));
     }
   }
   return [...calls].map(([action, files]) => ({ action, files: [...files].sort() })).sort((a, b) => a.action.localeCompare(b.action));

@@ -34,6 +34,8 @@ export interface FakeAccount {
   oidcProviders: string[];
   /** Trust policies of roles in other accounts the operator may assume, by role ARN. */
   trusts?: Record<string, unknown>;
+  /** EKS Pod Identity associations of the cluster, by id. */
+  associations?: FakeAssociation[];
 }
 
 /** Just enough of the SDK's middleware stack for FakeAws.plugin. */
@@ -53,6 +55,16 @@ interface InterceptPlugin {
 interface FakeProvider {
   clientIds: string[];
   thumbprints: string[];
+  tags: Record<string, string>;
+}
+
+/** An EKS Pod Identity association as the fake cluster holds it. */
+export interface FakeAssociation {
+  id: string;
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
   tags: Record<string, string>;
 }
 
@@ -89,10 +101,12 @@ export class FakeAws {
   private readonly acct: FakeAccount;
   private readonly roles: Map<string, FakeRole>;
   private readonly providers: Map<string, FakeProvider>;
+  private readonly associations: Map<string, FakeAssociation>;
 
   constructor(account: FakeAccount) {
     this.acct = account;
     this.roles = new Map(account.roles.map((r) => [r.name, structuredClone(r)]));
+    this.associations = new Map((account.associations ?? []).map((a) => [a.id, structuredClone(a)]));
     this.providers = new Map(
       account.oidcProviders.map((arn) => [arn, { clientIds: ['sts.amazonaws.com'], thumbprints: ['0'.repeat(40)], tags: {} }]),
     );
@@ -163,6 +177,11 @@ export class FakeAws {
     const action = `${service}:${operation}`;
     const request = this.requestFor(action, input);
     this.sent.push({ command: operation, ...request });
+    // EKS authorizes passing the role as well (test/unit/iam/aws-calls.ts, IMPLIED).
+    if (action === 'eks:CreatePodIdentityAssociation' || action === 'eks:UpdatePodIdentityAssociation') {
+      const role = this.roleFacts(str(input, 'roleArn').split('/').pop() ?? '');
+      this.sent.push({ command: operation, ...roleRequest('iam:PassRole', role, { 'iam:PassedToService': 'pods.eks.amazonaws.com' }) });
+    }
     try {
       return Promise.resolve(this.answer(action, input));
     } catch (e) {
@@ -200,6 +219,22 @@ export class FakeAws {
       case 'iam:GetAccountAuthorizationDetails':
       case 'iam:ListRoles':
         return { action, resource: '*', context: {} };
+      case 'eks:ListPodIdentityAssociations':
+        return { action, resource: this.clusterArn(str(input, 'clusterName')), context: {} };
+      case 'eks:CreatePodIdentityAssociation':
+        return {
+          action,
+          resource: this.clusterArn(str(input, 'clusterName')),
+          context: requestTagContext(input.tags as Record<string, string>),
+        };
+      case 'eks:DescribePodIdentityAssociation':
+      case 'eks:UpdatePodIdentityAssociation':
+      case 'eks:DeletePodIdentityAssociation': {
+        const id = str(input, 'associationId');
+        const tags = this.associations.get(id)?.tags ?? {};
+        const context = Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
+        return { action, resource: this.associationArn(str(input, 'clusterName'), id), context };
+      }
       case 'iam:CreateRole': {
         const boundary: Context =
           typeof input.PermissionsBoundary === 'string' ? { 'iam:PermissionsBoundary': input.PermissionsBoundary } : {};
@@ -247,7 +282,15 @@ export class FakeAws {
           },
         };
       case 'eks:DescribeCluster':
-        return { cluster: { name: input.name, identity: { oidc: { issuer: this.acct.issuer } } } };
+        return {
+          cluster: { name: input.name, arn: this.clusterArn(str(input, 'name')), identity: { oidc: { issuer: this.acct.issuer } } },
+        };
+      case 'eks:ListPodIdentityAssociations':
+      case 'eks:CreatePodIdentityAssociation':
+      case 'eks:DescribePodIdentityAssociation':
+      case 'eks:UpdatePodIdentityAssociation':
+      case 'eks:DeletePodIdentityAssociation':
+        return this.associationAnswer(action, input);
       case 'iam:GetOpenIDConnectProvider': {
         const p = this.providers.get(str(input, 'OpenIDConnectProviderArn'));
         if (!p) throw noSuchEntity('OIDC provider');
@@ -284,6 +327,50 @@ export class FakeAws {
       default:
         return this.roleAnswer(action, input);
     }
+  }
+
+  clusterArn(name: string): string {
+    return `arn:${this.acct.partition}:eks:${this.acct.region}:${this.acct.account}:cluster/${name}`;
+  }
+
+  associationArn(cluster: string, id: string): string {
+    return `arn:${this.acct.partition}:eks:${this.acct.region}:${this.acct.account}:podidentityassociation/${cluster}/${id}`;
+  }
+
+  private associationAnswer(action: string, input: Input): unknown {
+    const sdk = (a: FakeAssociation) => ({
+      associationId: a.id,
+      associationArn: this.associationArn(a.cluster, a.id),
+      clusterName: a.cluster,
+      namespace: a.namespace,
+      serviceAccount: a.serviceAccount,
+      roleArn: a.roleArn,
+      tags: a.tags,
+    });
+    if (action === 'eks:ListPodIdentityAssociations') {
+      const found = [...this.associations.values()].filter(
+        (a) => a.namespace === input.namespace && a.serviceAccount === input.serviceAccount,
+      );
+      return { associations: found.map(sdk) };
+    }
+    if (action === 'eks:CreatePodIdentityAssociation') {
+      const id = `a-${String(this.associations.size + 1).padStart(17, '0')}`;
+      const made = {
+        id,
+        cluster: str(input, 'clusterName'),
+        namespace: str(input, 'namespace'),
+        serviceAccount: str(input, 'serviceAccount'),
+        roleArn: str(input, 'roleArn'),
+        tags: { ...(input.tags as Record<string, string>) },
+      };
+      this.associations.set(id, made);
+      return { association: sdk(made) };
+    }
+    const a = this.associations.get(str(input, 'associationId'));
+    if (!a) throw Object.assign(new Error('association not found'), { name: 'ResourceNotFoundException' });
+    if (action === 'eks:DeletePodIdentityAssociation') this.associations.delete(a.id);
+    if (action === 'eks:UpdatePodIdentityAssociation') a.roleArn = str(input, 'roleArn');
+    return { association: sdk(a) };
   }
 
   private policyAnswer(arn: string): unknown {

@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
 import { assumedRoleCredentials } from '../../../src/aws/accounts.ts';
 import { WriteBudget } from '../../../src/aws/budget.ts';
 import type { CallOptions } from '../../../src/aws/call.ts';
+import { EksAssociations } from '../../../src/aws/eks-associations.ts';
 import { IamRoles } from '../../../src/aws/iam.ts';
 import { IamSweep } from '../../../src/aws/sweep.ts';
 import { resolveIdentity } from '../../../src/aws/identity.ts';
 import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/config.ts';
 import { Admission } from '../../../src/controller/admission.ts';
+import { AssociationPart } from '../../../src/controller/association.ts';
 import { EventRecorder } from '../../../src/controller/events.ts';
 import { syncPart, type Pass } from '../../../src/controller/part.ts';
 import { DriftSweep } from '../../../src/controller/drift.ts';
@@ -21,7 +23,7 @@ import { desiredState, ownerTags, type ClusterIdentity, type DesiredRole } from 
 import { defaultAudience, STS_AUDIENCE } from '../../../src/policy/audience.ts';
 import { providerTags } from '../../../src/policy/provider.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
-import { FakeAws, type FakeAccount, type FakeRole, type SentRequest } from './fake-aws.ts';
+import { FakeAws, type FakeAccount, type FakeAssociation, type FakeRole, type SentRequest } from './fake-aws.ts';
 
 export const PARTITION = 'aws';
 export const ACCOUNT = '111122223333';
@@ -82,8 +84,12 @@ const REPORTS = iamsa('team-b', 'reports', {
 /** attachRoleARN: an existing role, only its trust is read. */
 const LEGACY = iamsa('team-c', 'legacy', { attachRoleARN: `arn:${PARTITION}:iam::${ACCOUNT}:role/platform/legacy-app` });
 
-function account(roles: FakeRole[], oidcProviders = [OIDC_PROVIDER]): FakeAccount {
+/** identity PodIdentity: the pods.eks trust and an EKS Pod Identity association. */
+export const POD_APP = iamsa('team-d', 'pod-app', { identity: 'PodIdentity', attachPolicyARNs: [CUSTOMER_POLICY] });
+
+function account(roles: FakeRole[], oidcProviders = [OIDC_PROVIDER], associations: FakeAssociation[] = []): FakeAccount {
   return {
+    associations,
     partition: PARTITION,
     account: ACCOUNT,
     region: REGION,
@@ -106,8 +112,11 @@ export const IDENTITY: ClusterIdentity = await (() => {
   return resolveIdentity(POLICY_CONFIG, { sts: aws.sts(), eks: aws.eks() }, CALL_OPTIONS);
 })();
 
+/** The identity with the cluster's ARN, as the operator reads it for objects that use Pod Identity. */
+const POD_IDENTITY: ClusterIdentity = { ...IDENTITY, clusterArn: `arn:${PARTITION}:eks:${REGION}:${ACCOUNT}:cluster/${CLUSTER}` };
+
 export function desiredRole(obj: IamServiceAccount, config: OperatorConfig = POLICY_CONFIG): DesiredRole {
-  const result = desiredState(obj, IDENTITY, roleDefaults(config));
+  const result = desiredState(obj, POD_IDENTITY, roleDefaults(config));
   if (!result.ok || result.desired.mode !== 'managed') throw new Error(`${obj.metadata.name} does not describe a managed role`);
   return result.desired.role;
 }
@@ -159,6 +168,8 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
   });
   const manage = { cluster: CLUSTER, thumbprint: () => Promise.resolve(THUMBPRINT) };
   const providers = new Providers(600_000, Date.now, opts.manageOidcProvider ? manage : undefined);
+  const associations = new EksAssociations(aws.eks(), CALL_OPTIONS, new WriteBudget(0));
+  const association = new AssociationPart({ associations, driftPeriodMs: 600_000, now: Date.now });
   const pass = (obj: IamServiceAccount): Pass => ({
     key: `${obj.metadata.namespace}/${obj.metadata.name}`,
     obj,
@@ -182,6 +193,27 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     },
     /** The object is deleted with deletionPolicy Delete. */
     release: (obj: IamServiceAccount): Promise<void> => part.release(pass(obj)),
+    /** One reconcile of the role and association parts of an object that uses Pod Identity, as the reconciler runs them. */
+    syncPodIdentity: async (obj: IamServiceAccount): Promise<void> => {
+      const clusterArn = await associations.clusterArn(CLUSTER);
+      const identity = { ...IDENTITY, clusterArn };
+      const desiredFor = (spec: IamServiceAccountSpec) => desiredState({ ...obj, spec }, identity, roleDefaults(config));
+      const wanted = desiredFor(obj.spec);
+      if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
+      await syncPart(part, pass(obj), { desired: wanted.desired, identity, desiredFor, roles });
+      const { namespace, name } = obj.metadata;
+      const want = {
+        desired: wanted.desired.association,
+        cluster: CLUSTER,
+        namespace,
+        serviceAccount: name,
+        knownId: obj.status?.podIdentityAssociationID,
+      };
+      await syncPart(association, pass(obj), want);
+    },
+    /** The association goes with its object (deletionPolicy Delete). */
+    releaseAssociation: (obj: IamServiceAccount): Promise<void> =>
+      association.release(pass(obj), { cluster: CLUSTER, serviceAccount: obj.metadata.name }),
   };
 }
 
@@ -191,12 +223,14 @@ export interface Flow {
   roles: () => FakeRole[];
   /** The account has no OIDC provider for the cluster before the flow (manageOidcProvider creates it). */
   noProvider?: boolean;
+  /** The EKS Pod Identity associations of the cluster before the flow. */
+  associations?: () => FakeAssociation[];
   run: (aws: FakeAws) => Promise<void>;
 }
 
 /** Runs a flow against a fresh account; returns what the code sent. */
 export async function record(flow: Flow): Promise<SentRequest[]> {
-  const aws = new FakeAws(account(flow.roles(), flow.noProvider ? [] : [OIDC_PROVIDER]));
+  const aws = new FakeAws(account(flow.roles(), flow.noProvider ? [] : [OIDC_PROVIDER], flow.associations?.() ?? []));
   await flow.run(aws);
   return aws.sent;
 }
@@ -225,6 +259,16 @@ function driftedS3Reader(): FakeRole {
     tagsInGetRole: false,
   };
 }
+
+/** POD_APP's association as the operator made it. */
+export const POD_APP_ASSOCIATION: FakeAssociation = {
+  id: 'a-00000000000000001',
+  cluster: CLUSTER,
+  namespace: POD_APP.metadata.namespace,
+  serviceAccount: POD_APP.metadata.name,
+  roleArn: desiredRole(POD_APP).arn,
+  tags: ownerTags(CLUSTER, POD_APP.metadata.namespace, POD_APP.metadata.name),
+};
 
 /** The flows that must be allowed: everything the operator does in the policy's configuration. */
 export const FLOWS: Flow[] = [
@@ -306,6 +350,23 @@ export const FLOWS: Flow[] = [
       if (!entry) throw new Error('no target account configured');
       await assumedRoleCredentials(POLICY_CONFIG, TARGET_ACCOUNT, entry, [aws.plugin('sts')])();
     },
+  },
+  {
+    name: 'pod identity: a role with the pods.eks trust, and its association',
+    roles: () => [],
+    run: (aws) => operator(aws).syncPodIdentity(POD_APP),
+  },
+  {
+    name: 'pod identity: repair an association given another role by hand',
+    roles: () => [roleAsCreated(desiredRole(POD_APP))],
+    associations: () => [{ ...POD_APP_ASSOCIATION, roleArn: `arn:${PARTITION}:iam::${ACCOUNT}:role/irsa/elsewhere` }],
+    run: (aws) => operator(aws).syncPodIdentity(POD_APP),
+  },
+  {
+    name: 'pod identity: the association goes with its object (deletionPolicy Delete)',
+    roles: () => [roleAsCreated(desiredRole(POD_APP))],
+    associations: () => [POD_APP_ASSOCIATION],
+    run: (aws) => operator(aws).releaseAssociation({ ...POD_APP, status: { podIdentityAssociationID: POD_APP_ASSOCIATION.id } }),
   },
   {
     name: 'delete: the object goes with deletionPolicy Delete',

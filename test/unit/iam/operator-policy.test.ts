@@ -182,6 +182,35 @@ const ESCALATIONS = [
     context: {},
     resourcePolicy: TARGET_TRUST,
   }),
+  // EKS Pod Identity: only its own associations, only its own roles passed, only to pods.eks.
+  escalate(
+    'iam:PassRole of an untagged role to Pod Identity',
+    roleRequest('iam:PassRole', UNTAGGED, { 'iam:PassedToService': 'pods.eks.amazonaws.com' }),
+  ),
+  escalate(
+    'iam:PassRole of a role outside the path to Pod Identity',
+    roleRequest('iam:PassRole', OUTSIDE_PATH, { 'iam:PassedToService': 'pods.eks.amazonaws.com' }),
+  ),
+  escalate('CreatePodIdentityAssociation without the ownership tags', {
+    action: 'eks:CreatePodIdentityAssociation',
+    resource: `arn:${PARTITION}:eks:${REGION}:${ACCOUNT}:cluster/${CLUSTER}`,
+    context: requestTagContext({ team: 'a' }),
+  }),
+  escalate('CreatePodIdentityAssociation in another cluster', {
+    action: 'eks:CreatePodIdentityAssociation',
+    resource: `arn:${PARTITION}:eks:${REGION}:${ACCOUNT}:cluster/staging`,
+    context: requestTagContext(OWNED_TAGS),
+  }),
+  escalate('DeletePodIdentityAssociation of an association another team made', {
+    action: 'eks:DeletePodIdentityAssociation',
+    resource: `arn:${PARTITION}:eks:${REGION}:${ACCOUNT}:podidentityassociation/${CLUSTER}/a-0000000000000abcd`,
+    context: {},
+  }),
+  escalate('UpdatePodIdentityAssociation of another cluster', {
+    action: 'eks:UpdatePodIdentityAssociation',
+    resource: `arn:${PARTITION}:eks:${REGION}:${ACCOUNT}:podidentityassociation/staging/a-0000000000000abcd`,
+    context: { 'aws:ResourceTag/irsa.dev/managed-by': 'irsa-operator', 'aws:ResourceTag/irsa.dev/cluster': 'staging' },
+  }),
   escalate('CreatePolicyVersion of the boundary', { action: 'iam:CreatePolicyVersion', resource: BOUNDARY, context: {} }),
   escalate('SetDefaultPolicyVersion of the boundary', { action: 'iam:SetDefaultPolicyVersion', resource: BOUNDARY, context: {} }),
   escalate('CreatePolicy', { action: 'iam:CreatePolicy', resource: iamArn('policy/escalate'), context: {} }),
@@ -318,7 +347,15 @@ describe('config/iam/operator-policy.json, simulated', () => {
     const template = JSON.parse(readFileSync(new URL('../../../config/iam/operator-policy.json', import.meta.url), 'utf8')) as {
       Statement: { Sid?: string }[];
     };
-    const ownAccountOnly = new Set(['ReadTheClusterIssuer', 'AssumeTheConfiguredAccountRoles']);
+    // The cluster, its Pod Identity associations and the roles EKS is passed are the own account's only.
+    const ownAccountOnly = new Set([
+      'ReadTheClusterIssuer',
+      'ReadThePodIdentityAssociationsOfThisCluster',
+      'CreatePodIdentityAssociationsOnlyWithTheOwnershipTag',
+      'ChangeOnlyPodIdentityAssociationsThisOperatorOwns',
+      'PassOnlyItsOwnRolesAndOnlyToPodIdentity',
+      'AssumeTheConfiguredAccountRoles',
+    ]);
     assert.deepEqual(
       target.Statement,
       template.Statement.filter((s) => !ownAccountOnly.has(s.Sid ?? '')),

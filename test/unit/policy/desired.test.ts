@@ -7,7 +7,7 @@ import {
   type IamServiceAccount,
   type IamServiceAccountSpec,
 } from '../../../src/api/types.ts';
-import { minifiedLength, type PolicyDocument } from '../../../src/policy/document.ts';
+import { asArray, minifiedLength, type PolicyDocument } from '../../../src/policy/document.ts';
 import {
   ATTACH_POLICY_NAME,
   desiredState,
@@ -472,4 +472,60 @@ describe('ownerTags / ownedBy', () => {
       assert.equal(ownedBy(tc.tags, 'prod', 'team', 'app'), tc.want);
     });
   }
+});
+
+describe('desiredState: spec.identity', () => {
+  const CLUSTER_ARN = `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/prod`;
+  const eksWorld = () => ({ ...identity(), clusterArn: CLUSTER_ARN });
+  const want = (spec: IamServiceAccountSpec, keep = {}) => {
+    const r = desiredState(obj(spec), eksWorld(), eksWorld(), 'sts.amazonaws.com', keep);
+    if (!r.ok) throw new Error(r.problem.message);
+    return r.desired;
+  };
+  const principals = (d: Desired) =>
+    asArray(d.role?.trustPolicy.Statement).map((s) => Object.keys((s as { Principal: object }).Principal)[0]);
+
+  it('IRSA (default): the OIDC statement, the role annotation, no association', () => {
+    const d = want({});
+    assert.deepEqual(principals(d), ['Federated']);
+    assert.equal(d.association, undefined);
+    assert.equal(d.serviceAccount?.annotations['eks.amazonaws.com/role-arn'], d.roleArn);
+  });
+
+  it('PodIdentity: the pods.eks statement, an owned association, no IRSA annotations (the ServiceAccount is still made)', () => {
+    const d = want({ identity: 'PodIdentity', podIdentity: { targetRoleARN: 'arn:aws:iam::210987654321:role/t' } });
+    assert.deepEqual(principals(d), ['Service']);
+    assert.deepEqual(d.association, {
+      clusterName: 'prod',
+      namespace: 'team',
+      serviceAccount: 'app',
+      roleArn: d.roleArn,
+      targetRoleArn: 'arn:aws:iam::210987654321:role/t',
+      disableSessionTags: false,
+      tags: ownerTags('prod', 'team', 'app'),
+    });
+    assert.deepEqual(Object.keys(d.serviceAccount?.annotations ?? {}), [OWNER_ANNOTATION]);
+    assert.equal(d.serviceAccount?.create, true);
+  });
+
+  it('Both: both statements, the annotation and the association', () => {
+    const d = want({ identity: 'Both' });
+    assert.deepEqual(principals(d), ['Federated', 'Service']);
+    assert.ok(d.association);
+    assert.equal(d.serviceAccount?.annotations['eks.amazonaws.com/role-arn'], d.roleArn);
+  });
+
+  it('keeps a path no longer wanted in the trust while the object migrates, and only in the trust', () => {
+    const d = want({ identity: 'PodIdentity' }, { irsa: true });
+    assert.deepEqual(principals(d), ['Federated', 'Service']);
+    assert.equal(d.serviceAccount?.annotations['eks.amazonaws.com/role-arn'], undefined);
+    const back = want({}, { pod: true });
+    assert.deepEqual(principals(back), ['Federated', 'Service']);
+    assert.equal(back.association, undefined);
+  });
+
+  it('off EKS (no cluster ARN): PodIdentityNotAvailable', () => {
+    const r = desiredState(obj({ identity: 'PodIdentity' }), identity(), identity());
+    assert.equal(r.ok ? undefined : r.problem.reason, 'PodIdentityNotAvailable');
+  });
 });

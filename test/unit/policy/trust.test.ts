@@ -1,15 +1,18 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { issuerHostPath, oidcProviderArn, type Partition } from '../../../src/policy/arn.ts';
-import { minifiedLength, type PolicyDocument } from '../../../src/policy/document.ts';
+import { asArray, minifiedLength, type PolicyDocument } from '../../../src/policy/document.ts';
 import {
   buildTrustPolicy,
   DEFAULT_TRUST_POLICY_LIMIT,
   serviceAccountSubject,
+  trustPolicyFor,
   trustPolicyTooLarge,
+  type PodIdentitySubject,
   type TrustSubject,
 } from '../../../src/policy/trust.ts';
-import { judgeTrust } from '../../../src/policy/trust-check.ts';
+import { subjectEscape } from '../../../src/policy/subject-pattern.ts';
+import { judgePaths, judgePodIdentityTrust, judgeTrust } from '../../../src/policy/trust-check.ts';
 
 const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
 const PROVIDER = `arn:aws:iam::123456789012:oidc-provider/${ISSUER}`;
@@ -255,5 +258,94 @@ describe('judgeTrust, as IAM would', () => {
       judgeTrust(doc(), role, s).message,
       /^no statement of the trust policy .* allows .*: add an Allow statement for sts:AssumeRoleWithWebIdentity/,
     );
+  });
+});
+
+describe('the EKS Pod Identity trust', () => {
+  const CLUSTER = 'arn:aws:eks:eu-west-1:123456789012:cluster/prod';
+  const ROLE = 'arn:aws:iam::123456789012:role/prod.team.app';
+  const pod: PodIdentitySubject = {
+    clusterArn: CLUSTER,
+    account: '123456789012',
+    namespace: 'team',
+    serviceAccountName: 'app',
+    sessionTags: true,
+  };
+
+  it('admits what EKS sends for the ServiceAccount: sts:AssumeRole and sts:TagSession as pods.eks.amazonaws.com', () => {
+    assert.equal(judgePodIdentityTrust(trustPolicyFor({ pod }), ROLE, pod).admitted, true);
+  });
+
+  it('is pinned by the session tags: another namespace, ServiceAccount or cluster is refused', () => {
+    const doc = trustPolicyFor({ pod });
+    for (const other of [
+      { ...pod, namespace: 'other' },
+      { ...pod, serviceAccountName: 'other' },
+      { ...pod, clusterArn: CLUSTER.replace('/prod', '/staging') },
+      { ...pod, clusterArn: CLUSTER.replace('123456789012', '210987654321'), account: '210987654321' },
+    ]) {
+      assert.equal(judgePodIdentityTrust(doc, ROLE, other).admitted, false, JSON.stringify(other));
+    }
+  });
+
+  it('without session tags, pins the cluster by aws:SourceArn and aws:SourceAccount', () => {
+    const untagged = { ...pod, sessionTags: false };
+    const doc = trustPolicyFor({ pod: untagged });
+    assert.deepEqual(asArray(doc.Statement)[0], {
+      Effect: 'Allow',
+      Principal: { Service: 'pods.eks.amazonaws.com' },
+      Action: ['sts:AssumeRole', 'sts:TagSession'],
+      Condition: { StringEquals: { 'aws:SourceArn': CLUSTER, 'aws:SourceAccount': '123456789012' } },
+    });
+    assert.equal(judgePodIdentityTrust(doc, ROLE, untagged).admitted, true);
+    assert.equal(judgePodIdentityTrust(doc, ROLE, { ...untagged, clusterArn: CLUSTER.replace('/prod', '/staging') }).admitted, false);
+  });
+
+  it('needs sts:TagSession as well as sts:AssumeRole', () => {
+    const doc = {
+      Version: '2012-10-17',
+      Statement: [{ ...(asArray(trustPolicyFor({ pod }).Statement)[0] as object), Action: 'sts:AssumeRole' }],
+    };
+    const judged = judgePodIdentityTrust(doc, ROLE, pod);
+    assert.equal(judged.admitted, false);
+    assert.match(judged.message, /sts:TagSession/);
+  });
+
+  it('Both: one statement per path, each judged for its own caller', () => {
+    const s = subject();
+    const doc = trustPolicyFor({ irsa: s, pod });
+    assert.equal(asArray(doc.Statement).length, 2);
+    assert.equal(judgePaths(doc, ROLE, { irsa: s, pod }).admitted, true);
+    assert.equal(judgePaths(trustPolicyFor({ irsa: s }), ROLE, { irsa: s, pod }).admitted, false);
+    assert.equal(judgePaths(trustPolicyFor({ pod }), ROLE, { irsa: s, pod }).admitted, false);
+    // Another cluster's IRSA statement stays with Pod Identity: its tokens are judged too.
+    const other = subject({ oidcProviderArn: `${PROVIDER}-other`, issuerHostPath: `${ISSUER}-other` });
+    assert.equal(judgePaths(trustPolicyFor({ others: [other], pod }), ROLE, { others: [other], pod }).admitted, true);
+    assert.equal(judgePaths(trustPolicyFor({ pod }), ROLE, { others: [other], pod }).admitted, false);
+    // An IRSA token is not admitted by the Pod Identity statement, nor EKS by the IRSA one.
+    assert.equal(judgeTrust(trustPolicyFor({ pod }), ROLE, s).admitted, false);
+    assert.equal(judgePodIdentityTrust(trustPolicyFor({ irsa: s }), ROLE, pod).admitted, false);
+  });
+});
+
+describe("subjectEscape: the Pod Identity statement stays in the object's namespace", () => {
+  const pod: PodIdentitySubject = {
+    clusterArn: 'arn:aws:eks:eu-west-1:123456789012:cluster/prod',
+    account: '123456789012',
+    namespace: 'team',
+    serviceAccountName: 'app',
+    sessionTags: true,
+  };
+  it('admits the statement the operator writes, with or without session tags', () => {
+    assert.equal(subjectEscape(trustPolicyFor({ irsa: subject(), pod }), 'team', ISSUER), undefined);
+    assert.equal(subjectEscape(trustPolicyFor({ pod: { ...pod, sessionTags: false } }), 'team', ISSUER), undefined);
+  });
+  it('refuses one of another namespace, or one that pins nothing', () => {
+    assert.match(subjectEscape(trustPolicyFor({ pod: { ...pod, namespace: 'other' } }), 'team', ISSUER) ?? '', /outside team/);
+    const open = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    };
+    assert.match(subjectEscape(open, 'team', ISSUER) ?? '', /pins neither/);
   });
 });
