@@ -2,7 +2,7 @@
 // the servers run them: the CRD's schema and CEL rules (schema-check.ts, cel.ts), then the
 // operator's own checks — validateSpec, desiredState (sizes, quotas, partitions) and the policy
 // guard (checkOperatorPolicy) — the functions the operator runs, not copies of them.
-import { identityIn, targetAccount } from '../policy/accounts.ts';
+import { identityIn, podIdentityElsewhere, targetAccount } from '../policy/accounts.ts';
 import type { Command } from 'commander';
 import type { IamServiceAccountSpec } from '../api/types.ts';
 import { validateSpec } from '../api/validate.ts';
@@ -90,6 +90,8 @@ function problemField(reason: string, message: string, spec: IamServiceAccountSp
     case 'AccountNotAllowed':
     case 'AccountNotAllowedInNamespace':
       return spec.account === undefined ? ['spec', 'attachRoleARN'] : ['spec', 'account'];
+    case 'PodIdentityNeedsOwnAccount':
+      return ['spec', 'account'];
     default:
       return leadingField(message);
   }
@@ -128,6 +130,8 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
   // Without the operator's own account (it asks STS), a role of an account the configuration does
   // not name may be in that own account: not judged offline.
   const account = ctx.target.config.accountId === undefined && !(named in ctx.target.config.accounts) ? own.account : named;
+  const elsewhere = podIdentityElsewhere(spec, account, own.account);
+  if (elsewhere) return [error(problemField(elsewhere.reason, elsewhere.message, spec), `${elsewhere.reason}: ${elsewhere.message}`)];
   const result = desiredState(obj, identityIn(own, account), ctx.target.defaults, ctx.target.audience);
   if (!result.ok) {
     const p = result.problem;

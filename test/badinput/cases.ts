@@ -439,6 +439,11 @@ export const cases: Case[] = [
     want: { reason: 'AccountNotAllowedInNamespace', message: /namespace bad-1 may not use account 210987654321/ },
   },
   {
+    name: 'identity PodIdentity with a role in another (configured) account',
+    spec: { account: OPEN_ACCOUNT, identity: 'PodIdentity' },
+    want: { reason: 'PodIdentityNeedsOwnAccount', message: /use the own account .* or identity IRSA for a role in another account/ },
+  },
+  {
     name: 'an attachRoleARN of an account the operator is not configured for',
     spec: { attachRoleARN: 'arn:aws:iam::999999999999:role/elsewhere' },
     want: { reason: 'AccountNotAllowed' },

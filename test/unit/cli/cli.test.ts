@@ -212,6 +212,19 @@ describe('validate: spec.account offline', () => {
     const open = withConfig({ [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['pay*'] } });
     assert.deepEqual(await findings(open, { account: TARGET }), []);
   });
+
+  it('Pod Identity with a role in another account: an error on spec.account (PodIdentityNeedsOwnAccount); in the own account none', async () => {
+    const open = withConfig({ [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['pay*'] } });
+    for (const identity of ['PodIdentity', 'Both']) {
+      const [f, ...more] = await findings(open, { account: TARGET, identity });
+      assert.equal(f?.severity, 'error', identity);
+      assert.match(f?.message ?? '', /PodIdentityNeedsOwnAccount: .*use the own account .* or identity IRSA/);
+      assert.deepEqual(f?.path, ['spec', 'account']);
+      assert.deepEqual(more, []);
+    }
+    assert.deepEqual(await findings(open, { account: TARGET, identity: 'IRSA' }), []);
+    assert.deepEqual(await findings(open, { account: '123456789012', identity: 'PodIdentity' }), []);
+  });
 });
 
 describe('validate: other clusters and subject patterns', () => {

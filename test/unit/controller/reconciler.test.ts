@@ -1387,6 +1387,49 @@ describe('Reconciler: roles in other accounts', () => {
     assert.equal(w.other.roles.has(ROLE), false);
   });
 
+  it('Pod Identity with a role in another account: PodIdentityNeedsOwnAccount before any IAM or EKS call, and not swept', async () => {
+    for (const identity of ['PodIdentity', 'Both'] as const) {
+      const w = crossWorld(true);
+      w.kube.create('app', 'team', { account: TARGET, identity });
+      assert.deepEqual(await w.run(), { kind: 'drop' }, identity);
+      assert.deepEqual(w.cond('Ready'), ['False', 'PodIdentityNeedsOwnAccount']);
+      assert.deepEqual(w.cond('Stalled'), ['True', 'PodIdentityNeedsOwnAccount']);
+      assert.match(
+        w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+        /use the own account .* or identity IRSA for a role in another account/,
+      );
+      assert.deepEqual(await w.sweep(), { drifted: [], inSync: 0 });
+      assert.deepEqual([...w.iam.calls, ...w.other.calls, ...w.eks.calls], []);
+      // Deleting it touches no account and no association.
+      w.kube.delete(KEY);
+      assert.deepEqual(await w.run(), { kind: 'done' });
+      assert.equal(w.kube.get(KEY), undefined, 'the finalizer is gone');
+      assert.deepEqual([...w.iam.calls, ...w.other.calls, ...w.eks.calls], []);
+    }
+  });
+
+  it('Pod Identity in the own account next to IRSA in another: roles swept in each account, associations once, in the own EKS', async () => {
+    const w = crossWorld(true);
+    w.kube.create('app', 'team', { account: TARGET });
+    w.kube.create('pod', 'team', { account: ACCOUNT, identity: 'PodIdentity' });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(await w.run('team/pod'), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready', 'team/pod'), ['True', 'Synced']);
+    const [a, ...more] = [...w.eks.associations.values()];
+    assert.equal(more.length, 0);
+    assert.equal(a?.roleArn, `arn:aws:iam::${ACCOUNT}:role/prod.team.pod`);
+    assert.ok(w.iam.roles.has('prod.team.pod') && !w.other.roles.has('prod.team.pod'));
+    assert.ok(w.other.roles.has(ROLE) && !w.iam.roles.has(ROLE));
+    const describes = () => w.eks.calls.filter((c) => c.startsWith('describe ')).length;
+    assert.deepEqual(await w.sweep(), { drifted: [], inSync: 2 });
+    assert.equal(describes(), 1, 'one association, described once');
+    w.eks.associations.delete(a?.id ?? '');
+    assert.deepEqual(await w.sweep(), { drifted: ['team/pod'], inSync: 2 });
+    assert.equal(describes(), 2);
+    assert.deepEqual(await w.run('team/pod'), AFTER_DRIFT);
+    assert.equal([...w.eks.associations.values()][0]?.roleArn, `arn:aws:iam::${ACCOUNT}:role/prod.team.pod`);
+  });
+
   it("sweeps each account: one whose sweep fails leaves the other's findings applied, and the sweep reports the failure", async () => {
     const w = crossWorld(true);
     w.kube.create('app', 'team', { account: TARGET });
