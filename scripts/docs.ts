@@ -239,6 +239,59 @@ const GUARD_SECTION = [
   '',
 ];
 
+/** Roles in other accounts, and the OIDC provider managed: the fields of one `accounts` entry from the schema. */
+function accountsSection(): string[] {
+  const declared = config.properties?.accounts?.additionalProperties;
+  const entry: Node = typeof declared === 'object' ? declared : {};
+  const required = new Set(entry.required ?? []);
+  return [
+    '## Roles in other accounts',
+    '',
+    '`accounts` maps an account ID to how the operator gets there and who may use it. An object picks',
+    "one with `spec.account` (an `attachRoleARN` is read in its own account); the default is the operator's",
+    'own account, which needs no entry. An account without an entry is refused (`AccountNotAllowed`), and',
+    'so is an entry not open to the namespace (`AccountNotAllowedInNamespace`), before any AWS call. The',
+    'operator assumes `roleArn` with its own credentials (`sts:AssumeRole`, with `externalId`), keeps',
+    'the session and renews it five minutes before it expires; each account has its own IAM write budget',
+    '(`iamWritesPerSecond`, default: the top-level one) and its own drift sweep. A role in that account',
+    "trusts that account's OIDC provider for the cluster's issuer. config/iam/README.md has the role's",
+    'trust and permissions.',
+    '',
+    '| field of an entry | type | default | description |',
+    '|---|---|---|---|',
+    ...Object.entries(entry.properties ?? {}).map(
+      ([name, n]) =>
+        `| ${code(name)} | ${cell(configType(n))} | ${cell(defaultCell(name, n, required.has(name)))} | ${cell(n.description ?? '')} |`,
+    ),
+    '',
+    '```yaml',
+    stringify({
+      accounts: {
+        '210987654321': {
+          roleArn: 'arn:aws:iam::210987654321:role/irsa-operator-target',
+          externalId: 'prod-irsa',
+          iamWritesPerSecond: 2,
+          allowedNamespaces: ['payments-*'],
+        },
+      },
+    }).trimEnd(),
+    '```',
+    '',
+    '## The OIDC provider, managed',
+    '',
+    "With `manageOidcProvider: true` the operator creates the IAM OIDC provider of the cluster's issuer",
+    'in every account it writes a role to (tagged `irsa.dev/managed-by` and `irsa.dev/cluster`), adds',
+    'each audience an object uses to its client IDs, and puts the thumbprint of the top intermediate CA',
+    "of the issuer's TLS chain on it, read again once per drift period (`UpdateOpenIDConnectProviderThumbprint`",
+    'when the chain changed). It never removes a client ID, never deletes the provider, and never writes',
+    'a provider it did not tag. A self-managed issuer whose certificate comes from a private CA needs',
+    '`oidcIssuerCAFile`. To remove the provider: delete the objects using it, set',
+    '`manageOidcProvider: false`, then `aws iam delete-open-id-connect-provider` in each account',
+    '(docs/security.md).',
+    '',
+  ];
+}
+
 export function renderConfigurationMd(): string {
   const props = Object.entries(config.properties ?? {});
   const required = new Set(config.required);
@@ -249,7 +302,9 @@ export function renderConfigurationMd(): string {
     return name === 'region' ? `${code(v)} (or ${code('AWS_DEFAULT_REGION')})` : code(v);
   };
   const longDefaults = props.filter(([, n]) => n.default !== undefined && JSON.stringify(n.default).length > LONG_DEFAULT);
-  const envExample = Object.entries(CONFIG_EXAMPLE).map(([k, v]) => `${env[k] ?? k}=${Array.isArray(v) ? v.join(',') : String(v)}`);
+  const envExample = Object.entries(CONFIG_EXAMPLE).map(
+    ([k, v]) => `${env[k] ?? k}=${Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
+  );
   return [
     GENERATED_LINE,
     '',
@@ -274,6 +329,7 @@ export function renderConfigurationMd(): string {
       '',
     ]),
     ...GUARD_SECTION,
+    ...accountsSection(),
     '## Example',
     '',
     '```yaml',

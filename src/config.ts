@@ -5,16 +5,38 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import type { RoleDefaults } from './policy/desired.ts';
 import type { StalePodsMode } from './controller/pods.ts';
-import { DEFAULT_DENIED_ACTIONS, DEFAULT_DENIED_POLICY_ARNS, DEFAULT_DENIED_WRITE_SERVICES, type OperatorPolicy } from './policy/guard.ts';
+import {
+  DEFAULT_DENIED_ACTIONS,
+  DEFAULT_DENIED_POLICY_ARNS,
+  DEFAULT_DENIED_WRITE_SERVICES,
+  type AccountPolicy,
+  type OperatorPolicy,
+} from './policy/guard.ts';
+
+/** An account the operator writes roles to besides its own: how it gets there, and who may use it. */
+export interface AccountConfig extends AccountPolicy {
+  /** The role in that account the operator assumes (sts:AssumeRole); config/iam/target-account-policy.json is its policy. */
+  roleArn: string;
+  /** The external ID that role's trust policy asks for, if any. */
+  externalId?: string;
+  /** IAM writes per second in that account; default: iamWritesPerSecond. */
+  iamWritesPerSecond?: number;
+}
 
 /** The operator's configuration; the platform team's rules for tenants are its OperatorPolicy part. */
 export interface OperatorConfig extends OperatorPolicy {
+  /** Accounts besides the operator's own, by account ID. */
+  accounts: Record<string, AccountConfig>;
   clusterName: string;
   region: string;
   /** Self-managed clusters: the service-account issuer URL. EKS: read from DescribeCluster when unset. */
   oidcIssuer?: string;
   /** From STS GetCallerIdentity when unset. */
   accountId?: string;
+  /** Create the cluster's IAM OIDC provider, keep its thumbprint and add the audiences in use. */
+  manageOidcProvider: boolean;
+  /** PEM file of the CA that signs a self-managed issuer's serving certificate (its thumbprint is read over TLS). */
+  oidcIssuerCAFile?: string;
   /** The audience of objects that name none; unset: the STS audience the OIDC provider lists. */
   defaultAudience?: string;
   /** Forced path prefix for every role. */
@@ -63,6 +85,51 @@ export const configSchema = {
       description: 'Service-account issuer URL; read from EKS DescribeCluster when unset.',
     },
     accountId: { type: 'string', pattern: '^[0-9]{12}$', description: 'AWS account of the roles; from STS GetCallerIdentity when unset.' },
+    accounts: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: '^[0-9]{12}$' },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['roleArn'],
+        properties: {
+          roleArn: {
+            type: 'string',
+            pattern: '^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[\\w+=,.@/-]{1,576}$',
+            description: 'The role in that account the operator assumes.',
+          },
+          externalId: { type: 'string', pattern: '^[\\w+=,.@:/-]{2,1224}$', description: "The external ID the role's trust asks for." },
+          iamWritesPerSecond: {
+            type: 'number',
+            minimum: 0,
+            maximum: 1000,
+            description: 'IAM writes per second in that account; default: iamWritesPerSecond.',
+          },
+          allowedNamespaces: {
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            default: [],
+            description:
+              'Glob patterns of namespaces whose objects may use the account (a Namespace annotation irsa.dev/allowed-accounts adds it for that namespace); empty: none.',
+          },
+        },
+      },
+      description:
+        "Accounts the operator writes roles to besides its own, by account ID: the role it assumes there (sts:AssumeRole), an optional external ID, that account's IAM write budget, and the namespaces that may use it. spec.account picks one. As YAML or, in IRSA_ACCOUNTS, JSON.",
+    },
+    manageOidcProvider: {
+      type: 'boolean',
+      default: false,
+      description:
+        "Create the IAM OIDC provider of the cluster's issuer where it is missing (tagged as the operator's), add the audiences objects use to its client IDs, and refresh its thumbprint when the issuer's certificate chain changes. Never deletes it.",
+    },
+    oidcIssuerCAFile: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "PEM file of the CA that signs the issuer's serving certificate, when it is not a public CA (a self-managed issuer): the operator verifies the chain before taking its thumbprint.",
+    },
     defaultAudience: {
       type: 'string',
       pattern: '^[!-~]{1,256}$',
@@ -232,6 +299,9 @@ export const CONFIG_ENV: Readonly<Record<keyof OperatorConfig, string>> = {
   region: 'AWS_REGION',
   oidcIssuer: 'IRSA_OIDC_ISSUER',
   accountId: 'IRSA_ACCOUNT_ID',
+  accounts: 'IRSA_ACCOUNTS',
+  manageOidcProvider: 'IRSA_MANAGE_OIDC_PROVIDER',
+  oidcIssuerCAFile: 'IRSA_OIDC_ISSUER_CA_FILE',
   defaultAudience: 'IRSA_DEFAULT_AUDIENCE',
   rolePrefix: 'IRSA_ROLE_PREFIX',
   rolePath: 'IRSA_ROLE_PATH',
@@ -271,8 +341,9 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true });
 const validate = ajv.compile<OperatorConfig>(configSchema);
 
 function describe(err: ErrorObject): string {
-  const field =
-    err.instancePath.replace(/^\//, '').replaceAll('/', '.') || (err.params as { missingProperty?: string }).missingProperty || '(root)';
+  const path = err.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const missing = (err.params as { missingProperty?: string }).missingProperty;
+  const field = (err.keyword === 'required' ? [path, missing].filter(Boolean).join('.') : path) || '(root)';
   const key = field.split('.')[0] as keyof OperatorConfig;
   const env = key in CONFIG_ENV ? ` (env ${CONFIG_ENV[key]})` : '';
   if (err.keyword === 'required') return `${field}${env} is required`;
@@ -286,7 +357,18 @@ export function parseConfig(raw: unknown): OperatorConfig {
   if (!validate(copy)) {
     throw new ConfigError(`invalid operator configuration: ${(validate.errors ?? []).map(describe).join('; ')}`);
   }
+  const problems = accountProblems(copy);
+  if (problems.length > 0) throw new ConfigError(`invalid operator configuration: ${problems.join('; ')}`);
   return copy;
+}
+
+/** What the schema cannot say about accounts: each role is in its own account, none is the operator's own. */
+function accountProblems(config: OperatorConfig): string[] {
+  return Object.entries(config.accounts).flatMap(([id, a]) => {
+    if (id === config.accountId) return [`accounts.${id} is the operator's own account (accountId): remove it`];
+    const roleAccount = a.roleArn.split(':')[4];
+    return roleAccount === id ? [] : [`accounts.${id}.roleArn is a role of account ${roleAccount ?? '?'}: it must be a role of ${id}`];
+  });
 }
 
 /** Reads IRSA_CONFIG (if set) and overlays the environment variables of CONFIG_ENV. */
@@ -308,15 +390,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): OperatorConfig
   for (const [field, name] of Object.entries(CONFIG_ENV)) {
     const value = env[name] ?? (field === 'region' ? env.AWS_DEFAULT_REGION : undefined);
     if (value === undefined || value === '') continue;
-    const isList = (configSchema.properties[field as keyof typeof configSchema.properties] as { type: string }).type === 'array';
-    base[field] = isList
-      ? value
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : value;
+    const type = (configSchema.properties[field as keyof typeof configSchema.properties] as { type: string }).type;
+    base[field] = type === 'array' ? splitList(value) : type === 'object' ? parseJson(name, value) : value;
   }
   return parseConfig(base);
+}
+
+const splitList = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function parseJson(name: string, value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch (e) {
+    throw new ConfigError(`${name} must be JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** What the configuration forces on every role the operator manages. */

@@ -1,10 +1,12 @@
 // Wires the operator together: informers feed keys to the work queue, workers reconcile them.
 // Constructors do nothing; start() starts, stop() drains in-flight keys and stops.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Accounts } from './aws/accounts.ts';
 import { WriteBudget } from './aws/budget.ts';
 import { DEFAULT_CALL_OPTIONS } from './aws/call.ts';
 import { destroyAwsClients, makeAwsClients, type AwsClients } from './aws/clients.ts';
@@ -14,10 +16,12 @@ import { IamSweep } from './aws/sweep.ts';
 import { resolveIdentity } from './aws/identity.ts';
 import { roleDefaults, type OperatorConfig } from './config.ts';
 import { WorkQueue } from './controller/queue.ts';
+import type { ProviderManagement } from './controller/providers.ts';
 import { Reconciler } from './controller/reconciler.ts';
 import { DriftSweeper } from './controller/sweeper.ts';
 import { setupWatches, type WatchedCache } from './controller/watches.ts';
 import { errorMessage } from './errors.ts';
+import { fetchThumbprint } from './issuer/chain.ts';
 import { KubeApi } from './kube/client.ts';
 import { InformerFactory } from './kube/informer-factory.ts';
 import { PooledKubeConfig } from './kube/kubeconfig.ts';
@@ -44,6 +48,7 @@ export class Operator {
   private elector: LeaderElector | undefined;
   private leadingPromise: Promise<void> = Promise.resolve();
   private aws: AwsClients | undefined;
+  private accounts: Accounts | undefined;
   private queue: WorkQueue | undefined;
   private reconciler: Reconciler | undefined;
   private sweeper: DriftSweeper | undefined;
@@ -117,6 +122,7 @@ export class Operator {
       throttleObserver: (service: string, operation: string) => metrics.awsThrottles.inc({ service, operation }),
     };
     const roles = new IamRoles(aws.iam, callOpts, new WriteBudget(config.iamWritesPerSecond));
+    const accounts = (this.accounts = new Accounts(config, callOpts));
     // EKS's writes are bounded at the same rate as IAM's, in a bucket of their own.
     const associations = new EksAssociations(aws.eks, callOpts, new WriteBudget(config.iamWritesPerSecond));
     const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
@@ -129,12 +135,13 @@ export class Operator {
       });
       return identity;
     };
+    const provider = config.manageOidcProvider ? this.providerManagement() : undefined;
     const readBudget = new WriteBudget(config.driftReadsPerSecond);
     // A sweep is tried again by the sweeper (later, and not while the queue is busy): its large
     // pages are not retried at the call layer too, only by the SDK.
     const sweep = { roles: new IamSweep(aws.iam, { ...callOpts, retries: 0 }, () => readBudget.take()), budget: readBudget };
     return new Reconciler(
-      { roles, associations, kube, cache, sweep, identity: getIdentity, log: this.log },
+      { roles, associations, kube, cache, sweep, accounts: (id) => accounts.get(id), identity: getIdentity, provider, log: this.log },
       {
         policy: config,
         defaultAudience: config.defaultAudience,
@@ -147,6 +154,13 @@ export class Operator {
         waitMs: RETRY.waitMs,
       },
     );
+  }
+
+  /** manageOidcProvider: the issuer's URL and its thumbprint, read over TLS (verified with oidcIssuerCAFile when set). */
+  private providerManagement(): ProviderManagement {
+    const { config } = this;
+    const ca = config.oidcIssuerCAFile === undefined ? undefined : readFileSync(config.oidcIssuerCAFile, 'utf8');
+    return { cluster: config.clusterName, thumbprint: (issuerUrl) => fetchThumbprint(issuerUrl, ca) };
   }
 
   private makeQueue(reconciler: Reconciler): WorkQueue {
@@ -237,6 +251,7 @@ export class Operator {
     this.informers = undefined;
     this.cache = undefined;
     if (this.aws) destroyAwsClients(this.aws);
+    this.accounts?.destroy();
     if (this.kc instanceof PooledKubeConfig) await this.kc.closeConnections();
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -10,6 +10,8 @@ export const REASONS = {
     'identity changed: the trust keeps the old path until the new one is in place (association made before the annotation goes, annotation before the association goes); the next pass narrows it',
   // Waiting: looked at again after a fixed wait, Ready=False, Reconciling=True.
   OIDCProviderNotFound: "IAM has no OIDC provider for the cluster's issuer, or for the issuer of one of spec.additionalClusters, yet",
+  OIDCIssuerUnreachable: "the operator manages the OIDC provider and cannot read the issuer's certificate chain for its thumbprint",
+  AccountCredentialsRefused: "STS refused the operator's AssumeRole into the account's configured role",
   RoleNotFound: 'IAM has no role of the attachRoleARN name yet',
   TrustPolicyMismatch: "the role's trust policy does not admit a token of this ServiceAccount",
   AudienceNotAllowedByProvider:
@@ -30,6 +32,8 @@ export const REASONS = {
   PermissionsBoundaryForced: 'spec.permissionsBoundary differs from the one the operator forces',
   // The operator's policy, set by the platform team.
   NamespaceNotAllowed: 'the operator does not serve this namespace',
+  AccountNotAllowed: "spec.account (or attachRoleARN's account) is not among the accounts the operator is configured for",
+  AccountNotAllowedInNamespace: "the operator's policy does not open that account to this namespace",
   RoleNameNotAllowed: 'spec.roleName lacks the required prefix',
   NamespaceRoleQuotaExceeded: 'the namespace holds as many roles as it may',
   PolicyNotAllowed: 'a managed policy ARN is not on the allowed list',
@@ -45,6 +49,8 @@ export const REASONS = {
   RoleArnMismatch: 'the attachRoleARN names a role IAM has under another ARN',
   // EKS Pod Identity.
   PodIdentityNotAvailable: 'identity PodIdentity or Both on a cluster EKS does not know (DescribeCluster): Pod Identity is EKS only',
+  PodIdentityNeedsOwnAccount:
+    "identity PodIdentity or Both with spec.account (or attachRoleARN's account) other than the operator's: an association's role must be of the cluster's account",
   AssociationConflict: "an EKS Pod Identity association for the ServiceAccount exists and is not this object's",
   // The ServiceAccount.
   ServiceAccountExists: 'the ServiceAccount exists and was not made by the operator',

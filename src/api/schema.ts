@@ -35,6 +35,12 @@ export const specSchema = {
   type: 'object',
   description: 'The IAM role to manage and the ServiceAccount that may assume it.',
   properties: {
+    account: {
+      type: 'string',
+      description:
+        "AWS account ID of the role: one of the accounts the operator is configured to write roles to, and open to this namespace. Default: the account of attachRoleARN, else the operator's own. The role trusts that account's OIDC provider for the cluster's issuer. Immutable.",
+      pattern: '^[0-9]{12}$',
+    },
     serviceAccount: {
       type: 'object',
       description: "The ServiceAccount to create or annotate, always in the object's namespace.",
@@ -246,6 +252,10 @@ export const specSchema = {
     {
       rule: '!has(self.attachRoleARN) || !(has(self.additionalClusters) || has(self.subjectPattern))',
       message: 'attachRoleARN uses an existing role as it is: its trust is not written; remove additionalClusters and subjectPattern',
+    },
+    {
+      rule: 'has(self.account) == has(oldSelf.account) && (!has(self.account) || self.account == oldSelf.account)',
+      message: 'account is immutable (IAM cannot move a role between accounts): create a new IamServiceAccount for another account',
     },
     {
       rule: 'has(self.roleName) == has(oldSelf.roleName) && (!has(self.roleName) || self.roleName == oldSelf.roleName)',

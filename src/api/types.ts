@@ -75,6 +75,8 @@ export interface AdditionalCluster {
 export type PolicyDocument = Record<string, unknown>;
 
 export interface IamServiceAccountSpec {
+  /** The AWS account of the role (one of the operator's configured accounts); default: the operator's own. */
+  account?: string;
   serviceAccount?: ServiceAccountSpec;
   roleName?: string;
   rolePath?: string;

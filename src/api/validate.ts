@@ -39,41 +39,8 @@ const invalid = (message: string): SpecProblem => ({ reason: 'InvalidSpec', mess
 export function validateSpec(spec: unknown): SpecProblem | undefined {
   if (!validateSchema(spec)) return invalid((validateSchema.errors ?? []).map(describe).join('; '));
   const s = spec;
-  if (s.attachRoleARN !== undefined) {
-    const extra = (
-      [
-        'attachPolicyARNs',
-        'attachPolicy',
-        'wellKnownPolicies',
-        'roleName',
-        'rolePath',
-        'roleDescription',
-        'permissionsBoundary',
-        'maxSessionDuration',
-        'tags',
-      ] as const
-    ).filter((k) => s[k] !== undefined);
-    if (extra.length > 0) return invalid(`attachRoleARN uses an existing role as it is: remove ${extra.join(', ')}`);
-    const trust = (['additionalClusters', 'subjectPattern'] as const).filter((k) => s[k] !== undefined);
-    if (trust.length > 0)
-      return invalid(`attachRoleARN uses an existing role as it is: its trust is not written; remove ${trust.join(' and ')}`);
-  }
-  if (s.roleOnly === true) {
-    const extra = (['serviceAccount', 'attachRoleARN', 'tokenExpiration', 'stsRegionalEndpoints'] as const).filter(
-      (k) => s[k] !== undefined,
-    );
-    if (extra.length > 0) return invalid(`roleOnly never touches a ServiceAccount: remove ${extra.join(', ')}`);
-  }
-  const identity = s.identity ?? 'IRSA';
-  if (s.podIdentity !== undefined && identity === 'IRSA') {
-    return invalid('podIdentity configures the EKS Pod Identity association: set identity to PodIdentity or Both, or remove podIdentity');
-  }
-  if (identity !== 'IRSA') {
-    const extra = (['attachRoleARN', 'roleOnly'] as const).filter((k) => s[k] !== undefined && s[k] !== false);
-    if (extra.length > 0) {
-      return invalid(`identity ${identity} needs a role the operator manages and a ServiceAccount: remove ${extra.join(', ')}`);
-    }
-  }
+  const combination = combinationProblem(s);
+  if (combination) return invalid(combination);
   for (const key of Object.keys(s.tags ?? {})) {
     if (key.length > 128 || key.length === 0)
       return invalid(`spec.tags: key ${JSON.stringify(key.slice(0, 40))} must be 1 to 128 characters`);
@@ -93,6 +60,48 @@ export function validateSpec(spec: unknown): SpecProblem | undefined {
   if (s.attachPolicy !== undefined) {
     const problem = statementProblem(s.attachPolicy.Statement);
     if (problem) return invalid(`spec.attachPolicy.Statement: ${problem}`);
+  }
+  return undefined;
+}
+
+/** Fields that do not go together (the CRD's CEL rules, and what CEL cannot say): the message, or undefined. */
+function combinationProblem(s: IamServiceAccountSpec): string | undefined {
+  if (s.attachRoleARN !== undefined) {
+    const extra = (
+      [
+        'attachPolicyARNs',
+        'attachPolicy',
+        'wellKnownPolicies',
+        'roleName',
+        'rolePath',
+        'roleDescription',
+        'permissionsBoundary',
+        'maxSessionDuration',
+        'tags',
+      ] as const
+    ).filter((k) => s[k] !== undefined);
+    if (extra.length > 0) return `attachRoleARN uses an existing role as it is: remove ${extra.join(', ')}`;
+    const trust = (['additionalClusters', 'subjectPattern'] as const).filter((k) => s[k] !== undefined);
+    if (trust.length > 0) return `attachRoleARN uses an existing role as it is: its trust is not written; remove ${trust.join(' and ')}`;
+  }
+  if (s.account !== undefined && s.attachRoleARN !== undefined && s.attachRoleARN.split(':')[4] !== s.account) {
+    return `attachRoleARN is a role of account ${s.attachRoleARN.split(':')[4] ?? '?'}, not of spec.account ${s.account}: remove spec.account or make them agree`;
+  }
+  if (s.roleOnly === true) {
+    const extra = (['serviceAccount', 'attachRoleARN', 'tokenExpiration', 'stsRegionalEndpoints'] as const).filter(
+      (k) => s[k] !== undefined,
+    );
+    if (extra.length > 0) return `roleOnly never touches a ServiceAccount: remove ${extra.join(', ')}`;
+  }
+  const identity = s.identity ?? 'IRSA';
+  if (s.podIdentity !== undefined && identity === 'IRSA') {
+    return 'podIdentity configures the EKS Pod Identity association: set identity to PodIdentity or Both, or remove podIdentity';
+  }
+  if (identity !== 'IRSA') {
+    const extra = (['attachRoleARN', 'roleOnly'] as const).filter((k) => s[k] !== undefined && s[k] !== false);
+    if (extra.length > 0) {
+      return `identity ${identity} needs a role the operator manages and a ServiceAccount: remove ${extra.join(', ')}`;
+    }
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 // Every AWS call goes through here: retry what is worth retrying (p-retry), turn terminal errors
 // into TerminalError, and report each attempt to an observer (metrics, tests).
 import pRetry, { AbortError } from 'p-retry';
-import { TerminalError } from '../errors.ts';
+import { TerminalError, WaitError } from '../errors.ts';
 import { RETRY } from '../retry.ts';
 import { awsMessage, awsReason, classifyAwsError, isThrottle } from './errors.ts';
 
@@ -36,6 +36,8 @@ export async function callAws<T>(service: string, operation: string, fn: () => P
         opts.observer?.(service, operation, 'ok');
         return out;
       } catch (e) {
+        // Said by the operator's own layer (credentials refused): an answer for the object, not a call to repeat.
+        if (e instanceof WaitError) throw new AbortError(e);
         const kind = classifyAwsError(e);
         opts.observer?.(service, operation, kind);
         if (isThrottle(e)) opts.throttleObserver?.(service, operation);

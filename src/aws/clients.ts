@@ -14,8 +14,9 @@ export interface AwsClients {
 export const AWS_CONNECT_TIMEOUT_MS = 5_000;
 export const AWS_REQUEST_TIMEOUT_MS = 30_000;
 
-export function makeAwsClients(config: OperatorConfig): AwsClients {
-  const common = {
+/** What every SDK client of the operator shares: region, endpoint, attempts and deadlines. */
+export function sdkConfig(config: Pick<OperatorConfig, 'region' | 'awsEndpoint'>) {
+  return {
     region: config.region,
     // Layer 1 of the retry stack (src/retry.ts).
     maxAttempts: RETRY.sdkMaxAttempts,
@@ -23,6 +24,10 @@ export function makeAwsClients(config: OperatorConfig): AwsClients {
     requestHandler: { connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS },
     ...(config.awsEndpoint ? { endpoint: config.awsEndpoint } : {}),
   };
+}
+
+export function makeAwsClients(config: OperatorConfig): AwsClients {
+  const common = sdkConfig(config);
   return { iam: new IAMClient(common), sts: new STSClient(common), eks: new EKSClient(common) };
 }
 

@@ -1,7 +1,9 @@
 // IAM roles: read the whole actual state of one role, apply a list of operations, delete it.
 // Modelled on ACK's iam-controller role hooks: read fully, write only what the diff says.
 import {
+  AddClientIDToOpenIDConnectProviderCommand,
   AttachRolePolicyCommand,
+  CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
@@ -19,11 +21,13 @@ import {
   TagRoleCommand,
   UntagRoleCommand,
   UpdateAssumeRolePolicyCommand,
+  UpdateOpenIDConnectProviderThumbprintCommand,
   UpdateRoleCommand,
   type IAMClient,
   type Role,
 } from '@aws-sdk/client-iam';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
+import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts';
 import type { RoleAttachments } from '../controller/ports.ts';
 import type { WriteBudget } from './budget.ts';
 import { callAws, type CallOptions } from './call.ts';
@@ -97,16 +101,46 @@ export class IamRoles {
     }
   }
 
-  /** The OIDC provider's client IDs (the audiences it accepts); undefined when there is no such provider. */
-  async oidcProviderClientIds(arn: string): Promise<string[] | undefined> {
+  /** The OIDC provider: its client IDs (the audiences it accepts), thumbprints and tags; undefined when there is none. */
+  async oidcProvider(arn: string): Promise<OidcProviderState | undefined> {
     try {
       const out = await this.call('GetOpenIDConnectProvider', () =>
         this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
       );
-      return out.ClientIDList ?? [];
+      return { clientIds: out.ClientIDList ?? [], thumbprints: out.ThumbprintList ?? [], tags: tagMap(out.Tags ?? []) };
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
+    }
+  }
+
+  /** One write to an OIDC provider (manageOidcProvider). */
+  async applyProvider(o: ProviderOperation): Promise<void> {
+    switch (o.op) {
+      case 'CreateOpenIDConnectProvider':
+        await this.call(o.op, () =>
+          this.iam.send(
+            new CreateOpenIDConnectProviderCommand({
+              Url: o.url,
+              ClientIDList: o.clientIds,
+              ThumbprintList: [o.thumbprint],
+              Tags: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })),
+            }),
+          ),
+        );
+        return;
+      case 'AddClientIDToOpenIDConnectProvider':
+        await this.call(o.op, () =>
+          this.iam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: o.arn, ClientID: o.clientId })),
+        );
+        return;
+      case 'UpdateOpenIDConnectProviderThumbprint':
+        await this.call(o.op, () =>
+          this.iam.send(
+            new UpdateOpenIDConnectProviderThumbprintCommand({ OpenIDConnectProviderArn: o.arn, ThumbprintList: [o.thumbprint] }),
+          ),
+        );
+        return;
     }
   }
 

@@ -1,6 +1,7 @@
 // irsa render: for each IamServiceAccount, what the operator would write — the role (name, ARN,
 // path, trust, managed and inline policies, boundary, tags, session duration) and the
 // ServiceAccount with its labels and annotations — from desiredState, the operator's own pure core.
+import { identityIn, targetAccount } from '../policy/accounts.ts';
 import type { Command } from 'commander';
 import type { V1ServiceAccount } from '@kubernetes/client-node';
 import type { IamServiceAccount } from '../api/types.ts';
@@ -77,7 +78,8 @@ function renderServiceAccount(obj: IamServiceAccount, desired: Desired): V1Servi
 export function renderOne(obj: IamServiceAccount, target: Target): RenderResult {
   const identity = target.identity;
   if (!identity) throw new UsageError('render needs the account and the issuer (--account, --issuer or --config)');
-  const result = desiredState(obj, identity, target.defaults, target.audience);
+  // The role's account (spec.account, attachRoleARN's): its ARN there, trusting that account's provider.
+  const result = desiredState(obj, identityIn(identity, targetAccount(obj.spec, identity.account)), target.defaults, target.audience);
   if (!result.ok) return { ok: false, reason: result.problem.reason, message: result.problem.message };
   const desired = result.desired;
   const notes: string[] = [];

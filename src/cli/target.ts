@@ -37,6 +37,8 @@ export function targetOptions(cmd: Command): Command {
 
 export interface Target {
   config: OperatorConfig;
+  /** Whether the configuration came from a file (--config); else it is the defaults and the flags. */
+  configKnown: boolean;
   defaults: RoleDefaults;
   /** Undefined when region, account or issuer are unknown (validate without them). */
   identity: ClusterIdentity | undefined;
@@ -101,6 +103,7 @@ export function loadTarget(opts: TargetOptions, strict: boolean): Target {
   }
   return {
     config,
+    configKnown: opts.config !== undefined,
     defaults: roleDefaults(config),
     identity: regionKnown ? identityOf(config) : undefined,
     clusterName: config.clusterName,

@@ -2,6 +2,7 @@
 // the servers run them: the CRD's schema and CEL rules (schema-check.ts, cel.ts), then the
 // operator's own checks — validateSpec, desiredState (sizes, quotas, partitions) and the policy
 // guard (checkOperatorPolicy) — the functions the operator runs, not copies of them.
+import { identityIn, podIdentityElsewhere, targetAccount } from '../policy/accounts.ts';
 import type { Command } from 'commander';
 import type { IamServiceAccountSpec } from '../api/types.ts';
 import { validateSpec } from '../api/validate.ts';
@@ -86,6 +87,11 @@ function problemField(reason: string, message: string, spec: IamServiceAccountSp
       return ['metadata', 'namespace'];
     case 'RoleNameNotAllowed':
       return ['spec', 'roleName'];
+    case 'AccountNotAllowed':
+    case 'AccountNotAllowedInNamespace':
+      return spec.account === undefined ? ['spec', 'attachRoleARN'] : ['spec', 'account'];
+    case 'PodIdentityNeedsOwnAccount':
+      return ['spec', 'account'];
     default:
       return leadingField(message);
   }
@@ -119,7 +125,14 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
   if (invalid) {
     return [error(problemField(invalid.reason, invalid.message, spec), `${invalid.reason}: ${withoutLeadingField(invalid.message)}`)];
   }
-  const result = desiredState(obj, offlineIdentity(ctx.target, spec), ctx.target.defaults, ctx.target.audience);
+  const own = offlineIdentity(ctx.target, spec);
+  const named = targetAccount(spec, own.account);
+  // Without the operator's own account (it asks STS), a role of an account the configuration does
+  // not name may be in that own account: not judged offline.
+  const account = ctx.target.config.accountId === undefined && !(named in ctx.target.config.accounts) ? own.account : named;
+  const elsewhere = podIdentityElsewhere(spec, account, own.account);
+  if (elsewhere) return [error(problemField(elsewhere.reason, elsewhere.message, spec), `${elsewhere.reason}: ${elsewhere.message}`)];
+  const result = desiredState(obj, identityIn(own, account), ctx.target.defaults, ctx.target.audience);
   if (!result.ok) {
     const p = result.problem;
     return [error(problemField(p.reason, p.message, spec), `${p.reason}: ${p.message}`)];
@@ -131,8 +144,10 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
     allowedNamespaces: namespaceKnown ? ctx.target.config.allowedNamespaces : [],
     maxRolesPerNamespace: 0,
   };
-  const guardInput = {
+  let guardInput = {
     namespace: obj.metadata.namespace,
+    account,
+    ownAccount: own.account,
     namespaceAnnotations: {},
     role: result.desired.role,
     trust: result.desired.trust,
@@ -142,6 +157,18 @@ function checkOperator(value: Record<string, unknown>, ctx: ValidateContext): Fi
   };
   const out: Finding[] = [];
   let refusal = checkOperatorPolicy(policy, ctx.denied, guardInput);
+  // The accounts the operator serves are in its configuration, and a Namespace annotation opens one to a namespace: warnings offline.
+  const unlessAccount =
+    refusal?.reason === 'AccountNotAllowedInNamespace'
+      ? "unless the namespace's irsa.dev/allowed-accounts annotation names it"
+      : refusal?.reason === 'AccountNotAllowed' && !ctx.target.configKnown
+        ? "unless the operator's configuration names it (give it with --config)"
+        : undefined;
+  if (refusal && unlessAccount) {
+    out.push(warning(problemField(refusal.reason, refusal.message, spec), `${refusal.reason}: ${refusal.message}, ${unlessAccount}`));
+    guardInput = { ...guardInput, account: own.account };
+    refusal = checkOperatorPolicy(policy, ctx.denied, guardInput);
+  }
   if (refusal?.reason === 'PolicyNotAllowed') {
     // A namespace annotation (irsa.dev/allowed-policy-arns) may allow it: a warning offline.
     out.push(
@@ -243,7 +270,7 @@ export function registerValidate(program: Command): void {
 Not checked offline: the documents of managed policies (the operator reads them from IAM and
 refuses those that grant denied actions), per-namespace allow-lists (the Namespace annotation
 irsa.dev/allowed-policy-arns: a policy not on the global list is a warning), maxRolesPerNamespace,
-and the transition rules (roleName and rolePath are immutable) that need the stored object.
+and the transition rules (account, roleName and rolePath are immutable) that need the stored object.
 
 Examples:
   $ irsa validate -f manifests/

@@ -7,7 +7,7 @@ import { TerminalError, WaitError } from '../errors.ts';
 import type { Desired } from '../policy/desired.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
 import type { DeniedAction } from '../policy/actions.ts';
-import { checkOperatorPolicy, deniedGrant, describeGrant, type OperatorPolicy } from '../policy/guard.ts';
+import { checkAccount, checkOperatorPolicy, deniedGrant, describeGrant, type OperatorPolicy } from '../policy/guard.ts';
 import type { KubeReads, ObjectCache, RoleStore } from './ports.ts';
 import { TtlCache } from './ttl-cache.ts';
 
@@ -21,12 +21,14 @@ const POLICY_VERSION_CACHE_MS = 60_000;
 /** Verdicts kept per (policy, version): far more than the policies one account attaches. */
 const MAX_VERDICTS = 5_000;
 
+/** The policy reads of the account a role is in. */
+export type PolicyReads = Pick<RoleStore, 'policyDefaultVersion' | 'policyVersionDocument'>;
+
 export interface AdmissionDeps {
   policy: OperatorPolicy;
   /** The policy's denied actions, resolved against IAM's action list at start. */
   denied: readonly DeniedAction[];
   kube: Pick<KubeReads, 'getNamespaceAnnotations'>;
-  roles: Pick<RoleStore, 'policyDefaultVersion' | 'policyVersionDocument'>;
   cache: Pick<ObjectCache, 'objectsInNamespace'>;
   now: () => number;
 }
@@ -44,11 +46,13 @@ export class Admission {
     this.versions = new TtlCache(POLICY_VERSION_CACHE_MS, deps.now);
   }
 
-  /** The operator policy's refusal of this object, if any. No AWS call. */
-  async refusal(obj: IamServiceAccount, desired: Desired): Promise<SpecProblem | undefined> {
+  /** The operator policy's refusal of this object (its role in `account`), if any. No AWS call. */
+  async refusal(obj: IamServiceAccount, desired: Desired, account: string, ownAccount: string): Promise<SpecProblem | undefined> {
     const namespace = obj.metadata.namespace;
     return checkOperatorPolicy(this.deps.policy, this.deps.denied, {
       namespace,
+      account,
+      ownAccount,
       namespaceAnnotations: await this.namespaceAnnotations(namespace),
       role: desired.role,
       trust: desired.trust,
@@ -58,17 +62,28 @@ export class Admission {
     });
   }
 
+  /** Whether the object's namespace may use `account` (the operator's own, or a configured one open to it). No AWS call. */
+  async accountRefusal(obj: IamServiceAccount, account: string, ownAccount: string): Promise<SpecProblem | undefined> {
+    const namespace = obj.metadata.namespace;
+    return checkAccount(this.deps.policy, {
+      namespace,
+      account,
+      ownAccount,
+      namespaceAnnotations: await this.namespaceAnnotations(namespace),
+    });
+  }
+
   /**
-   * Every managed policy, AWS's included, is read from IAM (the default version's document) and
-   * refused when it grants a denied action.
+   * Every managed policy, AWS's included, is read from IAM (the default version's document, in the
+   * role's account) and refused when it grants a denied action.
    */
-  async checkPolicyDocuments(arns: readonly string[]): Promise<void> {
+  async checkPolicyDocuments(arns: readonly string[], roles: PolicyReads): Promise<void> {
     for (const arn of arns) {
-      const version = await this.defaultVersion(arn);
+      const version = await this.defaultVersion(arn, roles);
       const key = `${arn}#${version}`;
       let verdict = this.verdicts.get(key);
       if (verdict === undefined) {
-        verdict = await this.judge(arn, version);
+        verdict = await this.judge(arn, version, roles);
         if (this.verdicts.size >= MAX_VERDICTS) this.verdicts.clear();
         this.verdicts.set(key, verdict);
       }
@@ -76,18 +91,18 @@ export class Admission {
     }
   }
 
-  private async defaultVersion(arn: string): Promise<string> {
+  private async defaultVersion(arn: string, roles: PolicyReads): Promise<string> {
     let version = this.versions.get(arn);
     if (version === undefined) {
-      version = await this.deps.roles.policyDefaultVersion(arn);
+      version = await roles.policyDefaultVersion(arn);
       if (version === undefined) throw new WaitError('PolicyNotFound', `IAM has no policy ${arn}: create it or fix attachPolicyARNs`);
       this.versions.set(arn, version);
     }
     return version;
   }
 
-  private async judge(arn: string, version: string): Promise<string> {
-    const document = await this.deps.roles.policyVersionDocument(arn, version);
+  private async judge(arn: string, version: string, roles: PolicyReads): Promise<string> {
+    const document = await roles.policyVersionDocument(arn, version);
     if (document === undefined)
       throw new WaitError('PolicyNotFound', `IAM has no version ${version} of ${arn}: it changed while being read`);
     const grant = deniedGrant(parsePolicyDocumentOrEmpty(document), this.deps.denied);

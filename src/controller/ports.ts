@@ -2,11 +2,13 @@
 // servers (aws/iam.ts, kube/client.ts, the informer caches); the reconciler's unit test implements
 // them in memory with IAM's and Kubernetes' observable rules. Nothing else reaches the controller.
 import type { V1ServiceAccount } from '@kubernetes/client-node';
+import type { WriteBudget } from '../aws/budget.ts';
 import type { IamServiceAccount, IamServiceAccountStatus } from '../api/types.ts';
 import type { EventInput } from '../kube/client.ts';
 import type { DesiredAssociation } from '../policy/desired.ts';
 import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { PodOwner, PodView } from '../policy/pods.ts';
+import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts';
 
 /** A role as deleting it needs it. */
 export interface RoleAttachments {
@@ -21,8 +23,10 @@ export interface RoleStore {
   read(name: string): Promise<ActualRole | undefined>;
   /** Only the role's ARN and trust policy (attachRoleARN). */
   readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined>;
-  /** The OIDC provider's client IDs (the audiences it accepts); undefined when there is none. */
-  oidcProviderClientIds(arn: string): Promise<string[] | undefined>;
+  /** The OIDC provider (client IDs, thumbprints, tags); undefined when there is none. */
+  oidcProvider(arn: string): Promise<OidcProviderState | undefined>;
+  /** One write to an OIDC provider the operator manages. */
+  applyProvider(op: ProviderOperation): Promise<void>;
   /** A managed policy's default version id. */
   policyDefaultVersion(arn: string): Promise<string | undefined>;
   /** One version's document of a managed policy. */
@@ -68,6 +72,13 @@ export interface AssociationStore {
 /** Every role the objects want, in a few paged calls (the drift sweep). */
 export interface RoleSweep {
   readAll(pathPrefix: string, wanted: (name: string) => boolean): Promise<Map<string, ActualRole>>;
+}
+
+/** IAM of one account the operator writes roles to, and its account-wide sweep (without one each pass reads its own role). */
+export interface AccountAccess {
+  roles: RoleStore;
+  /** The account-wide read of roles for drift sweeps, and the budget its calls share. */
+  sweep?: { roles: RoleSweep; budget: WriteBudget } | undefined;
 }
 
 /** The Kubernetes reads the caches cannot answer. */

@@ -17,6 +17,7 @@ import { isAccessDenied } from '../aws/errors.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
 import { isKubeStatus } from '../kube/client.ts';
 import type { Logger } from '../log.ts';
+import { identityIn, podIdentityElsewhere, targetAccount } from '../policy/accounts.ts';
 import { audienceNotAllowed, defaultAudience, STS_AUDIENCE } from '../policy/audience.ts';
 import {
   desiredState,
@@ -38,23 +39,25 @@ import { addFinalizer, removeFinalizer } from './finalizers.ts';
 import { failed, failurePart, verdictFor, type PartResult, type QueueVerdict } from './outcome.ts';
 import { syncPart, type Done, type Pass } from './part.ts';
 import { associationDrift, DriftSweep } from './drift.ts';
-import type { AssociationStore, KubeReads, KubeWrites, ObjectCache, RoleStore, RoleSweep } from './ports.ts';
+import type { AccountAccess, AssociationStore, KubeReads, KubeWrites, ObjectCache, RoleStore } from './ports.ts';
 import { PodRestarts, type StalePodsMode } from './pods.ts';
-import { Providers } from './providers.ts';
+import { Providers, type ProviderManagement } from './providers.ts';
 import { RolePart, type RoleWant } from './role.ts';
 import { ServiceAccountPart } from './serviceaccount.ts';
 import { buildStatus, readyOf, statusFields, type Outcome, type PartOutcome } from './status.ts';
 
-export interface ReconcilerDeps {
-  roles: RoleStore;
-  /** EKS: the cluster and its Pod Identity associations (asked only for objects that use Pod Identity). */
+/** The operator's own account's IAM (AccountAccess), its cluster's EKS, Kubernetes, and the other accounts. */
+export interface ReconcilerDeps extends AccountAccess {
+  /** EKS of the operator's own account: the cluster and its Pod Identity associations (asked only for objects that use Pod Identity). */
   associations: AssociationStore;
   kube: KubeReads & KubeWrites;
   cache: ObjectCache;
-  /** The account-wide read of roles for drift sweeps, and the budget its calls share; without it each pass reads its own role. */
-  sweep?: { roles: RoleSweep; budget: WriteBudget } | undefined;
+  /** The accounts besides the operator's own (its configuration's accounts); undefined for any other. */
+  accounts?: ((account: string) => AccountAccess | undefined) | undefined;
   /** The cluster's identity (STS, EKS or the configuration); the caller caches it. */
   identity: () => Promise<ClusterIdentity>;
+  /** manageOidcProvider: the operator creates and keeps the cluster's OIDC provider. */
+  provider?: ProviderManagement | undefined;
   log: Logger;
 }
 
@@ -112,7 +115,8 @@ export class Reconciler {
   private readonly providers: Providers;
   private readonly role: RolePart;
   private readonly pods: PodRestarts;
-  private readonly drift: DriftSweep | undefined;
+  /** One drift sweep per account, made when first needed. */
+  private readonly drifts = new Map<string, DriftSweep>();
   private readonly serviceAccount: ServiceAccountPart;
   private readonly association: AssociationPart;
   /** The EKS cluster's ARN, read once (Pod Identity); an absent cluster or a failure is asked again next time. */
@@ -127,19 +131,24 @@ export class Reconciler {
       policy: opts.policy,
       denied: opts.denied,
       kube: deps.kube,
-      roles: deps.roles,
       cache: deps.cache,
       now,
     });
-    this.providers = new Providers(deps.roles, opts.driftPeriodMs, now);
-    this.role = new RolePart({ ...deps, ...opts, admission: this.admission, events: this.events, now });
+    this.providers = new Providers(opts.driftPeriodMs, now, deps.provider);
+    this.role = new RolePart({
+      ...deps,
+      ...opts,
+      rolesIn: (account, own) => this.access(account, own)?.roles,
+      admission: this.admission,
+      events: this.events,
+      now,
+    });
     // With sweeps configured, syncs are remembered for two periods from the start: the first sweep
     // may come late (it waits for a busy queue) or fail once, and objects synced before it would
     // otherwise read their own roles. A denied sweep brings it back to one period.
     this.role.setSweeping(deps.sweep !== undefined);
     this.serviceAccount = new ServiceAccountPart(deps);
     this.association = new AssociationPart({ associations: deps.associations, driftPeriodMs: opts.driftPeriodMs, now });
-    this.drift = deps.sweep && new DriftSweep({ sweep: deps.sweep.roles, roles: deps.roles, budget: deps.sweep.budget });
     this.pods = new PodRestarts({
       kube: deps.kube,
       events: this.events,
@@ -178,26 +187,64 @@ export class Reconciler {
    * cannot run (no permission: the caller falls back to the per-object reads of each pass).
    */
   async sweepDrift(objects: readonly IamServiceAccount[]): Promise<{ drifted: string[]; inSync: number }> {
-    if (!this.drift) return { drifted: [], inSync: 0 };
-    const known = await this.deps.identity();
-    // The cluster's ARN as a pass read it (none read yet: no object uses Pod Identity).
-    const identity = { ...known, clusterArn: await this.clusterArn };
-    const audience = defaultAudience(this.opts.defaultAudience, await this.providers.clientIds(identity.oidcProviderArn));
-    const ctx = { identity, defaults: this.opts.roleDefaults, audience };
-    const budget = this.drift.budget;
-    const findings = await this.drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix).catch((e: unknown) => {
+    if (!this.deps.sweep) return { drifted: [], inSync: 0 };
+    const own = await this.deps.identity();
+    // Pod Identity with a role in another account is refused by each pass (podIdentityElsewhere): not swept.
+    const sweepable = objects.filter((o) => !podIdentityElsewhere(o.spec, targetAccount(o.spec, own.account), own.account));
+    const byAccount = Map.groupBy(sweepable, (o) => targetAccount(o.spec, own.account));
+    const found = { drifted: [] as string[], inSync: 0 };
+    let failure: Error | undefined;
+    // Each account on its own: one whose credentials are refused leaves the others' sweeps be.
+    for (const [account, inAccount] of byAccount) {
+      try {
+        const f = await this.sweepAccount(own, account, inAccount);
+        if (!f) continue;
+        found.drifted.push(...f.drifted);
+        found.inSync += f.inSync;
+      } catch (e) {
+        failure ??= e instanceof Error ? e : new Error(String(e));
+      }
+    }
+    if (failure) {
       // Without the permission, sweeps are off; a passing failure leaves the memories be.
-      if (isAccessDenied(e)) this.role.setSweeping(false);
-      throw e;
-    });
+      if (isAccessDenied(failure)) this.role.setSweeping(false);
+      throw failure;
+    }
     this.role.setSweeping(true);
+    return found;
+  }
+
+  /**
+   * One account's sweep: its roles, and in the operator's own account the Pod Identity associations
+   * (EKS of the own account, the only one that has them). Undefined when that account has none (no
+   * sweep configured, or not an account of the operator's).
+   */
+  private async sweepAccount(own: ClusterIdentity, account: string, objects: readonly IamServiceAccount[]) {
+    const access = this.access(account, own.account);
+    if (!access?.sweep) return undefined;
+    let drift = this.drifts.get(account);
+    if (!drift)
+      this.drifts.set(account, (drift = new DriftSweep({ sweep: access.sweep.roles, roles: access.roles, budget: access.sweep.budget })));
+    const ownAccount = account === own.account;
+    // The cluster's ARN as a pass read it (none read yet: no object uses Pod Identity).
+    const identity = ownAccount ? { ...own, clusterArn: await this.clusterArn } : identityIn(own, account);
+    const clientIds = await this.providers.clientIds(identity.oidcProviderArn, access.roles, this.creationAudience());
+    const ctx = { identity, defaults: this.opts.roleDefaults, audience: defaultAudience(this.opts.defaultAudience, clientIds) };
+    const findings = await drift.run(objects, ctx, this.opts.roleDefaults.rolePathPrefix);
     for (const key of findings.drifted) this.role.forget(key);
     for (const { key, generation } of findings.inSync) this.role.confirm(key, generation);
+    if (!ownAccount) return { drifted: findings.drifted, inSync: findings.inSync.length };
     // The associations after the roles, whose memories are renewed by now.
+    const budget = access.sweep.budget;
     const associations = await associationDrift(objects, ctx, this.deps.associations, () => budget.take());
     for (const key of associations.drifted) this.association.forget(key);
     for (const { key, generation } of associations.inSync) this.association.confirm(key, generation);
     return { drifted: [...new Set([...findings.drifted, ...associations.drifted])], inSync: findings.inSync.length };
+  }
+
+  /** IAM of `account`: the operator's own, or one of its configured accounts. */
+  private access(account: string, ownAccount: string): AccountAccess | undefined {
+    return account === ownAccount ? this.deps : this.deps.accounts?.(account);
   }
 
   /** Flushes the Events still being written. */
@@ -247,8 +294,9 @@ export class Reconciler {
 
   /**
    * What the object wants in this cluster, or the verdict of a pass that stops before the parts:
-   * the spec (no AWS call), the cluster's identity (and the EKS cluster, for Pod Identity), the
-   * operator's policy, and for a trust that admits IRSA tokens the OIDC provider and its audiences.
+   * the spec (no AWS call), the cluster's identity and the role's account (Pod Identity in the own
+   * account only), the EKS cluster for Pod Identity, the operator's policy, the account's access,
+   * and for a trust that admits IRSA tokens the OIDC provider in the role's account and its audiences.
    */
   private async desire(pass: Pass): Promise<{ want: RoleWant; keep: Partial<TrustPaths> } | { verdict: QueueVerdict }> {
     const stop = async (e: unknown) => ({ verdict: await this.stop(pass, e) });
@@ -258,14 +306,24 @@ export class Reconciler {
     if (invalid) return refuse(invalid);
     // Paths the trust keeps while the object migrates away from them (docs/pod-identity.md).
     const keep = this.keepPaths(pass.obj);
-    let identity: ClusterIdentity;
+    let own: ClusterIdentity;
     try {
-      identity = await this.deps.identity();
-      if (wantedPaths(pass.obj.spec.identity).pod || keep.pod === true) {
-        identity = { ...identity, clusterArn: await this.eksClusterArn(identity) };
-      }
+      own = await this.deps.identity();
     } catch (e) {
       return stop(e);
+    }
+    // The role's account: the cluster as seen from there (its provider, its role ARNs).
+    const account = targetAccount(pass.obj.spec, own.account);
+    // Associations are the cluster's, in the own account's EKS, with roles of that account.
+    const elsewhere = podIdentityElsewhere(pass.obj.spec, account, own.account);
+    if (elsewhere) return refuse(elsewhere);
+    let identity = identityIn(own, account);
+    if (wantedPaths(pass.obj.spec.identity).pod || keep.pod === true) {
+      try {
+        identity = { ...identity, clusterArn: await this.eksClusterArn(own) };
+      } catch (e) {
+        return stop(e);
+      }
     }
     const known = identity;
     const desiredWith = (audience: string) => (spec: IamServiceAccountSpec) =>
@@ -273,37 +331,64 @@ export class Reconciler {
     // The operator's policy next: a refusal costs no write.
     const checked = desiredWith(STS_AUDIENCE)(pass.obj.spec);
     if (!checked.ok) return refuse(checked.problem);
-    const refusal = await this.admission.refusal(pass.obj, checked.desired);
+    const refusal = await this.admission.refusal(pass.obj, checked.desired, account, own.account);
     if (refusal) return refuse(refusal);
+    const access = this.access(account, own.account);
+    if (!access) return refuse({ reason: 'AccountNotAllowed', message: `the operator has no access to account ${account}` });
+    const { roles } = access;
     let desiredFor = desiredWith(STS_AUDIENCE);
     let desired = checked.desired;
-    // This cluster's OIDC provider matters only to a trust that admits its IRSA tokens.
+    // The cluster's OIDC provider (in the role's account) matters only to a trust that admits its IRSA tokens.
     if (desired.paths.irsa) {
-      let clientIds: readonly string[];
-      try {
-        clientIds = await this.providers.clientIds(identity.oidcProviderArn);
-      } catch (e) {
-        return stop(e);
-      }
-      // The default audience is the one the provider accepts, which may lengthen the trust policy.
-      desiredFor = desiredWith(defaultAudience(this.opts.defaultAudience, clientIds));
-      const result = desiredFor(pass.obj.spec);
-      if (!result.ok) return refuse(result.problem);
-      desired = result.desired;
-      // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
-      const unaccepted = audienceNotAllowed(desired.trust.audience, identity.oidcProviderArn, clientIds);
-      if (unaccepted) {
-        this.providers.forget(identity.oidcProviderArn);
-        return stop(new WaitError('AudienceNotAllowedByProvider', unaccepted));
-      }
+      const withProvider = await this.withProvider(pass, identity.oidcProviderArn, roles, desiredWith);
+      if ('verdict' in withProvider) return withProvider;
+      ({ desired, desiredFor } = withProvider);
     }
     // The other clusters' providers: the trust names each, and STS must accept their tokens too.
     try {
-      for (const [i, other] of desired.otherClusters.entries()) await this.providers.assertOtherCluster(other, i);
+      for (const [i, other] of desired.otherClusters.entries()) await this.providers.assertOtherCluster(other, i, roles);
     } catch (e) {
       return stop(e);
     }
-    return { want: { desired, identity, desiredFor }, keep };
+    return { want: { desired, identity, desiredFor, roles }, keep };
+  }
+
+  /**
+   * The cluster's OIDC provider in the role's account (created with manageOidcProvider) and what
+   * the object wants with the audience it accepts (one it lacks is added to a provider the
+   * operator made), or the verdict of a pass that waits or is refused.
+   */
+  private async withProvider(
+    pass: Pass,
+    providerArn: string,
+    roles: RoleStore,
+    desiredWith: (audience: string) => RoleWant['desiredFor'],
+  ): Promise<Pick<RoleWant, 'desired' | 'desiredFor'> | { verdict: QueueVerdict }> {
+    let clientIds: readonly string[];
+    try {
+      clientIds = await this.providers.clientIds(providerArn, roles, pass.obj.spec.audience ?? this.creationAudience());
+    } catch (e) {
+      return { verdict: await this.stop(pass, e) };
+    }
+    // The default audience is the one the provider accepts, which may lengthen the trust policy.
+    const desiredFor = desiredWith(defaultAudience(this.opts.defaultAudience, clientIds));
+    const result = desiredFor(pass.obj.spec);
+    if (!result.ok) return { verdict: await this.refuse(pass, result.problem) };
+    const desired = result.desired;
+    if (this.providers.manages && !clientIds.includes(desired.trust.audience)) {
+      try {
+        clientIds = await this.providers.admit(providerArn, roles, desired.trust.audience);
+      } catch (e) {
+        return { verdict: await this.stop(pass, e) };
+      }
+    }
+    // STS would refuse every token: write nothing a pod could pick up; read the provider again next time.
+    const unaccepted = audienceNotAllowed(desired.trust.audience, providerArn, clientIds);
+    if (unaccepted) {
+      this.providers.forget(providerArn);
+      return { verdict: await this.stop(pass, new WaitError('AudienceNotAllowedByProvider', unaccepted)) };
+    }
+    return { desired, desiredFor };
   }
 
   /**
@@ -476,6 +561,11 @@ export class Reconciler {
   private patchFinalizers(pass: Pass, finalizers: string[]): Promise<Pass['obj']> {
     const { namespace, name, resourceVersion } = pass.obj.metadata;
     return this.deps.kube.patchFinalizers(namespace, name, finalizers, resourceVersion ?? '');
+  }
+
+  /** The audience a managed provider is created with when an object names none. */
+  private creationAudience(): string {
+    return this.opts.defaultAudience ?? STS_AUDIENCE;
   }
 
   private now(): Date {

@@ -3,6 +3,7 @@
 // way the trust policy IAM holds after the pass is judged by IAM's rules (trust-check.ts) for a
 // token of the object's ServiceAccount, and of each other cluster's (spec.additionalClusters).
 import { TerminalError, WaitError } from '../errors.ts';
+import { identityIn, targetAccount } from '../policy/accounts.ts';
 import {
   desiredState,
   OWNER_TAGS,
@@ -26,7 +27,10 @@ import { TtlCache } from './ttl-cache.ts';
 
 export interface RoleWant {
   desired: Desired;
+  /** The cluster as seen from the role's account (policy/accounts.ts). */
   identity: ClusterIdentity;
+  /** IAM of the role's account. */
+  roles: RoleStore;
   /** What another spec of the same object would want, with everything else as in this pass. */
   desiredFor: (spec: IamServiceAccountSpec) => DesiredResult;
 }
@@ -67,7 +71,8 @@ export interface RolePlan {
 }
 
 export interface RolePartDeps {
-  roles: RoleStore;
+  /** IAM of an account the operator writes roles to; undefined for one it is not configured for. */
+  rolesIn: (account: string, ownAccount: string) => RoleStore | undefined;
   admission: Admission;
   events: EventRecorder;
   identity: () => Promise<ClusterIdentity>;
@@ -90,14 +95,14 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     this.memoMs = deps.driftPeriodMs;
   }
 
-  async observe(pass: Pass, { desired, desiredFor }: RoleWant): Promise<RoleSeen> {
+  async observe(pass: Pass, { desired, desiredFor, roles }: RoleWant): Promise<RoleSeen> {
     const memo = this.synced.get(pass.key);
     if (memo?.generation === (pass.obj.metadata.generation ?? 0)) {
       memo.spec = pass.obj.spec;
       return { kind: 'fresh', message: memo.message, trust: memo.trust };
     }
-    if (desired.mode === 'attached') return { kind: 'attached', found: await this.deps.roles.readTrust(desired.roleName) };
-    await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns);
+    if (desired.mode === 'attached') return { kind: 'attached', found: await roles.readTrust(desired.roleName) };
+    await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns, roles);
     // A spec change within the memory of the last sync: IAM holds what that sync wrote (the drift
     // sweeps say so, and forget the memory when it does not), so only the difference is written.
     const before = memo && desiredFor(memo.spec);
@@ -109,7 +114,7 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     // refused (or adopted) without even a failed write.
     if (pass.obj.status?.roleName === undefined && pass.obj.spec.roleName === undefined && !this.deps.adoptExistingRoles)
       return { kind: 'managed', actual: undefined, assumed: true };
-    return { kind: 'managed', actual: await this.deps.roles.read(desired.role.name) };
+    return { kind: 'managed', actual: await roles.read(desired.role.name) };
   }
 
   decide(pass: Pass, { desired, identity }: RoleWant, seen: RoleSeen): RolePlan {
@@ -118,19 +123,19 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   }
 
   async apply(pass: Pass, want: RoleWant, plan: RolePlan): Promise<PartOutcome> {
-    const { desired } = want;
+    const { desired, roles } = want;
     if (plan.adopting) pass.log.warn('adopting an existing IAM role', { role: desired.roleName });
     if (plan.ops.length > 0) {
       const names = plan.ops.map((o) => o.op);
       pass.log.info(plan.exists ? 'updating IAM role' : 'creating IAM role', { role: desired.roleName, operations: names });
       try {
-        await this.deps.roles.apply(desired.roleName, plan.ops);
+        await roles.apply(desired.roleName, plan.ops);
       } catch (e) {
         // IAM was not as remembered, or is half-written: the next pass reads it, or this one
         // when the role it took to be absent is there.
         this.forget(pass.key);
         if (!plan.assumed || !isAlreadyExists(e)) throw e;
-        const seen: RoleSeen = { kind: 'managed', actual: await this.deps.roles.read(desired.roleName) };
+        const seen: RoleSeen = { kind: 'managed', actual: await roles.read(desired.roleName) };
         return this.apply(pass, want, this.decide(pass, want, seen));
       }
       const verb = plan.exists ? 'updated' : 'created';
@@ -160,7 +165,16 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     const memo = this.synced.get(pass.key);
     this.forget(pass.key);
     if (obj.spec.attachRoleARN !== undefined || (obj.spec.deletionPolicy ?? 'Delete') === 'Retain') return;
-    const identity = await this.deps.identity();
+    const own = await this.deps.identity();
+    const account = targetAccount(obj.spec, own.account);
+    // An account this object may not use is never touched, not even to delete (it made no role there).
+    const refused = await this.deps.admission.accountRefusal(obj, account, own.account);
+    const roles = refused ? undefined : this.deps.rolesIn(account, own.account);
+    if (!roles) {
+      pass.log.warn('the role is in an account this object may not use (any more); leaving it', { account, reason: refused?.reason });
+      return;
+    }
+    const identity = identityIn(own, account);
     const wanted = desiredState(obj, identity, this.deps.roleDefaults);
     const synced = memo && desiredState({ ...obj, spec: memo.spec }, identity, this.deps.roleDefaults);
     const remembered = synced?.ok && synced.desired.mode === 'managed' ? synced.desired.role : undefined;
@@ -171,7 +185,7 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       // always read (GetRole): tags removed by hand since then leave the role alone.
       const recalled = remembered?.name === roleName ? remembered : undefined;
       const actual = recalled
-        ? await this.deps.roles.readTags(roleName).then(
+        ? await roles.readTags(roleName).then(
             (tags) =>
               tags && {
                 tags,
@@ -179,26 +193,26 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
                 inlinePolicyNames: Object.keys(recalled.inlinePolicies),
               },
           )
-        : await this.deps.roles.readForDelete(roleName);
+        : await roles.readForDelete(roleName);
       if (!actual) continue;
       if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
         pass.log.warn('role is not owned by this object; leaving it', { role: roleName });
         continue;
       }
       try {
-        await this.deleteOwned(pass, roleName, actual);
+        await this.deleteOwned(pass, roles, roleName, actual);
       } catch (e) {
         // A policy attached since the last sync: read what the role holds and delete again.
         if (!recalled || !isDeleteConflict(e)) throw e;
-        const read = await this.deps.roles.readForDelete(roleName);
-        if (read) await this.deleteOwned(pass, roleName, read);
+        const read = await roles.readForDelete(roleName);
+        if (read) await this.deleteOwned(pass, roles, roleName, read);
       }
     }
   }
 
-  private async deleteOwned(pass: Pass, roleName: string, attached: RoleAttachments): Promise<void> {
+  private async deleteOwned(pass: Pass, roles: RoleStore, roleName: string, attached: RoleAttachments): Promise<void> {
     pass.log.info('deleting IAM role', { role: roleName });
-    await this.deps.roles.delete(roleName, attached);
+    await roles.delete(roleName, attached);
     this.deps.events.record(pass.obj, pass.log, 'Normal', 'RoleDeleted', `deleted IAM role ${roleName}`);
   }
 

@@ -14,7 +14,15 @@ import type { TrustSubject } from './trust.ts';
 
 const WELL_KNOWN_PREFIX = wellKnownPolicyName('');
 
+/** What the operator's policy says about one account the operator may write roles to. */
+export interface AccountPolicy {
+  /** Glob patterns of namespaces whose objects may use the account. */
+  allowedNamespaces: string[];
+}
+
 export interface OperatorPolicy extends DeniedActionRules {
+  /** Accounts besides the operator's own, by account ID. */
+  accounts: Record<string, AccountPolicy>;
   /** Glob patterns of namespaces whose objects are served; empty: all. */
   allowedNamespaces: string[];
   /** Glob patterns of managed policy ARNs that may be attached. */
@@ -35,6 +43,8 @@ export interface OperatorPolicy extends DeniedActionRules {
 
 /** Namespace annotation adding glob patterns to allowedPolicyARNs for that namespace alone. */
 export const NAMESPACE_ALLOWED_POLICIES_ANNOTATION = 'irsa.dev/allowed-policy-arns';
+/** Namespace annotation naming configured accounts (IDs, comma-separated) that namespace may use besides those that allow it. */
+export const NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION = 'irsa.dev/allowed-accounts';
 
 /**
  * Namespaces whose ServiceAccounts are never admitted by pattern, whatever subjectPatternNamespaces
@@ -112,6 +122,9 @@ export function outsidePrefixes(doc: PolicyDocument, prefixes: readonly string[]
 
 export interface GuardInput {
   namespace: string;
+  /** The account of the object's role, and the operator's own. */
+  account: string;
+  ownAccount: string;
   /** Annotations of the object's Namespace (per-namespace overrides). */
   namespaceAnnotations: Record<string, string>;
   role: DesiredRole | undefined;
@@ -137,6 +150,8 @@ export function checkOperatorPolicy(p: OperatorPolicy, denied: readonly DeniedAc
       `the operator serves namespaces ${p.allowedNamespaces.join(', ')}, not ${g.namespace}: ask the platform team`,
     );
   }
+  const accountRefusal = checkAccount(p, g);
+  if (accountRefusal) return accountRefusal;
   const role = g.role;
   if (!role) return undefined;
   const trust = trustRefusal(p, g, role);
@@ -153,11 +168,7 @@ export function checkOperatorPolicy(p: OperatorPolicy, denied: readonly DeniedAc
       `namespace ${g.namespace} may hold ${p.maxRolesPerNamespace} roles and older IamServiceAccounts use them all: delete one, or ask the platform team to raise maxRolesPerNamespace`,
     );
   }
-  const extra = (g.namespaceAnnotations[NAMESPACE_ALLOWED_POLICIES_ANNOTATION] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const allowed = [...p.allowedPolicyARNs, ...extra];
+  const allowed = [...p.allowedPolicyARNs, ...annotationList(g.namespaceAnnotations, NAMESPACE_ALLOWED_POLICIES_ANNOTATION)];
   for (const arn of role.managedPolicyArns) {
     if (matchesAny(arn, p.deniedPolicyARNs)) {
       return refuse('PolicyDenied', `${arn} may not be attached by this operator's policy: use a narrower policy`);
@@ -175,6 +186,36 @@ export function checkOperatorPolicy(p: OperatorPolicy, denied: readonly DeniedAc
       return refuse('InlinePolicyDenied', `inline policy ${name}: ${describeGrant(grant)}: remove the action or narrow the statement`);
     const outside = outsidePrefixes(doc, p.allowedActionPrefixes);
     if (outside) return refuse('InlinePolicyDenied', `inline policy ${name}: ${outside}`);
+  }
+  return undefined;
+}
+
+const annotationList = (annotations: Record<string, string>, key: string): string[] =>
+  (annotations[key] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Another account than the operator's own: configured, and open to this namespace. */
+export function checkAccount(
+  p: Pick<OperatorPolicy, 'accounts'>,
+  g: Pick<GuardInput, 'namespace' | 'account' | 'ownAccount' | 'namespaceAnnotations'>,
+): SpecProblem | undefined {
+  if (g.account === g.ownAccount) return undefined;
+  const entry = p.accounts[g.account];
+  if (!entry) {
+    const known = [g.ownAccount, ...Object.keys(p.accounts)].join(', ');
+    return refuse(
+      'AccountNotAllowed',
+      `the operator writes roles to accounts ${known}, not ${g.account}: remove spec.account (or use a role of one of those accounts), or ask the platform team to add ${g.account} to the operator's accounts`,
+    );
+  }
+  const annotated = annotationList(g.namespaceAnnotations, NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION).includes(g.account);
+  if (!annotated && !matchesAny(g.namespace, entry.allowedNamespaces)) {
+    return refuse(
+      'AccountNotAllowedInNamespace',
+      `namespace ${g.namespace} may not use account ${g.account} (it is open to namespaces ${entry.allowedNamespaces.join(', ') || 'none'}): ask the platform team to add the namespace to the account's allowedNamespaces, or annotate the namespace ${NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION}`,
+    );
   }
   return undefined;
 }

@@ -15,7 +15,19 @@ import {
   ListRolesCommand,
 } from '@aws-sdk/client-iam';
 import type { Operator } from '../../src/operator.ts';
-import { admin, ALLOWED_ISSUERS, BAD_NS, caseDocument, cases, HEALTHY, HEALTHY_NS, healthyRole, PREFIX, stmt } from './cases.ts';
+import {
+  admin,
+  ALLOWED_ISSUERS,
+  BAD_NS,
+  caseDocument,
+  cases,
+  HEALTHY,
+  HEALTHY_NS,
+  healthyRole,
+  OPEN_ACCOUNT,
+  PREFIX,
+  stmt,
+} from './cases.ts';
 import {
   awsCalls,
   getIamsa,
@@ -147,6 +159,7 @@ describe('bad inputs', () => {
       rolePrefix: PREFIX,
       allowedNamespaces: ['healthy-*', 'bad-*'],
       maxRolesPerNamespace: HEALTHY.length,
+      accounts: { [OPEN_ACCOUNT]: { roleArn: `arn:aws:iam::${OPEN_ACCOUNT}:role/irsa-operator-target`, allowedNamespaces: ['healthy-*'] } },
       allowedIssuers: ALLOWED_ISSUERS,
     });
     for (const [i, name] of HEALTHY.entries()) {

@@ -24,6 +24,8 @@ export interface Case {
 }
 
 export const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
+/** An account the operator is configured for, open to the healthy namespaces only (badinput.test.ts). */
+export const OPEN_ACCOUNT = '210987654321';
 export const stmt = (extra: Record<string, unknown>) => ({
   attachPolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*', ...extra }] },
 });
@@ -416,6 +418,40 @@ export const cases: Case[] = [
     name: 'a customer policy that does not exist',
     spec: { attachPolicyARNs: ['arn:aws:iam::123456789012:policy/missing'] },
     want: { reason: 'PolicyNotFound' },
+  },
+  // spec.account: the schema, then the operator's accounts and its policy for them.
+  { name: 'an account that is not 12 digits', spec: { account: '12345' }, want: { apply: /spec\.account/ } },
+  { name: 'an account given as a number', spec: { account: 210987654321 }, want: { apply: /spec\.account/ } },
+  { name: 'an account alias instead of its ID', spec: { account: 'prod-account' }, want: { apply: /spec\.account/ } },
+  {
+    name: 'an account the operator is not configured for',
+    spec: { account: '999999999999' },
+    want: { reason: 'AccountNotAllowed', message: /not 999999999999/ },
+  },
+  {
+    name: "the operator's account spelled out is its own (not refused)",
+    spec: { account: '123456789012', attachPolicyARNs: [admin] },
+    want: { reason: 'PolicyDenied' },
+  },
+  {
+    name: 'a configured account not open to this namespace',
+    spec: { account: OPEN_ACCOUNT },
+    want: { reason: 'AccountNotAllowedInNamespace', message: /namespace bad-1 may not use account 210987654321/ },
+  },
+  {
+    name: 'identity PodIdentity with a role in another (configured) account',
+    spec: { account: OPEN_ACCOUNT, identity: 'PodIdentity' },
+    want: { reason: 'PodIdentityNeedsOwnAccount', message: /use the own account .* or identity IRSA for a role in another account/ },
+  },
+  {
+    name: 'an attachRoleARN of an account the operator is not configured for',
+    spec: { attachRoleARN: 'arn:aws:iam::999999999999:role/elsewhere' },
+    want: { reason: 'AccountNotAllowed' },
+  },
+  {
+    name: 'an attachRoleARN of another account than spec.account',
+    spec: { attachRoleARN: `arn:aws:iam::${OPEN_ACCOUNT}:role/r`, account: '123456789012' },
+    want: { reason: 'InvalidSpec', message: /attachRoleARN is a role of account 210987654321, not of spec\.account 123456789012/ },
   },
 ];
 

@@ -39,7 +39,7 @@ import type { Rendered } from '../../src/cli/render.ts';
 import type { Operator } from '../../src/operator.ts';
 import { sortKeys } from '../../src/cli/output.ts';
 import { BAD_NS, caseDocument, cases } from '../badinput/cases.ts';
-import { SETUP } from './example-setup.ts';
+import { iamOfExample, SETUP } from './example-setup.ts';
 import {
   applyIamsa,
   decodeDoc,
@@ -75,8 +75,8 @@ after(() => {
 const canonical = (v: unknown) => JSON.stringify(sortKeys(v));
 
 /** The role as IAM holds it, in render's shape (documents parsed). */
-async function roleInIam(region: string, name: string): Promise<Record<string, unknown>> {
-  const client = iam(region);
+async function roleInIam(region: string, name: string, account: string | undefined): Promise<Record<string, unknown>> {
+  const client = await iamOfExample(account, region);
   const role = (await client.send(new GetRoleCommand({ RoleName: name }))).Role;
   const attached = (await client.send(new ListAttachedRolePoliciesCommand({ RoleName: name }))).AttachedPolicies ?? [];
   const inlineNames = (await client.send(new ListRolePoliciesCommand({ RoleName: name }))).PolicyNames ?? [];
@@ -124,7 +124,8 @@ describe('irsa render', () => {
         const [rendered] = JSON.parse(run.stdout) as Rendered[];
         assert.ok(rendered);
         assert.equal(rendered.roleArn, obj.status?.roleARN);
-        if (rendered.role) assert.equal(canonical(rendered.role), canonical(await roleInIam(region, rendered.role.name)));
+        if (rendered.role)
+          assert.equal(canonical(rendered.role), canonical(await roleInIam(region, rendered.role.name, example.spec.account)));
         if (rendered.serviceAccount) {
           const name = rendered.serviceAccount.metadata?.name ?? '';
           const sa = await getJson<{ metadata: { labels?: object; annotations?: object } }>(['-n', ns, 'get', 'serviceaccount', name]);
@@ -490,7 +491,7 @@ describe('irsa import', () => {
     assert.match(run.stderr, /owned: IamServiceAccount x owns it already: skipped/);
     assert.match(run.stderr, /4 ServiceAccounts read, 3 with a role annotation: 2 IamServiceAccounts \(1 attachRoleARN, 1 adopt\)/);
     await applyAndCount(result, { adoptExistingRoles: true });
-    const adopted = await roleInIam('us-east-1', 'tf-app');
+    const adopted = await roleInIam('us-east-1', 'tf-app', undefined);
     assert.deepEqual(adopted.managedPolicyArns, ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']);
     assert.deepEqual(Object.keys(adopted.inlinePolicies as object), ['irsa-attach-policy']);
     assert.equal((adopted.tags as Record<string, string>)['irsa.dev/name'], 'tf-app');

@@ -10,11 +10,10 @@ import type { IamServiceAccount } from '../../src/api/types.ts';
 import { eksClusterArn, issuerHostPath, partitionForRegion } from '../../src/policy/arn.ts';
 import { wantedPaths } from '../../src/policy/desired.ts';
 import { trustPolicyFor } from '../../src/policy/trust.ts';
-import { SETUP } from './example-setup.ts';
+import { iamOfExample, SETUP } from './example-setup.ts';
 import {
   decodeDoc,
   getJson,
-  iam,
   kubectl,
   newNamespace,
   REPO,
@@ -45,12 +44,14 @@ describe('examples/', () => {
       const ns = await newNamespace('example');
       await setup.before?.(ns);
       const op = await startOperator({ region, watchNamespaces: [ns], ...setup.config?.(ns) });
+      const account = example.spec.account ?? '123456789012';
+      const client = await iamOfExample(example.spec.account, region);
       try {
         await kubectl(['apply', '-n', ns, '-f', join(REPO, 'examples', file)]);
         const obj = await waitForCondition(ns, name, 'Ready', 'True');
         const roleArn = obj.status?.roleARN ?? '';
-        assert.match(roleArn, new RegExp(`^arn:${partition}:iam::123456789012:role/`));
-        const role = (await iam(region).send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))).Role;
+        assert.match(roleArn, new RegExp(`^arn:${partition}:iam::${account}:role/`));
+        const role = (await client.send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))).Role;
         const issuer = issuerHostPath(TEST_ISSUER);
         const saName = example.spec.serviceAccount?.name ?? name;
         const audience = example.spec.audience ?? 'sts.amazonaws.com';
@@ -58,7 +59,7 @@ describe('examples/', () => {
         if (!example.spec.attachRoleARN) {
           const pattern = example.spec.subjectPattern;
           const subject = (hostPath: string, namespace = ns, sa?: string) => ({
-            oidcProviderArn: `arn:${partition}:iam::123456789012:oidc-provider/${hostPath}`,
+            oidcProviderArn: `arn:${partition}:iam::${account}:oidc-provider/${hostPath}`,
             issuerHostPath: hostPath,
             namespace,
             serviceAccountName: sa ?? saName,
@@ -89,12 +90,10 @@ describe('examples/', () => {
         await kubectl(['delete', '-n', ns, 'iamsa', name, '--wait=true', '--timeout=30s']);
         await waitGone(['-n', ns, 'iamsa', name]);
         const kept = example.spec.deletionPolicy === 'Retain' || example.spec.attachRoleARN !== undefined;
-        const exists = await iam(region)
-          .send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' }))
-          .then(
-            () => true,
-            () => false,
-          );
+        const exists = await client.send(new GetRoleCommand({ RoleName: obj.status?.roleName ?? '' })).then(
+          () => true,
+          () => false,
+        );
         assert.equal(exists, kept, kept ? 'role kept' : 'role deleted');
       } finally {
         await op.stop();

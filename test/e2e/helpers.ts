@@ -2,6 +2,7 @@
 // IAM read directly from moto (not through the counting proxy), and waits with deadlines.
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { parseConfig, type OperatorConfig } from '../../src/config.ts';
 import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { makeLogger } from '../../src/log.ts';
@@ -37,6 +38,23 @@ export function env(): EnvInfo {
 /** IAM as moto has it, read without going through the counting proxy. */
 export function iam(region = TEST_REGION): IAMClient {
   return new IAMClient({ region, endpoint: env().motoUrl });
+}
+
+/**
+ * IAM of another account as moto has it (moto keys its backends by the account of the credentials
+ * AssumeRole answered), read without going through the counting proxy.
+ */
+export async function iamIn(account: string, region = TEST_REGION): Promise<IAMClient> {
+  const sts = new STSClient({ region, endpoint: env().motoUrl });
+  const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/e2e-reader`, RoleSessionName: 'e2e' }));
+  sts.destroy();
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`moto answered AssumeRole into ${account} without credentials`);
+  return new IAMClient({
+    region,
+    endpoint: env().motoUrl,
+    credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
+  });
 }
 
 export async function kubectl(args: string[], input?: string): Promise<string> {
@@ -100,7 +118,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}): OperatorCon
   return parseConfig({
     clusterName: TEST_CLUSTER,
     region: TEST_REGION,
-    oidcIssuer: TEST_ISSUER,
+    oidcIssuer: env().issuer,
     awsEndpoint: env().awsEndpoint,
     httpPort: 0,
     logLevel: 'error',

@@ -17,8 +17,8 @@ import {
   GetRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { createOidcProvider } from '../env/cluster.ts';
-import { freePort, startProcess } from '../env/processes.ts';
+import { createOidcProvider, readTestenv, startMoto } from '../env/cluster.ts';
+import { freePort } from '../env/processes.ts';
 import { kubectl, newNamespace, REPO, startOperator, waitFor, waitForCondition, env } from './helpers.ts';
 
 interface Statement {
@@ -29,13 +29,10 @@ interface Statement {
 }
 
 it('runs the whole flow with only the actions of config/iam/operator-policy.json, under enforced authorization', async () => {
-  const motoServer = /MOTO_SERVER=(.+)/.exec(readFileSync(join(REPO, '.cache/testenv.env'), 'utf8'))?.[1] ?? '';
+  const python = readTestenv().MOTO_PYTHON ?? '';
   const port = await freePort();
   // The first 6 requests (the set-up below) run unauthenticated; every later one is checked.
-  const moto = startProcess(motoServer, ['-H', '127.0.0.1', '-p', String(port)], {
-    logFile: join(env().dir, 'moto-auth.log'),
-    env: { INITIAL_NO_AUTH_ACTION_COUNT: '6', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
-  });
+  const moto = startMoto(python, port, join(env().dir, 'moto-auth.log'), { INITIAL_NO_AUTH_ACTION_COUNT: '6' });
   const endpoint = `http://127.0.0.1:${port}`;
   const ns = await newNamespace('leastpriv');
   try {

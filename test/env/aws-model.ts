@@ -42,9 +42,10 @@ export interface ServiceModel {
 
 /** botocore's model of `service` in the moto venv setup.sh made (the newest API version it has). */
 export function botocoreModelPath(service: string): string {
-  const moto = readTestenv().MOTO_SERVER;
-  if (!moto) throw new Error('MOTO_SERVER is not in .cache/testenv.env: run `npm run env:setup`');
-  const lib = join(dirname(dirname(moto)), 'lib');
+  // The venv's interpreter (bin/python3): the venv's lib/ is beside bin/.
+  const python3 = readTestenv().MOTO_PYTHON;
+  if (!python3) throw new Error('MOTO_PYTHON is not in .cache/testenv.env: run `npm run env:setup`');
+  const lib = join(dirname(dirname(python3)), 'lib');
   const python = readdirSync(lib).find((d) => d.startsWith('python'));
   if (!python) throw new Error(`no python* directory in ${lib}`);
   const dir = join(lib, python, 'site-packages', 'botocore', 'data', service);

@@ -13,6 +13,8 @@ import type { PodIdentityStore, StoreAnswer } from './pod-identity-store.ts';
 export interface AwsCall {
   service: string;
   operation: string;
+  /** The account the call acts in, when it is not the default one: learnt from AssumeRole (its RoleArn, the keys it answered). */
+  account?: string;
   status: number;
   /** Set when the proxy injected a fault instead of (or, for delay and a late drop, before) moto's answer. */
   fault?: FaultKind;
@@ -21,7 +23,7 @@ export interface AwsCall {
 export const CALLS_PATH = '/__proxy/calls';
 export const FAULTS_PATH = '/__proxy/faults';
 
-export const FAULT_KINDS = ['throttle', '500', 'drop', 'delay', 'concurrent-modification'] as const;
+export const FAULT_KINDS = ['throttle', '500', 'drop', 'delay', 'concurrent-modification', 'access-denied'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRule {
@@ -29,6 +31,8 @@ export interface FaultRule {
   service?: string;
   /** Operation name (CreateRole, GetRole, ...); any when unset. */
   operation?: string;
+  /** Only calls acting in this account (AssumeRole into it, and calls signed with the keys it answered); any when unset. */
+  account?: string;
   /** Chance in [0, 1] that a matching call gets this fault; the first rule that fires wins. */
   probability: number;
   kind: FaultKind;
@@ -84,7 +88,7 @@ function parseRules(body: string): FaultRule[] {
     if (typeof rule.probability !== 'number' || rule.probability < 0 || rule.probability > 1)
       throw new Error(`rules[${i}].probability must be a number in [0, 1]`);
     if (!FAULT_KINDS.includes(rule.kind as FaultKind)) throw new Error(`rules[${i}].kind must be one of ${FAULT_KINDS.join(', ')}`);
-    for (const k of ['service', 'operation'] as const) {
+    for (const k of ['service', 'operation', 'account'] as const) {
       if (rule[k] !== undefined && typeof rule[k] !== 'string') throw new Error(`rules[${i}].${k} must be a string`);
     }
     if (rule.delayMs !== undefined && (typeof rule.delayMs !== 'number' || rule.delayMs < 0))
@@ -122,6 +126,15 @@ function serviceOf(req: IncomingMessage): string {
   return m?.[1] ?? 'unknown';
 }
 
+function accessKeyOf(req: IncomingMessage): string | undefined {
+  return /Credential=([^/]+)\//.exec(req.headers.authorization ?? '')?.[1];
+}
+
+/** The account of the role an AssumeRole request names. */
+function roleAccount(body: string): string | undefined {
+  return /^arn:[^:]+:iam::([0-9]{12}):/.exec(new URLSearchParams(body).get('RoleArn') ?? '')?.[1];
+}
+
 function operationOf(service: string, req: IncomingMessage, body: string): string {
   const target = req.headers['x-amz-target'];
   if (typeof target === 'string') return target.split('.').pop() ?? target;
@@ -138,7 +151,16 @@ function operationOf(service: string, req: IncomingMessage, body: string): strin
 export class AwsProxy {
   readonly calls: AwsCall[] = [];
   private rules: FaultRule[] = [];
-  private readonly injected: Record<FaultKind, number> = { throttle: 0, '500': 0, drop: 0, delay: 0, 'concurrent-modification': 0 };
+  private readonly injected: Record<FaultKind, number> = {
+    throttle: 0,
+    '500': 0,
+    drop: 0,
+    delay: 0,
+    'concurrent-modification': 0,
+    'access-denied': 0,
+  };
+  /** Access key -> the account of the role AssumeRole answered it for. */
+  private readonly keyAccounts = new Map<string, string>();
   private server: Server | undefined;
   private readonly target: URL;
   private readonly random: () => number;
@@ -155,26 +177,34 @@ export class AwsProxy {
   private answerFromStore(
     req: IncomingMessage,
     res: ServerResponse,
-    call: { body: string; service: string; operation: string; fault?: FaultKind | undefined; dropAnswer: boolean },
+    call: {
+      body: string;
+      service: string;
+      operation: string;
+      /** The account the request's credentials act in, when not the environment's own. */
+      at: { account?: string };
+      fault?: FaultKind | undefined;
+      dropAnswer: boolean;
+    },
   ): void {
-    const { body, service, operation, fault } = call;
+    const { body, service, operation, at, fault } = call;
     const store = this.podIdentity;
     if (!store) return;
     store.handle({ method: req.method ?? 'GET', url: req.url ?? '/', body }).then(
       (answer: StoreAnswer) => {
         if (call.dropAnswer) {
-          this.calls.push({ service, operation, status: 0, fault: 'drop' });
+          this.calls.push({ service, operation, ...at, status: 0, fault: 'drop' });
           req.socket.destroy();
           return;
         }
-        this.calls.push({ service, operation, status: answer.status, ...(fault ? { fault } : {}) });
+        this.calls.push({ service, operation, ...at, status: answer.status, ...(fault ? { fault } : {}) });
         const headers = { 'Content-Type': 'application/json', 'x-amzn-RequestId': 'pod-identity-store' };
         res
           .writeHead(answer.status, answer.errorType ? { ...headers, 'x-amzn-ErrorType': answer.errorType } : headers)
           .end(JSON.stringify(answer.body));
       },
       (e: unknown) => {
-        this.calls.push({ service, operation, status: 500 });
+        this.calls.push({ service, operation, ...at, status: 500 });
         sendError(res, service, 500, 'Receiver', 'ServerException', e instanceof Error ? e.message : String(e));
       },
     );
@@ -189,10 +219,11 @@ export class AwsProxy {
     return { rules: this.rules, injected: Object.values(this.injected).reduce((a, b) => a + b, 0), byKind: { ...this.injected } };
   }
 
-  private pickFault(service: string, operation: string): FaultRule | undefined {
+  private pickFault(service: string, operation: string, account: string | undefined): FaultRule | undefined {
     for (const r of this.rules) {
       if (r.service !== undefined && r.service !== service) continue;
       if (r.operation !== undefined && r.operation !== operation) continue;
+      if (r.account !== undefined && r.account !== account) continue;
       if (this.random() < r.probability) return r;
     }
     return undefined;
@@ -221,6 +252,16 @@ export class AwsProxy {
     }
   }
 
+  /** The access key an AssumeRole answer holds acts in `account` from now on. */
+  private learnKey(up: IncomingMessage, account: string): void {
+    let xml = '';
+    up.on('data', (c: Buffer) => (xml += c.toString('utf8')));
+    up.on('end', () => {
+      const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(xml)?.[1];
+      if (key !== undefined) this.keyAccounts.set(key, account);
+    });
+  }
+
   get url(): string {
     const port = (this.server?.address() as AddressInfo | null)?.port ?? 0;
     return `http://127.0.0.1:${port}`;
@@ -241,13 +282,17 @@ export class AwsProxy {
       req.on('end', () => {
         const body = Buffer.concat(chunks);
         const service = serviceOf(req);
+        const text = body.toString('utf8');
         const routed = service === 'eks' ? this.podIdentity?.route(req.method ?? 'GET', req.url ?? '/') : undefined;
-        const operation = routed?.operation ?? operationOf(service, req, body.toString('utf8'));
-        const fault = this.pickFault(service, operation);
+        const operation = routed?.operation ?? operationOf(service, req, text);
+        const assumed = service === 'sts' && operation === 'AssumeRole' ? roleAccount(text) : undefined;
+        const account = assumed ?? this.keyAccounts.get(accessKeyOf(req) ?? '');
+        const fault = this.pickFault(service, operation, account);
+        const at = account === undefined ? {} : { account };
         if (fault) this.injected[fault.kind]++;
         const forward = (dropAnswer: boolean) => {
           if (routed) {
-            this.answerFromStore(req, res, { body: body.toString('utf8'), service, operation, fault: fault?.kind, dropAnswer });
+            this.answerFromStore(req, res, { body: text, service, operation, at, fault: fault?.kind, dropAnswer });
             return;
           }
           const upstream = request(
@@ -260,18 +305,19 @@ export class AwsProxy {
             },
             (up) => {
               if (dropAnswer) {
-                this.calls.push({ service, operation, status: 0, fault: 'drop' });
+                this.calls.push({ service, operation, ...at, status: 0, fault: 'drop' });
                 up.resume();
                 req.socket.destroy();
                 return;
               }
-              this.calls.push({ service, operation, status: up.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
+              this.calls.push({ service, operation, ...at, status: up.statusCode ?? 0, ...(fault ? { fault: fault.kind } : {}) });
               res.writeHead(up.statusCode ?? 502, endToEnd(up.headers));
+              if (assumed !== undefined) this.learnKey(up, assumed);
               up.pipe(res);
             },
           );
           upstream.on('error', (e) => {
-            this.calls.push({ service, operation, status: 502 });
+            this.calls.push({ service, operation, ...at, status: 502 });
             if (dropAnswer) req.socket.destroy();
             else res.writeHead(502).end(String(e));
           });
@@ -282,11 +328,11 @@ export class AwsProxy {
             forward(false);
             return;
           case 'throttle':
-            this.calls.push({ service, operation, status: 400, fault: fault.kind });
+            this.calls.push({ service, operation, ...at, status: 400, fault: fault.kind });
             sendError(res, service, 400, 'Sender', service === 'eks' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded');
             return;
           case '500':
-            this.calls.push({ service, operation, status: 500, fault: fault.kind });
+            this.calls.push({ service, operation, ...at, status: 500, fault: fault.kind });
             sendError(
               res,
               service,
@@ -296,8 +342,19 @@ export class AwsProxy {
               'We encountered an internal error. Please try again.',
             );
             return;
+          case 'access-denied':
+            this.calls.push({ service, operation, ...at, status: 403, fault: fault.kind });
+            sendError(
+              res,
+              service,
+              403,
+              'Sender',
+              'AccessDenied',
+              `not authorized to perform ${service}:${operation} in account ${account ?? 'default'}`,
+            );
+            return;
           case 'concurrent-modification':
-            this.calls.push({ service, operation, status: 409, fault: fault.kind });
+            this.calls.push({ service, operation, ...at, status: 409, fault: fault.kind });
             sendError(
               res,
               service,
@@ -311,7 +368,7 @@ export class AwsProxy {
             if (fault.phase === 'response') {
               forward(true);
             } else {
-              this.calls.push({ service, operation, status: 0, fault: fault.kind });
+              this.calls.push({ service, operation, ...at, status: 0, fault: fault.kind });
               req.socket.destroy();
             }
             return;

@@ -80,12 +80,41 @@ export interface ServingCert {
   key: string;
 }
 
-/** A new CA and a server certificate for `ip` (ECDSA P-256, valid for `days`); the CA's key is discarded. */
-export function servingCertificate(ip = '127.0.0.1', days = 30): ServingCert {
+const CA_EXTENSIONS = [
+  extension('2.5.29.19', true, der(TAG.seq, bool(true))), // basicConstraints: CA
+  extension('2.5.29.15', true, keyUsage([5, 6])),
+];
+
+function ipv4(ip: string): number[] {
   const octets = ip.split('.').map(Number);
   if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) throw new Error(`not an IPv4 address: ${ip}`);
-  const caKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const serverKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  return octets;
+}
+
+/** A server certificate for `ip` alone, issued by `issuer` with `signer`. */
+function serverCertificate(ip: string, issuer: string, publicKey: KeyObject, signer: KeyObject, days: number): string {
+  return certificate({
+    subject: ip,
+    issuer,
+    publicKey,
+    signer,
+    days,
+    extensions: [
+      extension('2.5.29.19', true, der(TAG.seq)), // basicConstraints: not a CA
+      extension('2.5.29.15', true, keyUsage([0])),
+      extension('2.5.29.37', false, der(TAG.seq, oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
+      extension('2.5.29.17', false, der(TAG.seq, der(0x87, Buffer.from(ipv4(ip))))), // subjectAltName: iPAddress
+    ],
+  });
+}
+
+const ecKeys = () => generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+
+/** A new CA and a server certificate for `ip` (ECDSA P-256, valid for `days`); the CA's key is discarded. */
+export function servingCertificate(ip = '127.0.0.1', days = 30): ServingCert {
+  ipv4(ip);
+  const caKeys = ecKeys();
+  const serverKeys = ecKeys();
   const caName = `irsa-testenv-ca@${Date.now()}`;
   const ca = certificate({
     subject: caName,
@@ -93,23 +122,47 @@ export function servingCertificate(ip = '127.0.0.1', days = 30): ServingCert {
     publicKey: caKeys.publicKey,
     signer: caKeys.privateKey,
     days,
-    extensions: [
-      extension('2.5.29.19', true, der(TAG.seq, bool(true))), // basicConstraints: CA
-      extension('2.5.29.15', true, keyUsage([5, 6])),
-    ],
+    extensions: CA_EXTENSIONS,
   });
-  const cert = certificate({
-    subject: ip,
-    issuer: caName,
-    publicKey: serverKeys.publicKey,
-    signer: caKeys.privateKey,
-    days,
-    extensions: [
-      extension('2.5.29.19', true, der(TAG.seq)), // basicConstraints: not a CA
-      extension('2.5.29.15', true, keyUsage([0])),
-      extension('2.5.29.37', false, der(TAG.seq, oid('1.3.6.1.5.5.7.3.1'))), // extKeyUsage: serverAuth
-      extension('2.5.29.17', false, der(TAG.seq, der(0x87, Buffer.from(octets)))), // subjectAltName: iPAddress
-    ],
-  });
+  const cert = serverCertificate(ip, caName, serverKeys.publicKey, caKeys.privateKey, days);
   return { ca, cert, key: serverKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/** A chain as public issuers have one: a root CA, an intermediate CA it signed, and a server certificate the intermediate signed. */
+export interface ServingChain {
+  /** What a client trusts. */
+  root: string;
+  /** The top intermediate CA: the certificate of IAM's thumbprint. */
+  intermediate: string;
+  /** The server certificate for the IP alone. */
+  leaf: string;
+  /** The leaf's private key (PKCS#8 PEM). */
+  key: string;
+}
+
+/** A new root -> intermediate -> server chain for `ip` (ECDSA P-256, valid for `days`); the CAs' keys are discarded. */
+export function servingChain(ip = '127.0.0.1', days = 30): ServingChain {
+  ipv4(ip);
+  const [rootKeys, intermediateKeys, serverKeys] = [ecKeys(), ecKeys(), ecKeys()];
+  const stamp = Date.now();
+  const rootName = `irsa-testenv-root@${stamp}`;
+  const intermediateName = `irsa-testenv-intermediate@${stamp}`;
+  const root = certificate({
+    subject: rootName,
+    issuer: rootName,
+    publicKey: rootKeys.publicKey,
+    signer: rootKeys.privateKey,
+    days,
+    extensions: CA_EXTENSIONS,
+  });
+  const intermediate = certificate({
+    subject: intermediateName,
+    issuer: rootName,
+    publicKey: intermediateKeys.publicKey,
+    signer: rootKeys.privateKey,
+    days,
+    extensions: CA_EXTENSIONS,
+  });
+  const leaf = serverCertificate(ip, intermediateName, serverKeys.publicKey, intermediateKeys.privateKey, days);
+  return { root, intermediate, leaf, key: serverKeys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }

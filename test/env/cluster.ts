@@ -3,7 +3,7 @@
 // (./webhook.ts). Used by the tests and by `npm start`.
 import { generateKeyPairSync } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateOpenIDConnectProviderCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AwsProxy } from './aws-proxy.ts';
 import { botocoreModelPath, loadModel } from './aws-model.ts';
+import { servingChain } from './certs.ts';
 import { PodIdentityStore } from './pod-identity-store.ts';
 import { freePort, removeOnExit, startProcess, waitFor, type Started } from './processes.ts';
 import { startWebhook, WEBHOOK_USER } from './webhook.ts';
@@ -34,11 +35,21 @@ export interface EnvInfo {
   kubectl: string;
   /** The pod identity webhook's address, when the environment runs it. */
   webhookUrl?: string;
+  /** The issuer of ServiceAccount tokens: TEST_ISSUER, or the apiserver's own URL (EnvOptions.apiserverIssuer). */
+  issuer: string;
+  /** With apiserverIssuer: the root CA (PEM file) of the apiserver's chain root -> intermediate -> server. */
+  issuerCaFile?: string;
 }
 
 export interface EnvOptions {
   /** Run the pod identity webhook and register it for pods (needs `setup.sh webhook`). */
   webhook?: boolean;
+  /**
+   * The apiserver is the issuer itself (a self-managed cluster): --service-account-issuer is its
+   * own HTTPS URL, it serves a chain root -> intermediate -> server (test/env/certs.ts), and its
+   * discovery document and JWKS are open to anonymous readers (as IAM reads them).
+   */
+  apiserverIssuer?: boolean;
 }
 
 export interface RunningEnv extends EnvInfo {
@@ -49,7 +60,7 @@ interface Binaries {
   KUBE_APISERVER: string;
   KUBECTL: string;
   ETCD: string;
-  MOTO_SERVER: string;
+  MOTO_PYTHON: string;
   POD_IDENTITY_WEBHOOK?: string;
 }
 
@@ -71,7 +82,7 @@ function readBinaries(opts: EnvOptions): Binaries {
     'KUBE_APISERVER',
     'KUBECTL',
     'ETCD',
-    'MOTO_SERVER',
+    'MOTO_PYTHON',
     ...(opts.webhook ? (['POD_IDENTITY_WEBHOOK'] as const) : []),
   ] as const;
   for (const k of needed) {
@@ -96,6 +107,17 @@ export function runKubectl(
       },
     );
     if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/** The launcher of moto's server with the IAM actions moto lacks (moto_server.py). */
+const MOTO_LAUNCHER = join(REPO, 'test/env/moto_server.py');
+
+/** moto on loopback `port`, AWS managed policies loaded; `env` adds variables (INITIAL_NO_AUTH_ACTION_COUNT). */
+export function startMoto(python: string, port: number, logFile: string, env: NodeJS.ProcessEnv = {}): Started {
+  return startProcess(python, [MOTO_LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
+    logFile,
+    env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', ...env },
   });
 }
 
@@ -203,6 +225,17 @@ function kubeconfig(server: string, ca: string, user: string, token: string): st
   });
 }
 
+/** A chain root -> intermediate -> server for 127.0.0.1 in `dir`: the server's certificate file holds the server and the intermediate, as public issuers serve them. */
+function writeServingChain(dir: string): { certFile: string; keyFile: string; caFile: string } {
+  mkdirSync(dir, { recursive: true });
+  const chain = servingChain('127.0.0.1');
+  const files = { certFile: join(dir, 'issuer.crt'), keyFile: join(dir, 'issuer.key'), caFile: join(dir, 'issuer-root-ca.crt') };
+  writeFileSync(files.certFile, chain.leaf + chain.intermediate);
+  writeFileSync(files.keyFile, chain.key);
+  writeFileSync(files.caFile, chain.root);
+  return files;
+}
+
 const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
@@ -253,12 +286,7 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
         { logFile: join(dir, 'etcd.log') },
       ),
     );
-    started.push(
-      startProcess(bin.MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(motoPort)], {
-        logFile: join(dir, 'moto.log'),
-        env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
-      }),
-    );
+    started.push(startMoto(bin.MOTO_PYTHON, motoPort, join(dir, 'moto.log')));
     await waitFor('etcd /health', async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok);
 
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -271,6 +299,9 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
     );
     writeFileSync(join(dir, 'audit-policy.yaml'), AUDIT_POLICY);
     const auditLog = join(dir, 'audit.log');
+    const apiserverUrl = `https://127.0.0.1:${apiPort}`;
+    const issuer = opts.apiserverIssuer ? apiserverUrl : TEST_ISSUER;
+    const serving = opts.apiserverIssuer ? writeServingChain(join(dir, 'certs')) : undefined;
     started.push(
       startProcess(
         bin.KUBE_APISERVER,
@@ -280,9 +311,10 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
           '--bind-address=127.0.0.1',
           '--advertise-address=127.0.0.1',
           `--cert-dir=${join(dir, 'certs')}`,
+          ...(serving ? [`--tls-cert-file=${serving.certFile}`, `--tls-private-key-file=${serving.keyFile}`] : []),
           `--token-auth-file=${join(dir, 'tokens.csv')}`,
           '--authorization-mode=RBAC',
-          `--service-account-issuer=${TEST_ISSUER}`,
+          `--service-account-issuer=${issuer}`,
           `--service-account-key-file=${join(dir, 'sa.pub')}`,
           `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
           '--service-cluster-ip-range=10.0.0.0/24',
@@ -296,10 +328,9 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
         { logFile: join(dir, 'kube-apiserver.log') },
       ),
     );
-    const caFile = join(dir, 'certs', 'apiserver.crt');
+    const caFile = serving?.caFile ?? join(dir, 'certs', 'apiserver.crt');
     await waitFor('the apiserver serving certificate', () => existsSync(caFile));
     const ca = readFileSync(caFile, 'utf8');
-    const apiserverUrl = `https://127.0.0.1:${apiPort}`;
     await waitFor(
       'kube-apiserver /readyz',
       async () => (await getHttps(`${apiserverUrl}/readyz`, ca, 'admin-token')) === 200,
@@ -335,6 +366,18 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
         '--role=irsa-operator-leader-election',
         '--user=irsa-operator',
       ],
+      // As IAM reads an issuer: its discovery document and JWKS without credentials.
+      ...(serving
+        ? [
+            [
+              'create',
+              'clusterrolebinding',
+              'oidc-discovery-anonymous',
+              '--clusterrole=system:service-account-issuer-discovery',
+              '--group=system:unauthenticated',
+            ],
+          ]
+        : []),
     ];
     for (const step of steps) {
       const r = await runKubectl(info, step);
@@ -377,6 +420,8 @@ export async function startEnv(log: (line: string) => void = () => undefined, op
       awsEndpoint: proxy.url,
       kubectl: bin.KUBECTL,
       ...(webhookUrl === undefined ? {} : { webhookUrl }),
+      issuer,
+      ...(serving ? { issuerCaFile: serving.caFile } : {}),
       stop,
     };
   } catch (e) {

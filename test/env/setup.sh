@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the local test environment: kube-apiserver and kubectl from k8s.io/kubernetes, etcd from
 # go.etcd.io/etcd/server/v3, helm from helm.sh/helm/v3 (the chart's install test), and moto
-# (IAM/STS/EKS) in a Python virtual environment, and the real amazon-eks-pod-identity-webhook (the
+# (IAM/STS/EKS) in a Python virtual environment (run by test/env/moto_server.py, which adds the IAM
+# actions moto lacks), and the real amazon-eks-pod-identity-webhook (the
 # mutating webhook EKS runs: it gives pods of an annotated ServiceAccount their role).
 # Usage: setup.sh [kube] [etcd] [moto] [helm] [webhook] [ack]: the parts to build; none named means
 # all but ack. `npm start` builds only what it runs (helm is for the chart's install test alone:
@@ -179,7 +180,7 @@ K8S_VERSION=$K8S_VERSION
 KUBE_APISERVER=$kube_dir/kube-apiserver
 KUBECTL=$kube_dir/kubectl
 ETCD=$etcd_dir/etcd
-MOTO_SERVER=$moto_dir/bin/moto_server
+MOTO_PYTHON=$moto_dir/bin/python3
 HELM=$helm_dir/helm
 POD_IDENTITY_WEBHOOK=$webhook_dir/pod-identity-webhook
 ACK_IAM_COMMIT=$ACK_IAM_COMMIT

@@ -16,14 +16,16 @@ import {
   UpdateAssumeRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { IamServiceAccount } from '../../src/api/types.ts';
 import type { Operator } from '../../src/operator.ts';
 import { clearFaults, fetchFaults, setFaults, type FaultRule } from '../env/aws-proxy.ts';
-import { REPO, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
+import { REPO, TEST_ACCOUNT, TEST_CLUSTER, TEST_ISSUER, TEST_REGION } from '../env/cluster.ts';
 import { freePort, startProcess, type Started } from '../env/processes.ts';
 import { env, iam, newNamespace, waitFor } from '../e2e/helpers.ts';
 import {
   checkInvariants,
   createObject,
+  createTargetProvider,
   deleteObject,
   getObject,
   invariantsHold,
@@ -36,6 +38,8 @@ import {
   sleep,
   SQS_READ,
   startOperatorWith,
+  TARGET_ACCOUNT,
+  TARGET_ROLE,
   variantSpec,
   VARIANTS,
   waitConverged,
@@ -69,7 +73,13 @@ async function proxyInjected(): Promise<number> {
  * faults it injected itself, beside those the AWS proxy counts); then converged and the invariants.
  * `untilInvariants`: drift is invisible in status, so there converged also waits for the invariants.
  */
-async function scenario(name: string, namespaces: string[], body: () => Promise<number>, untilInvariants = false): Promise<void> {
+async function scenario(
+  name: string,
+  namespaces: string[],
+  body: () => Promise<number>,
+  untilInvariants = false,
+  accounts: readonly string[] = [TEST_ACCOUNT],
+): Promise<void> {
   const result: ScenarioResult = { name, injected: 0, convergeMs: NaN, totalMs: NaN, converged: false };
   results.push(result);
   const t0 = performance.now();
@@ -83,7 +93,7 @@ async function scenario(name: string, namespaces: string[], body: () => Promise<
     if (untilInvariants) {
       await waitFor(
         'the invariants to hold again',
-        async () => invariantsHold((inv = await checkInvariants(namespaces))),
+        async () => invariantsHold((inv = await checkInvariants(namespaces, accounts))),
         CONVERGE_TIMEOUT_MS,
         200,
       ).catch((e: unknown) => {
@@ -92,7 +102,7 @@ async function scenario(name: string, namespaces: string[], body: () => Promise<
     }
     await waitConverged(namespaces, CONVERGE_TIMEOUT_MS);
     result.convergeMs = performance.now() - tFaultsOver;
-    inv = await checkInvariants(namespaces);
+    inv = await checkInvariants(namespaces, accounts);
     totals.orphanedRoles += inv.orphanedRoles.length;
     totals.lostAnnotations += inv.lostAnnotations.length;
     totals.duplicateRoles += inv.duplicateRoles.length;
@@ -422,6 +432,66 @@ describe('faults', () => {
         true,
       );
       assert.ok((await getObject(ns, 'drift-role'))?.status?.roleARN, 'the deleted role is back');
+    } finally {
+      await op.stop();
+    }
+  });
+
+  it("(vi) a target account's credentials refused mid-run: its objects wait, the own account's converge meanwhile, then all do", async () => {
+    await resetFaultsAws();
+    await createTargetProvider();
+    const own = await newNamespace('faults-own');
+    const cross = await newNamespace('faults-cross');
+    const op = await startOperatorWith(env().operatorKubeconfig, {
+      watchNamespaces: [own, cross],
+      accounts: { [TARGET_ACCOUNT]: { roleArn: TARGET_ROLE, allowedNamespaces: [cross] } },
+    });
+    const inTarget = (n: string, v: number) => ({ ...variantSpec(n, v), account: TARGET_ACCOUNT });
+    const refused: FaultRule = { account: TARGET_ACCOUNT, probability: 1, kind: 'access-denied' };
+    try {
+      await scenario(
+        'target account refused',
+        [own, cross],
+        async () => {
+          const first = names('app', 6);
+          await Promise.all(first.map((n, i) => createObject(own, n, variantSpec(n, i))));
+          await Promise.all(first.map((n, i) => createObject(cross, n, inTarget(n, i))));
+          await waitConverged([own, cross], CONVERGE_TIMEOUT_MS);
+          // The target account refuses the operator from now on: AssumeRole and its cached credentials alike.
+          await setFaults(env().awsEndpoint, [refused]);
+          const late = names('late', 4);
+          await Promise.all(first.map((n, i) => replaceSpec(own, n, variantSpec(n, i + 1))));
+          await Promise.all(first.map((n, i) => replaceSpec(cross, n, inTarget(n, i + 1))));
+          await Promise.all(late.map((n, i) => createObject(own, n, variantSpec(n, i))));
+          await Promise.all(late.map((n, i) => createObject(cross, n, inTarget(n, i))));
+          await deleteObject(cross, 'app-5');
+          // The own account is not held up by the other's refusal.
+          await waitConverged([own], CONVERGE_TIMEOUT_MS);
+          // Its objects say why they wait: every one at its generation, Ready=False, refused.
+          const refusedReason = (o: IamServiceAccount) => {
+            const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
+            return (
+              ready?.status === 'False' &&
+              ready.observedGeneration === o.metadata.generation &&
+              /AccessDenied|AccountCredentialsRefused/.test(ready.reason)
+            );
+          };
+          await waitFor(
+            'every object of the target account to wait, refused',
+            async () => (await listObjects([cross])).filter((o) => !o.metadata.deletionTimestamp).every(refusedReason),
+            CONVERGE_TIMEOUT_MS,
+            100,
+          );
+          assert.ok(
+            (await getObject(cross, 'app-5'))?.metadata.deletionTimestamp,
+            'the deleted object keeps its finalizer while its role cannot be deleted',
+          );
+          await clearFaults(env().awsEndpoint);
+          return 0;
+        },
+        false,
+        [TEST_ACCOUNT, TARGET_ACCOUNT],
+      );
     } finally {
       await op.stop();
     }

@@ -5,11 +5,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  CreateOpenIDConnectProviderCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   ListRolesCommand,
+  type IAMClient,
   type Role,
 } from '@aws-sdk/client-iam';
 import { isKubeStatus } from '../../src/kube/client.ts';
@@ -39,7 +41,7 @@ import { ATTACH_POLICY_NAME, OWNER_TAGS } from '../../src/policy/desired.ts';
 import { deriveRoleName } from '../../src/policy/naming.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
 import { TEST_ACCOUNT, TEST_CLUSTER, TEST_ISSUER } from '../env/cluster.ts';
-import { decodeDoc, env, iam, resetAws, testConfig, waitFor } from '../e2e/helpers.ts';
+import { decodeDoc, env, iam, iamIn, resetAws, testConfig, waitFor } from '../e2e/helpers.ts';
 
 export const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 /** The audience some updates switch to; the scenarios' OIDC provider lists it. */
@@ -51,7 +53,32 @@ export async function resetFaultsAws(): Promise<void> {
 }
 export const SQS_READ = 'arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess';
 const ISSUER_HOST = issuerHostPath(TEST_ISSUER);
-const PROVIDER_ARN = oidcProviderArn('aws', TEST_ACCOUNT, ISSUER_HOST);
+
+/** An account the account scenario writes roles to besides the operator's own, and the role the operator assumes there. */
+export const TARGET_ACCOUNT = '210987654321';
+export const TARGET_ROLE = `arn:aws:iam::${TARGET_ACCOUNT}:role/irsa-operator-target`;
+
+const accountClients = new Map<string, Promise<IAMClient>>();
+/** IAM of an account as moto has it, read directly. */
+function iamOf(account: string): Promise<IAMClient> {
+  if (account === TEST_ACCOUNT) return Promise.resolve(iam());
+  let client = accountClients.get(account);
+  if (!client) accountClients.set(account, (client = iamIn(account)));
+  return client;
+}
+
+/** The target account's OIDC provider for the cluster, accepting the scenarios' audiences. */
+export async function createTargetProvider(): Promise<void> {
+  await (
+    await iamOf(TARGET_ACCOUNT)
+  ).send(
+    new CreateOpenIDConnectProviderCommand({
+      Url: TEST_ISSUER,
+      ClientIDList: ['sts.amazonaws.com', FAULTS_AUDIENCE],
+      ThumbprintList: ['0'.repeat(40)],
+    }),
+  );
+}
 
 let adminKc: KubeConfig | undefined;
 function admin(): { custom: CustomObjectsApi; core: CoreV1Api } {
@@ -196,14 +223,14 @@ export interface Invariants {
   mismatches: string[];
 }
 
-async function allRoles(): Promise<Role[]> {
+async function allRoles(client: IAMClient): Promise<Role[]> {
   const roles: Role[] = [];
   let marker: string | undefined;
   do {
-    const page = await iam().send(new ListRolesCommand({ Marker: marker, MaxItems: 1000 }));
+    const page = await client.send(new ListRolesCommand({ Marker: marker, MaxItems: 1000 }));
     for (const r of page.Roles ?? []) {
       // ListRoles does not promise tags: GetRole has them, and the trust policy.
-      const full = (await iam().send(new GetRoleCommand({ RoleName: r.RoleName }))).Role;
+      const full = (await client.send(new GetRoleCommand({ RoleName: r.RoleName }))).Role;
       if (full) roles.push(full);
     }
     marker = page.IsTruncated ? page.Marker : undefined;
@@ -215,13 +242,15 @@ const tagsOf = (r: Role): Record<string, string> => Object.fromEntries((r.Tags ?
 
 /**
  * The invariants, read from moto directly (not through the fault-injecting proxy) and from the
- * apiserver: for every object in `namespaces`, exactly one role, with the exact trust policy and
- * exactly the wanted managed and inline policies, and its ServiceAccount annotated with the role
- * ARN; across the account, no role of this operator without a live object.
+ * apiserver: for every object in `namespaces`, exactly one role, in its account, with the exact
+ * trust policy (that account's provider) and exactly the wanted managed and inline policies, and
+ * its ServiceAccount annotated with the role ARN; across `accounts`, no role of this operator
+ * without a live object.
  */
-export async function checkInvariants(namespaces: readonly string[]): Promise<Invariants> {
+export async function checkInvariants(namespaces: readonly string[], accounts: readonly string[] = [TEST_ACCOUNT]): Promise<Invariants> {
   const inv: Invariants = { orphanedRoles: [], lostAnnotations: [], duplicateRoles: [], mismatches: [] };
-  const roles = await allRoles();
+  const roles: Role[] = [];
+  for (const account of accounts) roles.push(...(await allRoles(await iamOf(account))));
   const live = new Set((await listAllObjects()).map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
   const owned = new Map<string, Role[]>();
   for (const r of roles) {
@@ -238,18 +267,20 @@ export async function checkInvariants(namespaces: readonly string[]): Promise<In
     const key = `${ns}/${name}`;
     const spec = o.spec;
     const roleName = deriveRoleName('', TEST_CLUSTER, ns, name);
-    const arn = `arn:aws:iam::${TEST_ACCOUNT}:role/${roleName}`;
+    const account = spec.account ?? TEST_ACCOUNT;
+    const client = await iamOf(account);
+    const arn = `arn:aws:iam::${account}:role/${roleName}`;
     const mine = owned.get(key) ?? [];
     if (mine.length > 1) inv.duplicateRoles.push(`${key}: ${mine.map((r) => r.RoleName ?? '?').join(', ')}`);
     if (o.status?.roleName !== roleName || o.status.roleARN !== arn)
       inv.mismatches.push(`${key}: status names role ${o.status?.roleARN ?? 'none'}, want ${arn}`);
-    const role = mine.find((r) => r.RoleName === roleName);
+    const role = mine.find((r) => r.Arn === arn);
     if (!role) {
       inv.mismatches.push(`${key}: no role ${roleName} tagged as its own`);
     } else {
       const saName = spec.serviceAccount?.name ?? name;
       const trust = buildTrustPolicy({
-        oidcProviderArn: PROVIDER_ARN,
+        oidcProviderArn: oidcProviderArn('aws', account, ISSUER_HOST),
         issuerHostPath: ISSUER_HOST,
         namespace: ns,
         serviceAccountName: saName,
@@ -260,18 +291,18 @@ export async function checkInvariants(namespaces: readonly string[]): Promise<In
       } catch {
         inv.mismatches.push(`${key}: trust policy ${JSON.stringify(decodeDoc(role.AssumeRolePolicyDocument))}`);
       }
-      const attached = ((await iam().send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [])
+      const attached = ((await client.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName }))).AttachedPolicies ?? [])
         .map((p) => p.PolicyArn ?? '')
         .sort();
       const wantAttached = [...(spec.attachPolicyARNs ?? [])].sort();
       if (JSON.stringify(attached) !== JSON.stringify(wantAttached))
         inv.mismatches.push(`${key}: managed policies ${JSON.stringify(attached)}, want ${JSON.stringify(wantAttached)}`);
-      const inline = ((await iam().send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? []).sort();
+      const inline = ((await client.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? []).sort();
       const wantInline = spec.attachPolicy ? [ATTACH_POLICY_NAME] : [];
       if (JSON.stringify(inline) !== JSON.stringify(wantInline)) {
         inv.mismatches.push(`${key}: inline policies ${JSON.stringify(inline)}, want ${JSON.stringify(wantInline)}`);
       } else if (spec.attachPolicy) {
-        const doc = (await iam().send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ATTACH_POLICY_NAME }))).PolicyDocument;
+        const doc = (await client.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: ATTACH_POLICY_NAME }))).PolicyDocument;
         try {
           assert.deepEqual(decodeDoc(doc), spec.attachPolicy);
         } catch {

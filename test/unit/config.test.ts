@@ -20,6 +20,8 @@ function yamlFile(text: string): string {
 
 const DEFAULTS = {
   rolePrefix: '',
+  accounts: {},
+  manageOidcProvider: false,
   rolePath: '/',
   watchNamespaces: [],
   concurrency: 8,
@@ -131,6 +133,58 @@ describe('parseConfig', () => {
     assert.deepEqual(Object.keys(CONFIG_ENV).sort(), Object.keys(configSchema.properties).sort());
   });
 });
+
+describe('parseConfig: accounts', () => {
+  const base = { clusterName: 'prod', region: 'eu-west-1' };
+  const role = (account: string) => `arn:aws:iam::${account}:role/irsa-operator-target`;
+
+  it('takes an account with its role, external ID and write budget; allowedNamespaces default to none', () => {
+    const c = parseConfig({
+      ...base,
+      accounts: { '210987654321': { roleArn: role('210987654321'), externalId: 'prod-irsa', iamWritesPerSecond: 2 } },
+    });
+    assert.deepEqual(c.accounts, {
+      '210987654321': { roleArn: role('210987654321'), externalId: 'prod-irsa', iamWritesPerSecond: 2, allowedNamespaces: [] },
+    });
+  });
+
+  it('refuses a key that is not an account ID, a role of another account, the own account, and unknown fields', () => {
+    configError(() => parseConfig({ ...base, accounts: { prod: { roleArn: role('210987654321') } } }), /accounts/);
+    configError(
+      () => parseConfig({ ...base, accounts: { '210987654321': { roleArn: role('111111111111') } } }),
+      /accounts\.210987654321\.roleArn is a role of account 111111111111: it must be a role of 210987654321/,
+    );
+    configError(
+      () => parseConfig({ ...base, accountId: '210987654321', accounts: { '210987654321': { roleArn: role('210987654321') } } }),
+      /accounts\.210987654321 is the operator's own account/,
+    );
+    configError(
+      () => parseConfig({ ...base, accounts: { '210987654321': { roleArn: role('210987654321'), region: 'x' } } }),
+      /unknown field region/,
+    );
+    configError(() => parseConfig({ ...base, accounts: { '210987654321': {} } }), /roleArn/);
+  });
+
+  it('refuses a manageOidcProvider that is not a boolean and an empty oidcIssuerCAFile', () => {
+    configError(
+      () => parseConfig({ ...base, manageOidcProvider: 'sometimes' }),
+      /manageOidcProvider \(env IRSA_MANAGE_OIDC_PROVIDER\) must be boolean/,
+    );
+    configError(() => parseConfig({ ...base, oidcIssuerCAFile: '' }), /oidcIssuerCAFile \(env IRSA_OIDC_ISSUER_CA_FILE\)/);
+    assert.equal(loadConfig({ ...env(base), IRSA_MANAGE_OIDC_PROVIDER: 'true' }).manageOidcProvider, true);
+  });
+
+  it('reads IRSA_ACCOUNTS as JSON, and names it when it is not', () => {
+    const accounts = { '210987654321': { roleArn: role('210987654321'), allowedNamespaces: ['team-*'] } };
+    assert.deepEqual(loadConfig({ ...env(base), IRSA_ACCOUNTS: JSON.stringify(accounts) }).accounts, accounts);
+    configError(() => loadConfig({ ...env(base), IRSA_ACCOUNTS: '210987654321=x' }), /IRSA_ACCOUNTS must be JSON/);
+  });
+});
+
+/** The environment variables of cluster name and region. */
+function env(c: { clusterName: string; region: string }): NodeJS.ProcessEnv {
+  return { IRSA_CLUSTER_NAME: c.clusterName, AWS_REGION: c.region };
+}
 
 describe('loadConfig', () => {
   it('reads everything from the environment and fills defaults', () => {

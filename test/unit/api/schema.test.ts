@@ -52,6 +52,7 @@ const full = {
     efsCSIController: true,
   } satisfies Required<WellKnownPolicies>,
   attachRoleARN: 'arn:aws:iam::123456789012:role/existing',
+  account: '123456789012',
   roleOnly: true,
   audience: 'sts.amazonaws.com',
   tokenExpiration: 86400,
@@ -77,6 +78,7 @@ function omit<T extends object, K extends keyof T>(o: T, ...keys: K[]): Omit<T, 
 const managed: IamServiceAccountSpec = { ...omit(full, 'attachRoleARN'), roleOnly: false };
 const attached: IamServiceAccountSpec = {
   attachRoleARN: full.attachRoleARN,
+  account: full.account,
   roleOnly: false,
   serviceAccount: full.serviceAccount,
   audience: full.audience,
@@ -141,7 +143,7 @@ describe('IamServiceAccountSpec and specSchema agree', () => {
       'deletionPolicy',
     ])
       assert.ok(paths.includes(p), p);
-    assert.equal(paths.length, 5 + 17 + 8 + 2);
+    assert.equal(paths.length, 5 + 18 + 8 + 2);
   });
 
   it('the map-valued leaves are maps in the schema', () => {

@@ -211,6 +211,18 @@ describe('validateSpec attachRoleARN exclusions', () => {
   it('names every excluded field present', () => {
     invalid({ attachRoleARN: ROLE_ARN, roleName: 'r', tags: {} }, /remove roleName, tags$/);
   });
+
+  it("refuses a spec.account that is not attachRoleARN's account, and takes one that is", () => {
+    invalid(
+      { attachRoleARN: ROLE_ARN, account: '210987654321' },
+      /attachRoleARN is a role of account 123456789012, not of spec\.account 210987654321/,
+    );
+    assert.equal(validateSpec({ attachRoleARN: ROLE_ARN, account: '123456789012' }), undefined);
+  });
+
+  it('refuses a spec.account that is not 12 digits', () => {
+    invalid({ account: '12345' }, /spec\.account must match pattern/);
+  });
 });
 
 describe('validateSpec roleOnly exclusions', () => {

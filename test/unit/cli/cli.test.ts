@@ -14,9 +14,10 @@ import { adoption } from '../../../src/cli/import-cluster.ts';
 import { mapEksctlServiceAccount } from '../../../src/cli/import-eksctl.ts';
 import { kiamWorkload, roleArnOf, serviceAccountNameFor } from '../../../src/cli/import-kiam.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
-import { loadTarget } from '../../../src/cli/target.ts';
+import { loadTarget, type Target } from '../../../src/cli/target.ts';
 import { validateObject, type ValidateContext } from '../../../src/cli/validate.ts';
 import type { IamServiceAccountSpec } from '../../../src/api/types.ts';
+import { resolveDeniedActions } from '../../../src/policy/actions.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,7 +67,7 @@ describe('CEL', () => {
     assert.equal(broken.length, 1);
     assert.deepEqual(broken[0]?.path, ['spec']);
     assert.match(broken[0]?.message ?? '', /remove roleName, rolePath/);
-    assert.equal(TRANSITION_RULES.length, 2);
+    assert.equal(TRANSITION_RULES.length, 3);
   });
 });
 
@@ -169,6 +170,60 @@ describe('import', () => {
     const other = adoption({ ...sa, name: 't' }, role.arn, role, o);
     assert.equal(other.adopt, false);
     assert.equal(adoption(sa, role.arn, { ...role, tags: { 'irsa.dev/managed-by': 'irsa-operator' } }, o).adopt, false);
+  });
+});
+
+describe('validate: spec.account offline', () => {
+  const TARGET = '210987654321';
+  const obj = (spec: Record<string, unknown>) => ({
+    apiVersion: 'irsa.dev/v1alpha1',
+    kind: 'IamServiceAccount',
+    metadata: { name: 'app', namespace: 'payments' },
+    spec,
+  });
+  const findings = async (target: Target, spec: Record<string, unknown>) =>
+    validateObject(obj(spec), { target, denied: await resolveDeniedActions(target.config), namespace: undefined });
+  const withConfig = (accounts: Record<string, unknown>): Target => {
+    const dir = mkdtempSync(join(tmpdir(), 'irsa-cli-'));
+    const file = join(dir, 'config.yaml');
+    writeFileSync(file, JSON.stringify({ clusterName: 'prod', region: 'eu-west-1', accountId: '123456789012', accounts }));
+    return loadTarget({ config: file }, false);
+  };
+
+  it("without the operator's account, a role of an account the configuration does not name is not judged (it may be the own one)", async () => {
+    assert.deepEqual(await findings(loadTarget({}, false), { account: TARGET }), []);
+    assert.deepEqual(await findings(loadTarget({}, false), { attachRoleARN: `arn:aws:iam::${TARGET}:role/r` }), []);
+  });
+
+  it('with the own account but no configuration file: a warning (only the configuration can tell)', async () => {
+    const [f] = await findings(loadTarget({ account: '123456789012' }, false), { account: TARGET });
+    assert.equal(f?.severity, 'warning');
+    assert.match(f?.message ?? '', /AccountNotAllowed: .*unless the operator's configuration names it/);
+    assert.deepEqual(f?.path, ['spec', 'account']);
+  });
+
+  it('with the configuration: an account it lacks is an error; one not open to the namespace a warning (a Namespace annotation may open it)', async () => {
+    const [missing] = await findings(withConfig({}), { account: TARGET });
+    assert.equal(missing?.severity, 'error');
+    const closed = withConfig({ [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['team-*'] } });
+    const [f] = await findings(closed, { account: TARGET });
+    assert.equal(f?.severity, 'warning');
+    assert.match(f?.message ?? '', /AccountNotAllowedInNamespace: .*irsa\.dev\/allowed-accounts/);
+    const open = withConfig({ [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['pay*'] } });
+    assert.deepEqual(await findings(open, { account: TARGET }), []);
+  });
+
+  it('Pod Identity with a role in another account: an error on spec.account (PodIdentityNeedsOwnAccount); in the own account none', async () => {
+    const open = withConfig({ [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['pay*'] } });
+    for (const identity of ['PodIdentity', 'Both']) {
+      const [f, ...more] = await findings(open, { account: TARGET, identity });
+      assert.equal(f?.severity, 'error', identity);
+      assert.match(f?.message ?? '', /PodIdentityNeedsOwnAccount: .*use the own account .* or identity IRSA/);
+      assert.deepEqual(f?.path, ['spec', 'account']);
+      assert.deepEqual(more, []);
+    }
+    assert.deepEqual(await findings(open, { account: TARGET, identity: 'IRSA' }), []);
+    assert.deepEqual(await findings(open, { account: '123456789012', identity: 'PodIdentity' }), []);
   });
 });
 

@@ -28,6 +28,8 @@ import type { DesiredAssociation } from '../../../src/policy/desired.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
+import { issuerHostPath } from '../../../src/policy/arn.ts';
+import { providerAfter, type OidcProviderState, type ProviderOperation } from '../../../src/policy/provider.ts';
 import { expectedInjection, type PodOwner, type PodView } from '../../../src/policy/pods.ts';
 
 /** An AWS SDK error as IamRoles lets it through: an Error whose name is the AWS code. */
@@ -51,8 +53,10 @@ class FailureQueue {
 
 export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
   readonly roles = new Map<string, ActualRole>();
-  /** OIDC providers: ARN -> client IDs. */
-  readonly providers = new Map<string, string[]>();
+  /** OIDC providers by ARN. */
+  readonly providers = new Map<string, OidcProviderState>();
+  /** The account new providers are created in. */
+  readonly account: string;
   /**
    * Managed policies: ARN -> default version and its document. An AWS-managed policy no test set
    * exists with a harmless document, as every AWS-managed policy exists in every account.
@@ -61,13 +65,18 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
   /** Every call, in order: `Read role`, `CreateRole role`, ... */
   readonly calls: string[] = [];
 
+  constructor(account = '123456789012') {
+    super();
+    this.account = account;
+  }
+
   writes(): string[] {
     return this.calls.filter(
-      (c) => !/^(read|readTrust|readTags|readForDelete|oidcProviderClientIds|policyDefaultVersion|policyVersionDocument|sweep) /.test(c),
+      (c) => !/^(read|readTrust|readTags|readForDelete|oidcProvider|policyDefaultVersion|policyVersionDocument|sweep) /.test(c),
     );
   }
 
-  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'readTags', 'readForDelete', 'delete', 'oidcProviderClientIds', 'policyDefaultVersion', 'policyVersionDocument'. */
+  /** Kinds: 'read', 'readTrust', 'apply' (each operation), 'readTags', 'readForDelete', 'delete', 'oidcProvider', 'applyProvider', 'policyDefaultVersion', 'policyVersionDocument'. */
   private enter(kind: string, detail: string): void {
     this.throwIfQueued(kind);
     if (kind !== 'apply') this.calls.push(`${kind} ${detail}`);
@@ -98,10 +107,24 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
     return Promise.resolve(r && { arn: r.arn, trustPolicy: r.trustPolicy });
   }
 
-  oidcProviderClientIds(arn: string): Promise<string[] | undefined> {
-    this.enter('oidcProviderClientIds', arn);
-    const ids = this.providers.get(arn);
-    return Promise.resolve(ids && [...ids]);
+  /** A provider made by someone else (untagged) unless `tags` say otherwise. */
+  setProvider(arn: string, clientIds: string[], tags: Record<string, string> = {}, thumbprints = ['0'.repeat(40)]): void {
+    this.providers.set(arn, { clientIds: [...clientIds], thumbprints, tags });
+  }
+
+  oidcProvider(arn: string): Promise<OidcProviderState | undefined> {
+    this.enter('oidcProvider', arn);
+    const p = this.providers.get(arn);
+    return Promise.resolve(p && structuredClone(p));
+  }
+
+  applyProvider(o: ProviderOperation): Promise<void> {
+    this.enter('applyProvider', o.op);
+    const arn = o.op === 'CreateOpenIDConnectProvider' ? `arn:aws:iam::${this.account}:oidc-provider/${issuerHostPath(o.url)}` : o.arn;
+    if (o.op === 'CreateOpenIDConnectProvider' && this.providers.has(arn)) throw awsError('EntityAlreadyExists');
+    if (o.op !== 'CreateOpenIDConnectProvider' && !this.providers.has(arn)) throw awsError('NoSuchEntity');
+    this.providers.set(arn, providerAfter(this.providers.get(arn), [o]));
+    return Promise.resolve();
   }
 
   /** Sets a managed policy's default version (v1, v2, ... on each call). */

@@ -11,7 +11,7 @@ import {
   type IamServiceAccountSpec,
 } from '../../../src/api/types.ts';
 import { parseConfig, roleDefaults, type OperatorConfig } from '../../../src/config.ts';
-import { TerminalError } from '../../../src/errors.ts';
+import { TerminalError, WaitError } from '../../../src/errors.ts';
 import type { QueueVerdict } from '../../../src/controller/outcome.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { CREATED_ANNOTATION } from '../../../src/controller/serviceaccount.ts';
@@ -45,6 +45,10 @@ interface WorldOptions {
   /** Drift checked by account-wide sweeps (the FakeIam answers them). */
   sweep?: boolean;
   identity?: () => Promise<ClusterIdentity>;
+  /** manageOidcProvider, with the thumbprint the issuer presents. */
+  thumbprint?: () => string;
+  /** IAM of the accounts besides the own one (the configuration must name them too). */
+  accounts?: Record<string, FakeIam>;
 }
 
 const DENIED = await resolveDeniedActions(parseConfig({ clusterName: 'prod', region: 'eu-west-1' }));
@@ -52,7 +56,7 @@ const DENIED = await resolveDeniedActions(parseConfig({ clusterName: 'prod', reg
 function world(o: WorldOptions = {}) {
   const config = { ...parseConfig({ clusterName: 'prod', region: 'eu-west-1' }), ...o.config };
   const iam = new FakeIam();
-  iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
+  iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
   const kube = new FakeKube();
   const eks = new FakeEks();
   eks.clusters.set('prod', `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/prod`);
@@ -64,7 +68,12 @@ function world(o: WorldOptions = {}) {
       kube,
       cache: kube,
       sweep: o.sweep ? { roles: iam, budget: new WriteBudget(0) } : undefined,
+      accounts: (id: string) => {
+        const other = o.accounts?.[id];
+        return other && { roles: other, sweep: o.sweep ? { roles: other, budget: new WriteBudget(0) } : undefined };
+      },
       identity: o.identity ?? (() => Promise.resolve(IDENTITY)),
+      provider: o.thumbprint && { cluster: 'prod', thumbprint: (url: string) => Promise.resolve(thumbprintFor(url, o.thumbprint)) },
       log: makeLogger('error', true),
     },
     {
@@ -98,6 +107,12 @@ function world(o: WorldOptions = {}) {
   };
   const sweep = () => reconciler.sweepDrift(kube.allObjects());
   return { iam, eks, kube, run, cond, quiet, sweep, advance: (ms: number) => (t += ms) };
+}
+
+/** The issuer URL the operator asks for is the cluster's. */
+function thumbprintFor(url: string, thumbprint: (() => string) | undefined): string {
+  assert.equal(url, `https://${ISSUER}`);
+  return thumbprint?.() ?? '';
 }
 
 const AFTER_DRIFT: QueueVerdict = { kind: 'after', delayMs: DRIFT_MS };
@@ -207,7 +222,7 @@ describe('Reconciler: a new object', () => {
     w.kube.updateSpec(KEY, { tags: { team: 'a' } });
     const { iamCalls } = await w.quiet();
     assert.deepEqual(
-      iamCalls.filter((c) => !c.startsWith('oidcProviderClientIds')),
+      iamCalls.filter((c) => !c.startsWith('oidcProvider ')),
       [`read ${ROLE}`, `TagRole ${ROLE}`],
     );
   });
@@ -264,7 +279,7 @@ describe('Reconciler: the ServiceAccount waits for the role', () => {
     assert.deepEqual(w.iam.writes(), []);
     assert.equal(w.kube.sa('team', 'app'), undefined);
     assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
   });
@@ -304,7 +319,7 @@ describe('Reconciler: other clusters and subject patterns', () => {
     assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
     const ready = w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready');
     assert.match(ready?.message ?? '', new RegExp(`IAM has no OIDC provider ${OTHER_ARN} for spec\\.additionalClusters\\[0\\]`));
-    w.iam.providers.set(OTHER_ARN, ['sts.amazonaws.com']);
+    w.iam.setProvider(OTHER_ARN, ['sts.amazonaws.com']);
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
     assert.deepEqual(w.cond('TrustVerified'), ['True', 'TrustAdmitsServiceAccount']);
@@ -316,7 +331,7 @@ describe('Reconciler: other clusters and subject patterns', () => {
 
   it("another cluster's provider without the audience: AudienceNotAllowedByProvider, nothing written", async () => {
     const w = world({ config: allowed });
-    w.iam.providers.set(OTHER_ARN, ['vault']);
+    w.iam.setProvider(OTHER_ARN, ['vault']);
     w.kube.create('app', 'team', twoClusters);
     assert.deepEqual(await w.run(), AFTER_WAIT);
     assert.deepEqual(w.iam.writes(), []);
@@ -325,7 +340,7 @@ describe('Reconciler: other clusters and subject patterns', () => {
 
   it('an issuer not allowed: IssuerNotAllowed, stalled, no AWS call', async () => {
     const w = world();
-    w.iam.providers.set(OTHER_ARN, ['sts.amazonaws.com']);
+    w.iam.setProvider(OTHER_ARN, ['sts.amazonaws.com']);
     w.kube.create('app', 'team', twoClusters);
     assert.deepEqual(await w.run(), { kind: 'drop' });
     assert.deepEqual(w.iam.calls, []);
@@ -343,7 +358,7 @@ describe('Reconciler: other clusters and subject patterns', () => {
 
   it("the other cluster's statement removed by hand: found by the sweep, written back by the pass", async () => {
     const w = world({ config: allowed, sweep: true });
-    w.iam.providers.set(OTHER_ARN, ['sts.amazonaws.com']);
+    w.iam.setProvider(OTHER_ARN, ['sts.amazonaws.com']);
     w.kube.create('app', 'team', twoClusters);
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     const full = w.iam.roles.get(ROLE)?.trustPolicy ?? '';
@@ -460,7 +475,7 @@ describe('Reconciler: drift checked by account-wide sweeps', () => {
     assert.deepEqual(kubeWrites, []);
     // The OIDC provider is read once per drift period for the whole cluster, not per object.
     assert.deepEqual(
-      iamCalls.filter((c) => !c.startsWith('oidcProviderClientIds')),
+      iamCalls.filter((c) => !c.startsWith('oidcProvider ')),
       [],
       'no read of its own after the drift period',
     );
@@ -495,6 +510,9 @@ describe('Reconciler: drift checked by account-wide sweeps', () => {
 
   it('a denied sweep (no iam:GetAccountAuthorizationDetails) brings the memory back to one period', async () => {
     const w = world({ sweep: true });
+    // A sweep runs only over objects: another one first.
+    w.kube.create('other', 'team', {});
+    await w.run('team/other');
     w.iam.failNext('sweep', awsError('AccessDenied', 'not authorized to perform iam:GetAccountAuthorizationDetails'));
     await assert.rejects(w.sweep(), /not authorized/);
     w.kube.create('app', 'team', {});
@@ -759,7 +777,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
     assert.match(message, new RegExp(`provider ${IDENTITY.oidcProviderArn} accepts the audiences sts.amazonaws.com, not test`));
     assert.deepEqual(w.iam.writes(), []);
     assert.equal(w.kube.sa('team', 'app'), undefined);
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'test']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'test']);
     assert.deepEqual(await w.run(), AFTER_DRIFT, 'the provider is read again after a refusal');
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
     assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'test');
@@ -767,7 +785,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
 
   it('the default audience is the STS audience the provider lists (a self-managed China cluster)', async () => {
     const w = world();
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com.cn']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com.cn']);
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'sts.amazonaws.com.cn');
@@ -776,7 +794,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
 
   it('the configured defaultAudience wins over the provider', async () => {
     const w = world({ config: { defaultAudience: 'vault' } });
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.audience], 'vault');
@@ -788,7 +806,7 @@ describe('Reconciler: the trust, judged as IAM judges it', () => {
     w.kube.create('app2', 'team', {});
     await w.run();
     await w.run('team/app2');
-    assert.equal(w.iam.calls.filter((c) => c.startsWith('oidcProviderClientIds')).length, 1);
+    assert.equal(w.iam.calls.filter((c) => c.startsWith('oidcProvider ')).length, 1);
   });
 });
 
@@ -874,7 +892,7 @@ describe('Reconciler: pods that predate the role annotations', () => {
 
   it('an audience change makes the running pods stale', async () => {
     const w = world();
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com', 'vault']);
     w.kube.create('app', 'team', {});
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     w.kube.addPod('team', 'web', 'app');
@@ -1225,7 +1243,7 @@ describe('Reconciler: Kubernetes answers', () => {
     w.kube.create('app', 'team', {});
     await w.run();
     await w.run();
-    w.iam.providers.set(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
+    w.iam.setProvider(IDENTITY.oidcProviderArn, ['sts.amazonaws.com']);
     await w.run();
     await w.run();
     assert.deepEqual(
@@ -1234,6 +1252,238 @@ describe('Reconciler: Kubernetes answers', () => {
     );
   });
 });
+
+describe('Reconciler: manageOidcProvider', () => {
+  const TP1 = '1'.repeat(40);
+  const TP2 = '2'.repeat(40);
+  const OWNED = { 'irsa.dev/managed-by': 'irsa-operator', 'irsa.dev/cluster': 'prod' };
+
+  it("creates the missing provider with the object's audience, tagged as the operator's, then the role: Ready", async () => {
+    let tp = TP1;
+    const w = world({ thumbprint: () => tp });
+    w.iam.providers.clear();
+    w.kube.create('app', 'team', { audience: 'vault' });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn), { clientIds: ['vault'], thumbprints: [TP1], tags: OWNED });
+    assert.deepEqual(w.iam.writes().slice(0, 2), ['applyProvider CreateOpenIDConnectProvider', 'CreateRole prod.team.app']);
+
+    // Another audience in use is added; none is removed.
+    w.kube.create('app2', 'team', {});
+    assert.deepEqual(await w.run('team/app2'), AFTER_DRIFT);
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn)?.clientIds, ['vault', 'sts.amazonaws.com']);
+
+    // The chain changed: the next read (a drift period later) puts the new thumbprint.
+    tp = TP2;
+    await w.run('team/app2');
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn)?.thumbprints, [TP1], 'read once per drift period');
+    w.advance(DRIFT_MS);
+    await w.run('team/app2');
+    assert.deepEqual(w.iam.providers.get(IDENTITY.oidcProviderArn)?.thumbprints, [TP2]);
+    assert.equal(w.iam.writes().filter((c) => c === 'applyProvider UpdateOpenIDConnectProviderThumbprint').length, 1);
+  });
+
+  it('leaves a provider someone else made as it is: an audience it lacks waits (AudienceNotAllowedByProvider)', async () => {
+    const w = world({ thumbprint: () => TP1 });
+    w.kube.create('app', 'team', { audience: 'vault' });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AudienceNotAllowedByProvider']);
+    assert.deepEqual(w.iam.writes(), []);
+  });
+
+  it('an issuer it cannot read waits (OIDCIssuerUnreachable) and writes nothing', async () => {
+    const w = world({
+      thumbprint: () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+    });
+    w.iam.providers.clear();
+    w.kube.create('app', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'OIDCIssuerUnreachable']);
+    assert.deepEqual(w.iam.writes(), []);
+  });
+});
+
+describe('Reconciler: roles in other accounts', () => {
+  const TARGET = '210987654321';
+  const TARGET_PROVIDER = `arn:aws:iam::${TARGET}:oidc-provider/${ISSUER}`;
+  const TARGET_ROLE_ARN = `arn:aws:iam::${TARGET}:role/${ROLE}`;
+  const accounts = { [TARGET]: { roleArn: `arn:aws:iam::${TARGET}:role/irsa-operator-target`, allowedNamespaces: ['team'] } };
+  function crossWorld(sweep = false) {
+    const other = new FakeIam(TARGET);
+    other.setProvider(TARGET_PROVIDER, ['sts.amazonaws.com']);
+    return { ...world({ sweep, config: { accounts }, accounts: { [TARGET]: other } }), other };
+  }
+
+  it("creates the role in the target account, trusting that account's provider; nothing in the own account", async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'team', { account: TARGET, attachPolicyARNs: [S3_READ] });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    assert.deepEqual(w.iam.writes(), []);
+    const role = w.other.roles.get(ROLE);
+    assert.equal(role?.arn, TARGET_ROLE_ARN);
+    assert.match(decodeURIComponent(role?.trustPolicy ?? ''), new RegExp(`"Federated":"${TARGET_PROVIDER}"`));
+    assert.deepEqual(role?.tags, ownerTags('prod', 'team', 'app'));
+    assert.equal(w.kube.get(KEY)?.status?.oidcProviderARN, TARGET_PROVIDER);
+    assert.equal(w.kube.sa('team', 'app')?.metadata?.annotations?.[SA_ANNOTATIONS.roleArn], TARGET_ROLE_ARN);
+  });
+
+  it('refuses an account the configuration lacks, and one not open to the namespace, with no IAM call in any account', async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'team', { account: '999999999999' });
+    assert.deepEqual(await w.run(), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready'), ['False', 'AccountNotAllowed']);
+    w.kube.create('app', 'payments', { account: TARGET });
+    assert.deepEqual(await w.run('payments/app'), { kind: 'drop' });
+    assert.deepEqual(w.cond('Ready', 'payments/app'), ['False', 'AccountNotAllowedInNamespace']);
+    assert.deepEqual([...w.iam.calls, ...w.other.calls], []);
+  });
+
+  it('reads an attachRoleARN role in its own account (the default account of the object)', async () => {
+    const w = crossWorld();
+    const arn = `arn:aws:iam::${TARGET}:role/legacy`;
+    const trust = buildTrustPolicy({
+      oidcProviderArn: TARGET_PROVIDER,
+      issuerHostPath: ISSUER,
+      namespace: 'team',
+      serviceAccountName: 'app',
+      audience: 'sts.amazonaws.com',
+    });
+    w.other.roles.set('legacy', { ...roleShell('legacy', arn), trustPolicy: encode(trust) });
+    w.kube.create('app', 'team', { attachRoleARN: arn });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(w.cond('TrustVerified'), ['True', 'TrustAdmitsServiceAccount']);
+    assert.deepEqual(w.other.calls, [`oidcProvider ${TARGET_PROVIDER}`, 'readTrust legacy']);
+    assert.deepEqual(w.iam.calls, []);
+  });
+
+  it("credentials refused: the object waits (AccountCredentialsRefused); the own account's objects go on", async () => {
+    const w = crossWorld();
+    w.other.failNext('oidcProvider', new WaitError('AccountCredentialsRefused', 'STS refused AssumeRole'));
+    w.kube.create('app', 'team', { account: TARGET });
+    w.kube.create('mine', 'team', {});
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AccountCredentialsRefused']);
+    assert.deepEqual(await w.run('team/mine'), AFTER_DRIFT);
+    assert.deepEqual(await w.run(), AFTER_DRIFT, 'the next pass gets in');
+    assert.equal(w.other.roles.get(ROLE)?.arn, TARGET_ROLE_ARN);
+  });
+
+  it('deleting an object refused for its account touches no account: nothing to release there', async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'payments', { account: TARGET });
+    await w.run('payments/app');
+    w.kube.delete('payments/app');
+    assert.deepEqual(await w.run('payments/app'), { kind: 'done' });
+    assert.equal(w.kube.get('payments/app'), undefined, 'the finalizer is gone');
+    assert.deepEqual([...w.iam.calls, ...w.other.calls], []);
+  });
+
+  it("another cluster the trust admits needs its provider in the role's account, read there (never in the own account)", async () => {
+    const OTHER = 'oidc.eks.us-west-2.amazonaws.com/id/B';
+    const other = new FakeIam(TARGET);
+    other.setProvider(TARGET_PROVIDER, ['sts.amazonaws.com']);
+    const w = { ...world({ config: { accounts, allowedIssuers: [`https://${OTHER}`] }, accounts: { [TARGET]: other } }), other };
+    w.iam.setProvider(`arn:aws:iam::${ACCOUNT}:oidc-provider/${OTHER}`, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', { account: TARGET, additionalClusters: [{ issuer: `https://${OTHER}` }] });
+    assert.deepEqual(await w.run(), AFTER_WAIT);
+    assert.deepEqual(w.cond('Ready'), ['False', 'OIDCProviderNotFound']);
+    assert.match(
+      w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+      new RegExp(`arn:aws:iam::${TARGET}:oidc-provider/${OTHER}`),
+    );
+    w.other.setProvider(`arn:aws:iam::${TARGET}:oidc-provider/${OTHER}`, ['sts.amazonaws.com']);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.match(
+      decodeURIComponent(w.other.roles.get(ROLE)?.trustPolicy ?? ''),
+      new RegExp(`"Federated":"arn:aws:iam::${TARGET}:oidc-provider/${OTHER}"`),
+    );
+    assert.deepEqual(w.iam.calls, []);
+  });
+
+  it('deletes the role in its account with the object', async () => {
+    const w = crossWorld();
+    w.kube.create('app', 'team', { account: TARGET });
+    await w.run();
+    w.kube.delete(KEY);
+    assert.deepEqual(await w.run(), { kind: 'done' });
+    assert.equal(w.other.roles.has(ROLE), false);
+  });
+
+  it('Pod Identity with a role in another account: PodIdentityNeedsOwnAccount before any IAM or EKS call, and not swept', async () => {
+    for (const identity of ['PodIdentity', 'Both'] as const) {
+      const w = crossWorld(true);
+      w.kube.create('app', 'team', { account: TARGET, identity });
+      assert.deepEqual(await w.run(), { kind: 'drop' }, identity);
+      assert.deepEqual(w.cond('Ready'), ['False', 'PodIdentityNeedsOwnAccount']);
+      assert.deepEqual(w.cond('Stalled'), ['True', 'PodIdentityNeedsOwnAccount']);
+      assert.match(
+        w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+        /use the own account .* or identity IRSA for a role in another account/,
+      );
+      assert.deepEqual(await w.sweep(), { drifted: [], inSync: 0 });
+      assert.deepEqual([...w.iam.calls, ...w.other.calls, ...w.eks.calls], []);
+      // Deleting it touches no account and no association.
+      w.kube.delete(KEY);
+      assert.deepEqual(await w.run(), { kind: 'done' });
+      assert.equal(w.kube.get(KEY), undefined, 'the finalizer is gone');
+      assert.deepEqual([...w.iam.calls, ...w.other.calls, ...w.eks.calls], []);
+    }
+  });
+
+  it('Pod Identity in the own account next to IRSA in another: roles swept in each account, associations once, in the own EKS', async () => {
+    const w = crossWorld(true);
+    w.kube.create('app', 'team', { account: TARGET });
+    w.kube.create('pod', 'team', { account: ACCOUNT, identity: 'PodIdentity' });
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    assert.deepEqual(await w.run('team/pod'), AFTER_DRIFT);
+    assert.deepEqual(w.cond('Ready', 'team/pod'), ['True', 'Synced']);
+    const [a, ...more] = [...w.eks.associations.values()];
+    assert.equal(more.length, 0);
+    assert.equal(a?.roleArn, `arn:aws:iam::${ACCOUNT}:role/prod.team.pod`);
+    assert.ok(w.iam.roles.has('prod.team.pod') && !w.other.roles.has('prod.team.pod'));
+    assert.ok(w.other.roles.has(ROLE) && !w.iam.roles.has(ROLE));
+    const describes = () => w.eks.calls.filter((c) => c.startsWith('describe ')).length;
+    assert.deepEqual(await w.sweep(), { drifted: [], inSync: 2 });
+    assert.equal(describes(), 1, 'one association, described once');
+    w.eks.associations.delete(a?.id ?? '');
+    assert.deepEqual(await w.sweep(), { drifted: ['team/pod'], inSync: 2 });
+    assert.equal(describes(), 2);
+    assert.deepEqual(await w.run('team/pod'), AFTER_DRIFT);
+    assert.equal([...w.eks.associations.values()][0]?.roleArn, `arn:aws:iam::${ACCOUNT}:role/prod.team.pod`);
+  });
+
+  it("sweeps each account: one whose sweep fails leaves the other's findings applied, and the sweep reports the failure", async () => {
+    const w = crossWorld(true);
+    w.kube.create('app', 'team', { account: TARGET });
+    w.kube.create('mine', 'team', {});
+    await w.run();
+    await w.run('team/mine');
+    w.iam.edit('prod.team.mine', { description: 'edited by hand' });
+    assert.deepEqual(await w.sweep(), { drifted: ['team/mine'], inSync: 1 });
+    w.other.failNext('sweep', new Error('AccessDenied by the target account'));
+    w.other.edit(ROLE, { description: 'edited by hand' });
+    await assert.rejects(w.sweep(), /AccessDenied by the target account/);
+  });
+});
+
+/** A role IAM holds that no test cares about beyond its name and ARN. */
+function roleShell(name: string, arn: string) {
+  return {
+    name,
+    path: '/',
+    arn,
+    description: '',
+    maxSessionDuration: 3600,
+    permissionsBoundary: undefined,
+    trustPolicy: encode({ Version: '2012-10-17', Statement: [] }),
+    tags: {},
+    managedPolicyArns: [],
+    inlinePolicies: {},
+  };
+}
 
 describe('Reconciler: EKS Pod Identity (spec.identity)', () => {
   const CLUSTER_ARN = `arn:aws:eks:eu-west-1:${ACCOUNT}:cluster/prod`;

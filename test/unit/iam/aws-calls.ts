@@ -20,6 +20,14 @@ export const SDK_CLIENTS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Credential providers that call AWS themselves, by package and export: the action each sends.
+ * Another export of these packages fails the scan until it is added here.
+ */
+export const CREDENTIAL_PROVIDERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  '@aws-sdk/credential-providers': { fromTemporaryCredentials: 'sts:AssumeRole' },
+};
+
+/**
  * Actions AWS authorizes besides the call itself: EKS checks that the caller may pass the role to
  * pods.eks.amazonaws.com when an association is created or given another role (EKS User Guide,
  * "Create a Pod Identity association").
@@ -64,32 +72,48 @@ export function actionsInSource(fileName: string, text: string): string[] {
   for (const statement of file.statements) {
     if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
     const module = statement.moduleSpecifier.text;
+    const providers = CREDENTIAL_PROVIDERS[module];
+    if (providers) {
+      importedFrom.add(statement.moduleSpecifier);
+      for (const element of namedImports(statement, fileName, module)) {
+        const action = providers[element];
+        if (action === undefined)
+          throw new UnderivableImportError(`${fileName}: ${element} from ${module}: teach test/unit/iam/aws-calls.ts which calls it makes`);
+        actions.push(action);
+      }
+      continue;
+    }
     if (!module.startsWith('@aws-sdk/client-')) continue;
     importedFrom.add(statement.moduleSpecifier);
     const service = SDK_CLIENTS[module];
     if (service === undefined)
       throw new UnderivableImportError(`${fileName}: imports ${module}, which the operator policy test does not cover`);
-    const clause = statement.importClause;
-    if (!clause || clause.phaseModifier === ts.SyntaxKind.TypeKeyword) continue;
-    const bindings = clause.namedBindings;
-    if (clause.name || (bindings && ts.isNamespaceImport(bindings))) {
-      throw new UnderivableImportError(`${fileName}: default or namespace import of ${module}: import each Command by name`);
-    }
-    for (const element of bindings?.elements ?? []) {
-      if (element.isTypeOnly) continue;
-      const action = actionOfImport(service, (element.propertyName ?? element.name).text, fileName);
+    for (const imported of namedImports(statement, fileName, module)) {
+      const action = actionOfImport(service, imported, fileName);
       if (action !== undefined) actions.push(action);
     }
   }
   // Any other mention of an SDK client (a dynamic import, a re-export) escapes the scan.
   const visit = (node: ts.Node): void => {
-    if (ts.isStringLiteralLike(node) && node.text.startsWith('@aws-sdk/client-') && !importedFrom.has(node)) {
+    const sdk = ts.isStringLiteralLike(node) && (node.text.startsWith('@aws-sdk/client-') || node.text in CREDENTIAL_PROVIDERS);
+    if (sdk && !importedFrom.has(node)) {
       throw new UnderivableImportError(`${fileName}: ${node.text} is used other than by a static import`);
     }
     ts.forEachChild(node, visit);
   };
   visit(file);
   return actions;
+}
+
+/** The names a static import takes by value from `module` (type-only imports excluded). */
+function namedImports(statement: ts.ImportDeclaration, fileName: string, module: string): string[] {
+  const clause = statement.importClause;
+  if (!clause || clause.phaseModifier === ts.SyntaxKind.TypeKeyword) return [];
+  const bindings = clause.namedBindings;
+  if (clause.name || (bindings && ts.isNamespaceImport(bindings))) {
+    throw new UnderivableImportError(`${fileName}: default or namespace import of ${module}: import each export by name`);
+  }
+  return (bindings?.elements ?? []).filter((e) => !e.isTypeOnly).map((e) => (e.propertyName ?? e.name).text);
 }
 
 /** Every action the code under `root` can cause, sorted, with where it comes from. */

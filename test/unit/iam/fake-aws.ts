@@ -30,9 +30,32 @@ export interface FakeAccount {
   roles: FakeRole[];
   /** Managed policies, AWS's and the customer's: ARN to default version document. */
   policies: Record<string, string>;
+  /** OIDC providers made by someone else (untagged), accepting sts.amazonaws.com. */
   oidcProviders: string[];
+  /** Trust policies of roles in other accounts the operator may assume, by role ARN. */
+  trusts?: Record<string, unknown>;
   /** EKS Pod Identity associations of the cluster, by id. */
   associations?: FakeAssociation[];
+}
+
+/** Just enough of the SDK's middleware stack for FakeAws.plugin. */
+interface InterceptPlugin {
+  applyToStack: (stack: {
+    add: (
+      middleware: (
+        next: unknown,
+        context: { commandName?: string },
+      ) => (args: { input: Input }) => Promise<{ output: unknown; response: unknown }>,
+      options: { step: 'initialize' },
+    ) => void;
+  }) => void;
+}
+
+/** An OIDC provider as the fake account holds it. */
+interface FakeProvider {
+  clientIds: string[];
+  thumbprints: string[];
+  tags: Record<string, string>;
 }
 
 /** An EKS Pod Identity association as the fake cluster holds it. */
@@ -77,12 +100,31 @@ export class FakeAws {
   readonly sent: SentRequest[] = [];
   private readonly acct: FakeAccount;
   private readonly roles: Map<string, FakeRole>;
+  private readonly providers: Map<string, FakeProvider>;
   private readonly associations: Map<string, FakeAssociation>;
 
   constructor(account: FakeAccount) {
     this.acct = account;
     this.roles = new Map(account.roles.map((r) => [r.name, structuredClone(r)]));
     this.associations = new Map((account.associations ?? []).map((a) => [a.id, structuredClone(a)]));
+    this.providers = new Map(
+      account.oidcProviders.map((arn) => [arn, { clientIds: ['sts.amazonaws.com'], thumbprints: ['0'.repeat(40)], tags: {} }]),
+    );
+  }
+
+  /** Puts a provider into the account (tagged as the operator's, say). */
+  addProvider(arn: string, provider: FakeProvider): void {
+    this.providers.set(arn, structuredClone(provider));
+  }
+
+  private providerArn(url: string): string {
+    return `arn:${this.acct.partition}:iam::${this.acct.account}:oidc-provider/${url.replace(/^https:\/\//, '')}`;
+  }
+
+  /** A provider's own tags, as aws:ResourceTag/<key>. */
+  private providerTagContext(arn: string): Context {
+    const tags = this.providers.get(arn)?.tags ?? {};
+    return Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
   }
 
   // The AWS layer only calls send(); these are clients in that one respect.
@@ -108,18 +150,40 @@ export class FakeAws {
       : { arn: this.roleArn('/', name), tags: {} };
   }
 
+  /**
+   * A client plugin that answers every command of the SDK client it is given to from this account
+   * (before the client signs or sends anything): for clients the operator's code makes itself, such
+   * as the STS client of fromTemporaryCredentials.
+   */
+  plugin(service: string): InterceptPlugin {
+    return {
+      applyToStack: (stack) =>
+        stack.add(
+          (_next, context) => async (args) => ({
+            output: await this.handleOperation(service, (context.commandName ?? '').replace(/Command$/, ''), args.input),
+            response: {},
+          }),
+          // No name: fromTemporaryCredentials applies the plugins again on each renewal.
+          { step: 'initialize' },
+        ),
+    };
+  }
+
   private handle(service: string, command: SdkCommand): Promise<unknown> {
-    const operation = command.constructor.name.replace(/Command$/, '');
+    return this.handleOperation(service, command.constructor.name.replace(/Command$/, ''), command.input);
+  }
+
+  private handleOperation(service: string, operation: string, input: Input): Promise<unknown> {
     const action = `${service}:${operation}`;
-    const request = this.requestFor(action, command.input);
+    const request = this.requestFor(action, input);
     this.sent.push({ command: operation, ...request });
     // EKS authorizes passing the role as well (test/unit/iam/aws-calls.ts, IMPLIED).
     if (action === 'eks:CreatePodIdentityAssociation' || action === 'eks:UpdatePodIdentityAssociation') {
-      const role = this.roleFacts(str(command.input, 'roleArn').split('/').pop() ?? '');
+      const role = this.roleFacts(str(input, 'roleArn').split('/').pop() ?? '');
       this.sent.push({ command: operation, ...roleRequest('iam:PassRole', role, { 'iam:PassedToService': 'pods.eks.amazonaws.com' }) });
     }
     try {
-      return Promise.resolve(this.answer(action, command.input));
+      return Promise.resolve(this.answer(action, input));
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -131,10 +195,24 @@ export class FakeAws {
     switch (action) {
       case 'sts:GetCallerIdentity':
         return { action, resource: '*', context: {} };
+      case 'sts:AssumeRole':
+        return {
+          action,
+          resource: str(input, 'RoleArn'),
+          context: typeof input.ExternalId === 'string' ? { 'sts:ExternalId': input.ExternalId } : {},
+          ...(this.acct.trusts?.[str(input, 'RoleArn')] === undefined ? {} : { resourcePolicy: this.acct.trusts[str(input, 'RoleArn')] }),
+        };
       case 'eks:DescribeCluster':
         return { action, resource: `arn:${partition}:eks:${region}:${account}:cluster/${str(input, 'name')}`, context: {} };
       case 'iam:GetOpenIDConnectProvider':
         return { action, resource: str(input, 'OpenIDConnectProviderArn'), context: {} };
+      case 'iam:CreateOpenIDConnectProvider':
+        return { action, resource: this.providerArn(str(input, 'Url')), context: requestTagContext(tagList(input, 'Tags')) };
+      case 'iam:AddClientIDToOpenIDConnectProvider':
+      case 'iam:UpdateOpenIDConnectProviderThumbprint': {
+        const arn = str(input, 'OpenIDConnectProviderArn');
+        return { action, resource: arn, context: this.providerTagContext(arn) };
+      }
       case 'iam:GetPolicy':
       case 'iam:GetPolicyVersion':
         return { action, resource: str(input, 'PolicyArn'), context: {} };
@@ -194,6 +272,15 @@ export class FakeAws {
     switch (action) {
       case 'sts:GetCallerIdentity':
         return { Account: this.acct.account };
+      case 'sts:AssumeRole':
+        return {
+          Credentials: {
+            AccessKeyId: 'ASIAFAKE',
+            SecretAccessKey: 'fake',
+            SessionToken: 'fake',
+            Expiration: new Date(Date.now() + 3_600_000),
+          },
+        };
       case 'eks:DescribeCluster':
         return {
           cluster: { name: input.name, arn: this.clusterArn(str(input, 'name')), identity: { oidc: { issuer: this.acct.issuer } } },
@@ -204,9 +291,29 @@ export class FakeAws {
       case 'eks:UpdatePodIdentityAssociation':
       case 'eks:DeletePodIdentityAssociation':
         return this.associationAnswer(action, input);
-      case 'iam:GetOpenIDConnectProvider':
-        if (!this.acct.oidcProviders.includes(str(input, 'OpenIDConnectProviderArn'))) throw noSuchEntity('OIDC provider');
-        return { ClientIDList: ['sts.amazonaws.com'] };
+      case 'iam:GetOpenIDConnectProvider': {
+        const p = this.providers.get(str(input, 'OpenIDConnectProviderArn'));
+        if (!p) throw noSuchEntity('OIDC provider');
+        return {
+          ClientIDList: [...p.clientIds],
+          ThumbprintList: [...p.thumbprints],
+          Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })),
+        };
+      }
+      case 'iam:CreateOpenIDConnectProvider': {
+        const arn = this.providerArn(str(input, 'Url'));
+        const list = (field: string) => (Array.isArray(input[field]) ? (input[field] as string[]) : []);
+        this.providers.set(arn, { clientIds: list('ClientIDList'), thumbprints: list('ThumbprintList'), tags: tagList(input, 'Tags') });
+        return { OpenIDConnectProviderArn: arn };
+      }
+      case 'iam:AddClientIDToOpenIDConnectProvider':
+      case 'iam:UpdateOpenIDConnectProviderThumbprint': {
+        const p = this.providers.get(str(input, 'OpenIDConnectProviderArn'));
+        if (!p) throw noSuchEntity('OIDC provider');
+        if (action === 'iam:AddClientIDToOpenIDConnectProvider') p.clientIds.push(str(input, 'ClientID'));
+        else p.thumbprints = [...(input.ThumbprintList as string[])];
+        return {};
+      }
       case 'iam:GetPolicy':
       case 'iam:GetPolicyVersion':
         return this.policyAnswer(str(input, 'PolicyArn'));

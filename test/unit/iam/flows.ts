@@ -2,6 +2,8 @@
 // configuration config/iam/README.md assumes: rolePath /irsa/ and a forced permissions boundary.
 // Each flow is one thing the operator does in production; what it sends is recorded.
 import type { IamServiceAccount, IamServiceAccountSpec } from '../../../src/api/types.ts';
+import { readFileSync } from 'node:fs';
+import { assumedRoleCredentials } from '../../../src/aws/accounts.ts';
 import { WriteBudget } from '../../../src/aws/budget.ts';
 import type { CallOptions } from '../../../src/aws/call.ts';
 import { EksAssociations } from '../../../src/aws/eks-associations.ts';
@@ -18,7 +20,8 @@ import { Providers } from '../../../src/controller/providers.ts';
 import { RolePart } from '../../../src/controller/role.ts';
 import { makeLogger } from '../../../src/log.ts';
 import { desiredState, ownerTags, type ClusterIdentity, type DesiredRole } from '../../../src/policy/desired.ts';
-import { defaultAudience } from '../../../src/policy/audience.ts';
+import { defaultAudience, STS_AUDIENCE } from '../../../src/policy/audience.ts';
+import { providerTags } from '../../../src/policy/provider.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
 import { FakeAws, type FakeAccount, type FakeAssociation, type FakeRole, type SentRequest } from './fake-aws.ts';
 
@@ -29,8 +32,24 @@ export const CLUSTER = 'prod';
 export const BOUNDARY = `arn:${PARTITION}:iam::${ACCOUNT}:policy/irsa-boundary`;
 /** The operator runs as an IRSA role itself. */
 export const OPERATOR_PRINCIPAL = `arn:${PARTITION}:sts::${ACCOUNT}:assumed-role/irsa-operator/irsa-operator-session`;
-const ISSUER = `https://oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
-const OIDC_PROVIDER = `arn:${PARTITION}:iam::${ACCOUNT}:oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+/** The cluster's issuer as IAM names its provider. */
+export const ISSUER_HOST_PATH = `oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`;
+const ISSUER = `https://${ISSUER_HOST_PATH}`;
+const OIDC_PROVIDER = `arn:${PARTITION}:iam::${ACCOUNT}:oidc-provider/${ISSUER_HOST_PATH}`;
+/** An account the operator writes roles to besides its own, and the role it assumes there. */
+export const TARGET_ACCOUNT = '444455556666';
+export const TARGET_ROLE = `arn:${PARTITION}:iam::${TARGET_ACCOUNT}:role/irsa-operator-target`;
+/** The operator's own role (OPERATOR_PRINCIPAL is a session of it). */
+const OPERATOR_ROLE = `arn:${PARTITION}:iam::${ACCOUNT}:role/irsa-operator`;
+export const EXTERNAL_ID = 'prod-irsa';
+/** config/iam/target-account-trust.json as the target account's role has it. */
+export const TARGET_TRUST: unknown = JSON.parse(
+  readFileSync(new URL('../../../config/iam/target-account-trust.json', import.meta.url), 'utf8')
+    .replaceAll('OPERATOR_ROLE_ARN', OPERATOR_ROLE)
+    .replaceAll('EXTERNAL_ID', EXTERNAL_ID),
+);
+/** The thumbprint the flows' issuer presents (manageOidcProvider). */
+const THUMBPRINT = 'a'.repeat(40);
 const CUSTOMER_POLICY = `arn:${PARTITION}:iam::${ACCOUNT}:policy/team-a/orders-read`;
 const READ_ORDERS = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::orders/*' }] };
 
@@ -40,6 +59,7 @@ export const POLICY_CONFIG: OperatorConfig = parseConfig({
   region: REGION,
   rolePath: '/irsa/',
   permissionsBoundary: BOUNDARY,
+  accounts: { [TARGET_ACCOUNT]: { roleArn: TARGET_ROLE, externalId: EXTERNAL_ID, allowedNamespaces: ['team-*'] } },
 });
 
 const CALL_OPTIONS: CallOptions = { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1 };
@@ -67,7 +87,7 @@ const LEGACY = iamsa('team-c', 'legacy', { attachRoleARN: `arn:${PARTITION}:iam:
 /** identity PodIdentity: the pods.eks trust and an EKS Pod Identity association. */
 export const POD_APP = iamsa('team-d', 'pod-app', { identity: 'PodIdentity', attachPolicyARNs: [CUSTOMER_POLICY] });
 
-function account(roles: FakeRole[], associations: FakeAssociation[] = []): FakeAccount {
+function account(roles: FakeRole[], oidcProviders = [OIDC_PROVIDER], associations: FakeAssociation[] = []): FakeAccount {
   return {
     associations,
     partition: PARTITION,
@@ -81,7 +101,8 @@ function account(roles: FakeRole[], associations: FakeAssociation[] = []): FakeA
         JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:Get*', 's3:List*'], Resource: '*' }] }),
       ),
     },
-    oidcProviders: [OIDC_PROVIDER],
+    oidcProviders,
+    trusts: { [TARGET_ROLE]: TARGET_TRUST },
   };
 }
 
@@ -119,6 +140,8 @@ export function roleAsCreated(desired: DesiredRole): FakeRole {
 export interface OperatorOptions {
   config?: OperatorConfig;
   adoptExistingRoles?: boolean;
+  /** manageOidcProvider: the operator creates and keeps the provider. */
+  manageOidcProvider?: boolean;
 }
 
 /** One operator process: its provider check and RolePart wired as src/operator.ts wires them, over FakeAws. */
@@ -130,12 +153,11 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     // Nothing denied: the flows attach policies to see the reads they cost, not to be refused.
     denied: [],
     kube: { getNamespaceAnnotations: () => Promise.resolve({}) },
-    roles,
     cache: { objectsInNamespace: () => [] },
     now: Date.now,
   });
   const part = new RolePart({
-    roles,
+    rolesIn: () => roles,
     admission,
     events: new EventRecorder({ createEvent: () => Promise.resolve() }, () => new Date()),
     identity: () => Promise.resolve(IDENTITY),
@@ -144,7 +166,8 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
     driftPeriodMs: 600_000,
     now: Date.now,
   });
-  const providers = new Providers(roles, 600_000, Date.now);
+  const manage = { cluster: CLUSTER, thumbprint: () => Promise.resolve(THUMBPRINT) };
+  const providers = new Providers(600_000, Date.now, opts.manageOidcProvider ? manage : undefined);
   const associations = new EksAssociations(aws.eks(), CALL_OPTIONS, new WriteBudget(0));
   const association = new AssociationPart({ associations, driftPeriodMs: 600_000, now: Date.now });
   const pass = (obj: IamServiceAccount): Pass => ({
@@ -156,12 +179,17 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
   return {
     /** One reconcile of the role part: observe, decide, apply. */
     sync: async (obj: IamServiceAccount): Promise<void> => {
-      const clientIds = await providers.clientIds(IDENTITY.oidcProviderArn);
+      const clientIds = await providers.clientIds(
+        IDENTITY.oidcProviderArn,
+        roles,
+        obj.spec.audience ?? config.defaultAudience ?? STS_AUDIENCE,
+      );
       const audience = defaultAudience(config.defaultAudience, clientIds);
       const desiredFor = (spec: IamServiceAccountSpec) => desiredState({ ...obj, spec }, IDENTITY, roleDefaults(config), audience);
       const wanted = desiredFor(obj.spec);
       if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
-      await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY, desiredFor });
+      if (providers.manages) await providers.admit(IDENTITY.oidcProviderArn, roles, wanted.desired.trust.audience);
+      await syncPart(part, pass(obj), { desired: wanted.desired, identity: IDENTITY, desiredFor, roles });
     },
     /** The object is deleted with deletionPolicy Delete. */
     release: (obj: IamServiceAccount): Promise<void> => part.release(pass(obj)),
@@ -172,7 +200,7 @@ export function operator(aws: FakeAws, opts: OperatorOptions = {}) {
       const desiredFor = (spec: IamServiceAccountSpec) => desiredState({ ...obj, spec }, identity, roleDefaults(config));
       const wanted = desiredFor(obj.spec);
       if (!wanted.ok) throw new Error(`${obj.metadata.name}: ${wanted.problem.message}`);
-      await syncPart(part, pass(obj), { desired: wanted.desired, identity, desiredFor });
+      await syncPart(part, pass(obj), { desired: wanted.desired, identity, desiredFor, roles });
       const { namespace, name } = obj.metadata;
       const want = {
         desired: wanted.desired.association,
@@ -193,6 +221,8 @@ export interface Flow {
   name: string;
   /** The roles IAM holds before the flow. */
   roles: () => FakeRole[];
+  /** The account has no OIDC provider for the cluster before the flow (manageOidcProvider creates it). */
+  noProvider?: boolean;
   /** The EKS Pod Identity associations of the cluster before the flow. */
   associations?: () => FakeAssociation[];
   run: (aws: FakeAws) => Promise<void>;
@@ -200,10 +230,13 @@ export interface Flow {
 
 /** Runs a flow against a fresh account; returns what the code sent. */
 export async function record(flow: Flow): Promise<SentRequest[]> {
-  const aws = new FakeAws(account(flow.roles(), flow.associations?.() ?? []));
+  const aws = new FakeAws(account(flow.roles(), flow.noProvider ? [] : [OIDC_PROVIDER], flow.associations?.() ?? []));
   await flow.run(aws);
   return aws.sent;
 }
+
+/** An object whose audience the provider does not list yet. */
+const VAULT_AUDIENCE = iamsa('team-a', 'vault-reader', { attachPolicy: READ_ORDERS, audience: 'vault' });
 
 /** S3_READER's role as changed by hand: every field the operator repairs differs. */
 function driftedS3Reader(): FakeRole {
@@ -293,6 +326,29 @@ export const FLOWS: Flow[] = [
       const ctx = { identity: IDENTITY, defaults: roleDefaults(POLICY_CONFIG), audience: 'sts.amazonaws.com' };
       const found = await drift.run([S3_READER, REPORTS, LEGACY], ctx, POLICY_CONFIG.rolePath);
       if (!found.drifted.includes('team-a/s3-reader')) throw new Error('the sweep missed the role edited by hand');
+    },
+  },
+  {
+    name: "manageOidcProvider: the cluster's provider created, tagged as the operator's",
+    roles: () => [],
+    noProvider: true,
+    run: (aws) => operator(aws, { manageOidcProvider: true }).sync(S3_READER),
+  },
+  {
+    name: 'manageOidcProvider: its own provider gets an audience in use and the thumbprint of a changed chain',
+    roles: () => [],
+    run: async (aws) => {
+      aws.addProvider(OIDC_PROVIDER, { clientIds: ['sts.amazonaws.com'], thumbprints: ['b'.repeat(40)], tags: providerTags(CLUSTER) });
+      await operator(aws, { manageOidcProvider: true }).sync(VAULT_AUDIENCE);
+    },
+  },
+  {
+    name: 'accounts: credentials of the configured role in a target account (sts:AssumeRole with its external ID)',
+    roles: () => [],
+    run: async (aws) => {
+      const entry = POLICY_CONFIG.accounts[TARGET_ACCOUNT];
+      if (!entry) throw new Error('no target account configured');
+      await assumedRoleCredentials(POLICY_CONFIG, TARGET_ACCOUNT, entry, [aws.plugin('sts')])();
     },
   },
   {

@@ -10,9 +10,11 @@
 //   operator-policy: calls_allowed=<calls allowed>/<calls found in src/> escalations_denied=<m>/<m>
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { roleArn } from '../../../src/policy/arn.ts';
 import { ownerTags } from '../../../src/policy/desired.ts';
+import { providerTags } from '../../../src/policy/provider.ts';
 import { awsCallsIn } from './aws-calls.ts';
 import { FakeAws, type FakeRole, type SentRequest } from './fake-aws.ts';
 import {
@@ -20,7 +22,9 @@ import {
   BOUNDARY,
   CLUSTER,
   desiredRole,
+  EXTERNAL_ID,
   FLOWS,
+  ISSUER_HOST_PATH,
   OPERATOR_PRINCIPAL,
   operator,
   OWNED_TAGS,
@@ -30,6 +34,9 @@ import {
   REGION,
   roleAsCreated,
   S3_READER,
+  TARGET_ACCOUNT,
+  TARGET_ROLE,
+  TARGET_TRUST,
   type Flow,
 } from './flows.ts';
 import {
@@ -44,7 +51,15 @@ import {
   type Verdict,
 } from './simulate.ts';
 
-const POLICY = loadOperatorPolicy({ partition: PARTITION, account: ACCOUNT, region: REGION, cluster: CLUSTER });
+const PLACEHOLDERS = {
+  partition: PARTITION,
+  account: ACCOUNT,
+  region: REGION,
+  cluster: CLUSTER,
+  issuer: ISSUER_HOST_PATH,
+  targetAccount: TARGET_ACCOUNT,
+};
+const POLICY = loadOperatorPolicy(PLACEHOLDERS);
 const CALLS = awsCallsIn(fileURLToPath(new URL('../../../src', import.meta.url)));
 
 interface Recorded {
@@ -151,6 +166,22 @@ const ESCALATIONS = [
   // Nothing beyond roles.
   escalate('iam:PassRole of its own role', roleRequest('iam:PassRole', OWNED, { 'iam:PassedToService': 'ec2.amazonaws.com' })),
   escalate('sts:AssumeRole of its own role', roleRequest('sts:AssumeRole', OWNED)),
+  escalate('sts:AssumeRole of another role of the target account', {
+    action: 'sts:AssumeRole',
+    resource: `arn:${PARTITION}:iam::${TARGET_ACCOUNT}:role/admin`,
+    context: { 'sts:ExternalId': EXTERNAL_ID },
+  }),
+  escalate('sts:AssumeRole of irsa-operator-target in an account not configured', {
+    action: 'sts:AssumeRole',
+    resource: `arn:${PARTITION}:iam::999988887777:role/irsa-operator-target`,
+    context: { 'sts:ExternalId': EXTERNAL_ID },
+  }),
+  escalate("sts:AssumeRole of the target account's role without the external ID (its trust refuses)", {
+    action: 'sts:AssumeRole',
+    resource: TARGET_ROLE,
+    context: {},
+    resourcePolicy: TARGET_TRUST,
+  }),
   // EKS Pod Identity: only its own associations, only its own roles passed, only to pods.eks.
   escalate(
     'iam:PassRole of an untagged role to Pod Identity',
@@ -196,10 +227,35 @@ const ESCALATIONS = [
     resource: iamArn('oidc-provider/attacker.example.com'),
     context: {},
   }),
-  escalate('AddClientIDToOpenIDConnectProvider', {
+  escalate("CreateOpenIDConnectProvider of the cluster's issuer without the ownership tags", {
+    action: 'iam:CreateOpenIDConnectProvider',
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
+    context: requestTagContext({ team: 'a' }),
+  }),
+  escalate("CreateOpenIDConnectProvider of another issuer tagged as this cluster's", {
+    action: 'iam:CreateOpenIDConnectProvider',
+    resource: iamArn('oidc-provider/attacker.example.com'),
+    context: requestTagContext(providerTags(CLUSTER)),
+  }),
+  escalate('AddClientIDToOpenIDConnectProvider of a provider someone else made', {
     action: 'iam:AddClientIDToOpenIDConnectProvider',
-    resource: iamArn(`oidc-provider/oidc.eks.${REGION}.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE`),
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
     context: {},
+  }),
+  escalate('UpdateOpenIDConnectProviderThumbprint of a provider someone else made', {
+    action: 'iam:UpdateOpenIDConnectProviderThumbprint',
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
+    context: {},
+  }),
+  escalate("UpdateOpenIDConnectProviderThumbprint of another cluster's provider", {
+    action: 'iam:UpdateOpenIDConnectProviderThumbprint',
+    resource: iamArn('oidc-provider/oidc.staging.example.com'),
+    context: Object.fromEntries(Object.entries(providerTags('staging')).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
+  }),
+  escalate('DeleteOpenIDConnectProvider of its own provider', {
+    action: 'iam:DeleteOpenIDConnectProvider',
+    resource: iamArn(`oidc-provider/${ISSUER_HOST_PATH}`),
+    context: Object.fromEntries(Object.entries(providerTags(CLUSTER)).map(([k, v]) => [`aws:ResourceTag/${k}`, v])),
   }),
   // What the operator's own code sends outside the policy's configuration (flows.ts, REFUSED_FLOWS).
   ...REFUSED_WRITES.map((r) => escalate(`${r.flow}: ${r.request.command}`, r.request)),
@@ -282,6 +338,28 @@ describe('config/iam/operator-policy.json, simulated', () => {
     for (const e of ESCALATIONS) for (const sid of (await verdict(e.request)).deniedBy) used.add(sid);
     const unused = POLICY.Statement.map((s) => s.Sid ?? '(no Sid)').filter((sid) => !used.has(sid));
     assert.deepEqual(unused, []);
+  });
+
+  it("config/iam/target-account-policy.json is the operator policy's IAM statements: proven by the same simulation", () => {
+    const target = JSON.parse(readFileSync(new URL('../../../config/iam/target-account-policy.json', import.meta.url), 'utf8')) as {
+      Statement: { Sid?: string }[];
+    };
+    const template = JSON.parse(readFileSync(new URL('../../../config/iam/operator-policy.json', import.meta.url), 'utf8')) as {
+      Statement: { Sid?: string }[];
+    };
+    // The cluster, its Pod Identity associations and the roles EKS is passed are the own account's only.
+    const ownAccountOnly = new Set([
+      'ReadTheClusterIssuer',
+      'ReadThePodIdentityAssociationsOfThisCluster',
+      'CreatePodIdentityAssociationsOnlyWithTheOwnershipTag',
+      'ChangeOnlyPodIdentityAssociationsThisOperatorOwns',
+      'PassOnlyItsOwnRolesAndOnlyToPodIdentity',
+      'AssumeTheConfiguredAccountRoles',
+    ]);
+    assert.deepEqual(
+      target.Statement,
+      template.Statement.filter((s) => !ownAccountOnly.has(s.Sid ?? '')),
+    );
   });
 
   it('never removes a boundary: whatever boundary the role has, the forced one is put on', async () => {

@@ -12,6 +12,8 @@ export interface SimRequest {
   action: string;
   resource: string;
   context: Context;
+  /** The resource's own policy (a role's trust, for sts:AssumeRole into another account). */
+  resourcePolicy?: unknown;
 }
 
 /** What IAM knows about an existing role when a request names it. */
@@ -35,6 +37,10 @@ export interface PolicyPlaceholders {
   account: string;
   region: string;
   cluster: string;
+  /** The cluster's issuer as IAM names its provider (host/path). */
+  issuer: string;
+  /** The account of the configured role the operator assumes. */
+  targetAccount: string;
 }
 
 export interface PolicyDocument {
@@ -44,11 +50,14 @@ export interface PolicyDocument {
 /** config/iam/operator-policy.json with its placeholders replaced, as an administrator would. */
 export function loadOperatorPolicy(p: PolicyPlaceholders): PolicyDocument {
   const template = readFileSync(new URL('../../../config/iam/operator-policy.json', import.meta.url), 'utf8');
+  // TARGET_ACCOUNT_ID before ACCOUNT_ID, which it contains.
   const text = template
+    .replaceAll('TARGET_ACCOUNT_ID', p.targetAccount)
     .replaceAll('PARTITION', p.partition)
     .replaceAll('ACCOUNT_ID', p.account)
     .replaceAll('REGION', p.region)
-    .replaceAll('CLUSTER_NAME', p.cluster);
+    .replaceAll('CLUSTER_NAME', p.cluster)
+    .replaceAll('OIDC_ISSUER', p.issuer);
   return JSON.parse(text) as PolicyDocument;
 }
 
@@ -107,6 +116,7 @@ export async function simulate(policy: PolicyDocument, principal: string, req: S
         contextVariables: req.context,
       },
       identityPolicies: [{ name: 'operator-policy', policy }],
+      ...(req.resourcePolicy === undefined ? {} : { resourcePolicy: req.resourcePolicy }),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },

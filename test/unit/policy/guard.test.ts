@@ -12,6 +12,7 @@ import {
   NAMESPACE_ALLOWED_POLICIES_ANNOTATION,
   type GuardInput,
   type OperatorPolicy,
+  NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION,
 } from '../../../src/policy/guard.ts';
 import type { TrustSubject } from '../../../src/policy/trust.ts';
 
@@ -21,6 +22,7 @@ const ECR_READ = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly';
 
 function policy(over: Partial<OperatorPolicy> = {}): OperatorPolicy {
   return {
+    accounts: {},
     allowedNamespaces: [],
     allowedPolicyARNs: ['*'],
     deniedPolicyARNs: [...DEFAULT_DENIED_POLICY_ARNS],
@@ -65,6 +67,8 @@ function role(over: Partial<DesiredRole> = {}): DesiredRole {
 function input(over: Partial<GuardInput> = {}): GuardInput {
   return {
     namespace: 'team',
+    account: ACCOUNT,
+    ownAccount: ACCOUNT,
     namespaceAnnotations: {},
     role: role(),
     trust: OWN,
@@ -400,5 +404,47 @@ describe('checkOperatorPolicy: order of checks and the shape of refusals', () =>
 
   it('passes with nothing denied', () => {
     assert.equal(check(policy({ deniedPolicyARNs: [], deniedActions: [], deniedWriteServices: [] }), everythingWrong, []), undefined);
+  });
+});
+
+describe('checkOperatorPolicy: accounts', () => {
+  const TARGET = '210987654321';
+  const withTarget = policy({ accounts: { [TARGET]: { allowedNamespaces: ['team-*'] } } });
+
+  it("the operator's own account needs no entry", () => {
+    assert.equal(check(policy(), input({ account: ACCOUNT })), undefined);
+  });
+
+  it('refuses an account the configuration does not name (AccountNotAllowed), naming the ones it does', () => {
+    const got = refused(withTarget, input({ account: '999999999999' }));
+    assert.equal(got.reason, 'AccountNotAllowed');
+    assert.match(got.message, new RegExp(`accounts ${ACCOUNT}, ${TARGET}, not 999999999999`));
+  });
+
+  it('refuses an attachRoleARN object of such an account too (no role of its own)', () => {
+    assert.equal(refused(withTarget, input({ account: '999999999999', role: undefined })).reason, 'AccountNotAllowed');
+  });
+
+  it('opens a configured account to the namespaces its allowedNamespaces match, and to those whose annotation names it', () => {
+    assert.equal(check(withTarget, input({ namespace: 'team-a', account: TARGET })), undefined);
+    const got = refused(withTarget, input({ namespace: 'payments', account: TARGET }));
+    assert.equal(got.reason, 'AccountNotAllowedInNamespace');
+    assert.match(got.message, /namespace payments may not use account 210987654321 \(it is open to namespaces team-\*\)/);
+    const annotated = { [NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION]: `111111111111, ${TARGET}` };
+    assert.equal(check(withTarget, input({ namespace: 'payments', account: TARGET, namespaceAnnotations: annotated })), undefined);
+  });
+
+  it('an account open to no namespace is open to none; an annotation cannot open an account the configuration lacks', () => {
+    const closed = policy({ accounts: { [TARGET]: { allowedNamespaces: [] } } });
+    assert.equal(refused(closed, input({ namespace: 'team-a', account: TARGET })).reason, 'AccountNotAllowedInNamespace');
+    const annotated = { [NAMESPACE_ALLOWED_ACCOUNTS_ANNOTATION]: '999999999999' };
+    assert.equal(refused(withTarget, input({ account: '999999999999', namespaceAnnotations: annotated })).reason, 'AccountNotAllowed');
+  });
+
+  it('the namespace rule comes first: a namespace the operator does not serve is NamespaceNotAllowed whatever the account', () => {
+    assert.equal(
+      refused({ ...withTarget, allowedNamespaces: ['team-*'] }, input({ namespace: 'x', account: '999999999999' })).reason,
+      'NamespaceNotAllowed',
+    );
   });
 });

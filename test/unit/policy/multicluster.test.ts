@@ -460,6 +460,7 @@ describe('additionalClusters: bad entries', () => {
 
 describe('the guard: allowedIssuers, subjectPatternNamespaces, and the audit of the built trust', () => {
   const policy = (over: Partial<OperatorPolicy> = {}): OperatorPolicy => ({
+    accounts: {},
     allowedNamespaces: [],
     allowedPolicyARNs: ['*'],
     deniedPolicyARNs: [...DEFAULT_DENIED_POLICY_ARNS],
@@ -475,6 +476,8 @@ describe('the guard: allowedIssuers, subjectPatternNamespaces, and the audit of 
   });
   const input = (d: Desired, namespace = 'team'): GuardInput => ({
     namespace,
+    account: d.roleArn.split(':')[4] ?? '',
+    ownAccount: d.roleArn.split(':')[4] ?? '',
     namespaceAnnotations: {},
     role: d.role,
     trust: d.trust,
