@@ -25,6 +25,7 @@ import {
 import type { Operator } from '../../src/operator.ts';
 import { fetchCalls, type AwsCall } from '../env/aws-proxy.ts';
 import { startEnv, TEST_ACCOUNT, type RunningEnv } from '../env/cluster.ts';
+import { recordFigures } from '../env/figures.ts';
 import {
   applyIamsa,
   decodeDoc,
@@ -51,6 +52,9 @@ let ns: string;
 let closed: string;
 let target: IAMClient;
 let issuerHost: string;
+
+/** The run's shared environment, where the figures of the `accounts:` line are gathered (before() replaces IRSA_TESTENV). */
+const sharedEnvDir = env().dir;
 
 before(async () => {
   // An environment of its own: the issuer is its apiserver (the global one signs for TEST_ISSUER).
@@ -81,11 +85,8 @@ before(async () => {
 after(async () => {
   await op?.stop();
   await own?.stop();
-  console.log(
-    `accounts: ${Object.entries(tally)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(' ')}`,
-  );
+  // The `accounts:` line, with multicluster.test.ts's figures, is printed at the end of the run.
+  recordFigures(sharedEnvDir, 'accounts', tally);
 });
 
 /** IAM's thumbprint of the apiserver, computed here: SHA-1 of the last certificate it presents below the root. */
@@ -228,7 +229,7 @@ it('measures the extra IAM/STS calls of a create in the target account, and dele
   const extra = crossCalls.length - ownCalls.length;
   process.stderr.write(`own account create: ${ownCalls.length} calls (${ops(ownCalls).join(', ')})\n`);
   process.stderr.write(`target account create: ${crossCalls.length} calls (${ops(crossCalls).join(', ')})\n`);
-  console.log(`accounts: extra_calls_per_cross_account_create=${extra} (credentials cached; STS AssumeRole once per account and hour)`);
+  console.log(`cross-account: extra_calls_per_create=${extra} (credentials cached; STS AssumeRole once per account and hour)`);
   assert.ok(
     crossCalls.every((c) => c.service === 'sts' || c.account === TARGET),
     'every IAM call of the create acts in the target account',

@@ -14,6 +14,7 @@ import { issuerHostPath, oidcProviderArn } from '../../src/policy/arn.ts';
 import { parsePolicyDocumentOrEmpty, type PolicyDocument } from '../../src/policy/document.ts';
 import { judgeTrust } from '../../src/policy/trust-check.ts';
 import { createOidcProvider } from '../env/cluster.ts';
+import { recordFigures } from '../env/figures.ts';
 import {
   applyIamsa,
   awsCalls,
@@ -57,6 +58,7 @@ after(async () => {
   await kubectl(['delete', '-n', ns, 'iamsa', '--all', '--wait=true', '--timeout=30s']);
   await kubectl(['delete', '-n', other, 'iamsa', '--all', '--wait=true', '--timeout=30s']);
   await op.stop();
+  recordFigures(env().dir, 'multicluster', tally);
   console.log(
     `multicluster: ${Object.entries(tally)
       .map(([k, v]) => `${k}=${v}`)
