@@ -3,6 +3,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { TerminalError, WaitError } from '../errors.ts';
 import { RETRY } from '../retry.ts';
+import type { WriteBudget } from './budget.ts';
 import { awsMessage, awsReason, classifyAwsError, isThrottle } from './errors.ts';
 
 export type CallOutcome = 'ok' | 'notFound' | 'exists' | 'conflict' | 'terminal' | 'retryable';
@@ -55,4 +56,25 @@ export async function callAws<T>(service: string, operation: string, fn: () => P
       ...(opts.signal ? { signal: opts.signal } : {}),
     },
   );
+}
+
+/**
+ * callAws for a client with a write budget: every attempt of a write first takes a token from
+ * `budget`; reads (the operation names `isRead` accepts) take none.
+ */
+export function callBudgeted<T>(
+  service: string,
+  operation: string,
+  fn: () => Promise<T>,
+  opts: CallOptions,
+  budget: Pick<WriteBudget, 'take'>,
+  isRead: boolean,
+): Promise<T> {
+  const attempt = isRead
+    ? fn
+    : async () => {
+        await budget.take();
+        return fn();
+      };
+  return callAws(service, operation, attempt, opts);
 }

@@ -14,7 +14,7 @@ import {
 import type { ActualAssociation, AssociationStore } from '../controller/ports.ts';
 import type { DesiredAssociation } from '../policy/desired.ts';
 import type { WriteBudget } from './budget.ts';
-import { callAws, type CallOptions } from './call.ts';
+import { callBudgeted, type CallOptions } from './call.ts';
 import { isNotFound } from './errors.ts';
 
 export class EksAssociations implements AssociationStore {
@@ -29,18 +29,7 @@ export class EksAssociations implements AssociationStore {
   }
 
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    const isRead = /^(Describe|List)/.test(operation);
-    return callAws(
-      'eks',
-      operation,
-      isRead
-        ? fn
-        : async () => {
-            await this.budget.take();
-            return fn();
-          },
-      this.opts,
-    );
+    return callBudgeted('eks', operation, fn, this.opts, this.budget, /^(Describe|List)/.test(operation));
   }
 
   private async orUndefined<T>(p: Promise<T>): Promise<T | undefined> {

@@ -30,7 +30,7 @@ import type { ActualRole, IamOperation } from '../policy/diff.ts';
 import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts';
 import type { RoleAttachments } from '../controller/ports.ts';
 import type { WriteBudget } from './budget.ts';
-import { callAws, type CallOptions } from './call.ts';
+import { callBudgeted, type CallOptions } from './call.ts';
 import { isNotFound } from './errors.ts';
 import { forEachPage } from './pages.ts';
 
@@ -47,29 +47,22 @@ export class IamRoles {
 
   /** Every attempt of a write takes a token from the shared budget; reads do not. */
   private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-    const isRead = /^(Get|List)/.test(operation);
-    return callAws(
-      'iam',
-      operation,
-      isRead
-        ? fn
-        : async () => {
-            await this.budget.take();
-            return fn();
-          },
-      this.opts,
-    );
+    return callBudgeted('iam', operation, fn, this.opts, this.budget, /^(Get|List)/.test(operation));
   }
 
-  /** The role, its policies and tags; undefined when IAM has no role of that name. */
-  async read(name: string): Promise<ActualRole | undefined> {
-    let role: Role | undefined;
+  /** GetRole; undefined when IAM has no role of that name. */
+  private async getRole(name: string): Promise<Role | undefined> {
     try {
-      role = (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
+      return (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
+  }
+
+  /** The role, its policies and tags; undefined when IAM has no role of that name. */
+  async read(name: string): Promise<ActualRole | undefined> {
+    const role = await this.getRole(name);
     if (!role?.Arn || !role.RoleName) return undefined;
     const [managedPolicyArns, inlinePolicies, tags] = await Promise.all([
       this.attachedPolicies(name),
@@ -92,13 +85,8 @@ export class IamRoles {
 
   /** Only the role's ARN and trust policy (attachRoleARN mode), or undefined. */
   async readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined> {
-    try {
-      const role = (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
-      return role?.Arn ? { arn: role.Arn, trustPolicy: role.AssumeRolePolicyDocument ?? '' } : undefined;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const role = await this.getRole(name);
+    return role?.Arn ? { arn: role.Arn, trustPolicy: role.AssumeRolePolicyDocument ?? '' } : undefined;
   }
 
   /** The OIDC provider: its client IDs (the audiences it accepts), thumbprints and tags; undefined when there is none. */
@@ -275,13 +263,7 @@ export class IamRoles {
 
   /** Only the role's tags (GetRole; ListRoleTags where GetRole leaves them out); undefined when absent. */
   async readTags(name: string): Promise<Record<string, string> | undefined> {
-    let role: Role | undefined;
-    try {
-      role = (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const role = await this.getRole(name);
     if (!role?.RoleName) return undefined;
     return role.Tags === undefined ? this.tags(name) : tagMap(role.Tags);
   }

@@ -42,16 +42,9 @@ export interface RoleStore {
 }
 
 /** An EKS Pod Identity association as EKS describes it. */
-export interface ActualAssociation {
+export interface ActualAssociation extends DesiredAssociation {
   id: string;
   arn: string;
-  clusterName: string;
-  namespace: string;
-  serviceAccount: string;
-  roleArn: string;
-  targetRoleArn: string | undefined;
-  disableSessionTags: boolean;
-  tags: Record<string, string>;
   /** Set when an EKS add-on owns the association. */
   ownerArn: string | undefined;
 }
