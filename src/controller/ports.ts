@@ -87,7 +87,8 @@ export interface KubeReads {
 
 /** Every Kubernetes write the controller makes. */
 export interface KubeWrites {
-  patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<unknown>;
+  /** Guarded by resourceVersion: a conflict (409) when the pass worked from an older object. */
+  patchStatus(namespace: string, name: string, status: IamServiceAccountStatus, resourceVersion: string): Promise<unknown>;
   /** Guarded by resourceVersion: a conflict (409) when someone wrote first. */
   patchFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<IamServiceAccount>;
   /** Server-side apply of exactly these labels and annotations (the fields it stops sending are removed). */

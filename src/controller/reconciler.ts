@@ -541,7 +541,7 @@ export class Reconciler {
     const { status, changed } = buildStatus(obj.status, outcome, obj.metadata.generation ?? 0, this.now().toISOString());
     let written = false;
     try {
-      if (changed) await this.deps.kube.patchStatus(obj.metadata.namespace, obj.metadata.name, status);
+      if (changed) await this.deps.kube.patchStatus(obj.metadata.namespace, obj.metadata.name, status, obj.metadata.resourceVersion ?? '');
       written = changed;
     } catch (e) {
       if (!isKubeStatus(e, 404)) {

@@ -58,13 +58,19 @@ export class KubeApi {
 
   /** Merge-patches only `status`. */
   /** The whole status: a field it leaves out is removed (null in the merge patch), not left as it was. */
-  async patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<IamServiceAccount> {
+  /**
+   * Replaces the status (fields it no longer has are removed), guarded by the resourceVersion the
+   * pass read: a pass that worked from a stale cache gets 409 and is retried with the newer object,
+   * instead of removing what a newer pass wrote.
+   */
+  async patchStatus(namespace: string, name: string, status: IamServiceAccountStatus, resourceVersion: string): Promise<IamServiceAccount> {
     const removed = Object.fromEntries(Object.keys(statusSchema.properties).map((k) => [k, null]));
+    const body = { metadata: { resourceVersion }, status: { ...removed, ...status } };
     return this.write(
       'patchStatus',
       async () =>
         (await this.custom.patchNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status: { ...removed, ...status } } },
+          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
           setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
         )) as IamServiceAccount,
     );

@@ -479,9 +479,10 @@ export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, Obj
 
   // --- KubeWrites ---
 
-  patchStatus(namespace: string, name: string, status: IamServiceAccountStatus): Promise<unknown> {
+  patchStatus(namespace: string, name: string, status: IamServiceAccountStatus, resourceVersion: string): Promise<unknown> {
     this.enter('patchStatus', `${namespace}/${name}`);
     const obj = this.must(`${namespace}/${name}`);
+    if (obj.metadata.resourceVersion !== resourceVersion) throw conflict();
     obj.status = structuredClone(status);
     obj.metadata.resourceVersion = String(this.rv++);
     return Promise.resolve(structuredClone(obj));

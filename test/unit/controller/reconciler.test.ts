@@ -239,6 +239,21 @@ describe('Reconciler: a new object', () => {
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
   });
 
+  it('a pass that worked from an older object (a lagging cache) does not overwrite the status a newer pass wrote', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    const stale = w.kube.get(KEY);
+    await w.run();
+    const written = w.kube.get(KEY)?.status;
+    assert.ok(written?.roleARN);
+    // The next pass is handed the object as it was before the first pass's writes.
+    const object = w.kube.object.bind(w.kube);
+    w.kube.object = () => structuredClone(stale);
+    assert.deepEqual(await w.run(), { kind: 'retry' }, 'its status write meets a conflict');
+    w.kube.object = object;
+    assert.deepEqual(w.kube.get(KEY)?.status, written);
+  });
+
   it('roleOnly: a role and no ServiceAccount, no ServiceAccountSynced condition', async () => {
     const w = world();
     w.kube.create('app', 'team', { roleOnly: true });
