@@ -495,6 +495,8 @@ export class Reconciler {
     try {
       await this.serviceAccount.release(pass);
       await this.releaseAssociation(pass);
+      // An association deleted is told at once, as the role part tells a role it deleted.
+      for (const d of pass.done.splice(0)) this.events.record(pass.obj, pass.log, 'Normal', d.reason, d.message);
       await this.role.release(pass);
     } catch (e) {
       const part = failurePart(e);

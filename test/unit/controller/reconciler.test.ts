@@ -1691,6 +1691,8 @@ describe('Reconciler: EKS Pod Identity (spec.identity)', () => {
       assert.equal(w.kube.get(KEY), undefined);
       assert.equal(w.eks.associations.size, deletionPolicy === 'Delete' ? 0 : 1, deletionPolicy);
       assert.equal(w.iam.roles.has(ROLE), deletionPolicy === 'Retain', deletionPolicy);
+      const told = w.kube.events.filter((e) => e.reason === 'AssociationDeleted' || e.reason === 'RoleDeleted').map((e) => e.reason);
+      assert.deepEqual(told, deletionPolicy === 'Delete' ? ['AssociationDeleted', 'RoleDeleted'] : [], deletionPolicy);
     }
   });
 });
