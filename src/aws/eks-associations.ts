@@ -15,7 +15,7 @@ import type { ActualAssociation, AssociationStore } from '../controller/ports.ts
 import type { DesiredAssociation } from '../policy/desired.ts';
 import type { WriteBudget } from './budget.ts';
 import { callBudgeted, type CallOptions } from './call.ts';
-import { isNotFound } from './errors.ts';
+import { undefinedIfNotFound } from './errors.ts';
 
 export class EksAssociations implements AssociationStore {
   private readonly eks: EKSClient;
@@ -32,17 +32,8 @@ export class EksAssociations implements AssociationStore {
     return callBudgeted('eks', operation, fn, this.opts, this.budget, /^(Describe|List)/.test(operation));
   }
 
-  private async orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
-    try {
-      return await p;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-  }
-
   async clusterArn(cluster: string): Promise<string | undefined> {
-    const out = await this.orUndefined(this.call('DescribeCluster', () => this.eks.send(new DescribeClusterCommand({ name: cluster }))));
+    const out = await undefinedIfNotFound(this.call('DescribeCluster', () => this.eks.send(new DescribeClusterCommand({ name: cluster }))));
     return out?.cluster?.arn;
   }
 
@@ -51,7 +42,7 @@ export class EksAssociations implements AssociationStore {
     const ids: string[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.orUndefined(
+      const page = await undefinedIfNotFound(
         this.call('ListPodIdentityAssociations', () =>
           this.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: cluster, namespace, serviceAccount, nextToken })),
         ),
@@ -64,7 +55,7 @@ export class EksAssociations implements AssociationStore {
   }
 
   async describe(cluster: string, id: string): Promise<ActualAssociation | undefined> {
-    const out = await this.orUndefined(
+    const out = await undefinedIfNotFound(
       this.call('DescribePodIdentityAssociation', () =>
         this.eks.send(new DescribePodIdentityAssociationCommand({ clusterName: cluster, associationId: id })),
       ),
@@ -106,7 +97,7 @@ export class EksAssociations implements AssociationStore {
   }
 
   async delete(cluster: string, id: string): Promise<void> {
-    await this.orUndefined(
+    await undefinedIfNotFound(
       this.call('DeletePodIdentityAssociation', () =>
         this.eks.send(new DeletePodIdentityAssociationCommand({ clusterName: cluster, associationId: id })),
       ),

@@ -58,6 +58,16 @@ export function isNotFound(e: unknown): boolean {
   return classifyAwsError(e) === 'notFound';
 }
 
+/** `p`'s answer, or undefined when AWS says the thing asked about does not exist. */
+export async function undefinedIfNotFound<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
 /** A create found the entity there already: an answer (read it), not a failure to retry. */
 export function isAlreadyExists(e: unknown): boolean {
   return classifyAwsError(e) === 'exists';

@@ -31,7 +31,7 @@ import type { OidcProviderState, ProviderOperation } from '../policy/provider.ts
 import type { RoleAttachments } from '../controller/ports.ts';
 import type { WriteBudget } from './budget.ts';
 import { callBudgeted, type CallOptions } from './call.ts';
-import { isNotFound } from './errors.ts';
+import { isNotFound, undefinedIfNotFound } from './errors.ts';
 import { forEachPage } from './pages.ts';
 
 export class IamRoles {
@@ -52,12 +52,7 @@ export class IamRoles {
 
   /** GetRole; undefined when IAM has no role of that name. */
   private async getRole(name: string): Promise<Role | undefined> {
-    try {
-      return (await this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))).Role;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return (await undefinedIfNotFound(this.call('GetRole', () => this.iam.send(new GetRoleCommand({ RoleName: name })))))?.Role;
   }
 
   /** The role, its policies and tags; undefined when IAM has no role of that name. */
@@ -91,15 +86,10 @@ export class IamRoles {
 
   /** The OIDC provider: its client IDs (the audiences it accepts), thumbprints and tags; undefined when there is none. */
   async oidcProvider(arn: string): Promise<OidcProviderState | undefined> {
-    try {
-      const out = await this.call('GetOpenIDConnectProvider', () =>
-        this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn })),
-      );
-      return { clientIds: out.ClientIDList ?? [], thumbprints: out.ThumbprintList ?? [], tags: tagMap(out.Tags ?? []) };
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const out = await undefinedIfNotFound(
+      this.call('GetOpenIDConnectProvider', () => this.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }))),
+    );
+    return out && { clientIds: out.ClientIDList ?? [], thumbprints: out.ThumbprintList ?? [], tags: tagMap(out.Tags ?? []) };
   }
 
   /** One write to an OIDC provider (manageOidcProvider). */
@@ -134,25 +124,16 @@ export class IamRoles {
 
   /** A managed policy's default version id; undefined when there is no such policy. */
   async policyDefaultVersion(arn: string): Promise<string | undefined> {
-    try {
-      return (await this.call('GetPolicy', () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })))).Policy?.DefaultVersionId;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    return (await undefinedIfNotFound(this.call('GetPolicy', () => this.iam.send(new GetPolicyCommand({ PolicyArn: arn })))))?.Policy
+      ?.DefaultVersionId;
   }
 
   /** One version's document of a managed policy (URL-encoded JSON, as IAM returns it). */
   async policyVersionDocument(arn: string, versionId: string): Promise<string | undefined> {
-    try {
-      const out = await this.call('GetPolicyVersion', () =>
-        this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId })),
-      );
-      return out.PolicyVersion?.Document;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+    const out = await undefinedIfNotFound(
+      this.call('GetPolicyVersion', () => this.iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: versionId }))),
+    );
+    return out?.PolicyVersion?.Document;
   }
 
   private async attachedPolicies(name: string): Promise<string[]> {

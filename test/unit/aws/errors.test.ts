@@ -9,6 +9,7 @@ import {
   isDeleteConflict,
   isNotFound,
   isThrottle,
+  undefinedIfNotFound,
   type AwsErrorKind,
 } from '../../../src/aws/errors.ts';
 
@@ -114,5 +115,13 @@ describe('awsMessage', () => {
   it('prefixes the operation', () => {
     assert.equal(awsMessage('GetRole', new NamedError('NoSuchEntity', 'The role cannot be found')), 'GetRole: The role cannot be found');
     assert.equal(awsMessage('GetRole', 'plain'), 'GetRole: plain');
+  });
+});
+
+describe('undefinedIfNotFound', () => {
+  it('passes an answer through, turns NotFound into undefined and rethrows anything else', async () => {
+    assert.equal(await undefinedIfNotFound(Promise.resolve('role')), 'role');
+    assert.equal(await undefinedIfNotFound(Promise.reject<string>(new NamedError('NoSuchEntity'))), undefined);
+    await assert.rejects(undefinedIfNotFound(Promise.reject<string>(new NamedError('Throttling'))), /Throttling/);
   });
 });
