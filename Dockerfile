@@ -7,6 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild esbuild
 COPY scripts/build.ts ./scripts/
+COPY scripts/bundle ./scripts/bundle
 COPY src ./src
 RUN node scripts/build.ts
 

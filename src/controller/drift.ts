@@ -57,22 +57,53 @@ export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: Ac
   }).admitted;
 }
 
-export function findDrift(
-  wanted: readonly { obj: IamServiceAccount; desired: Desired }[],
-  roles: ReadonlyMap<string, ActualRole>,
-  cluster: string,
-): DriftFindings {
-  const findings: DriftFindings = { drifted: [], inSync: [], policies: new Map() };
-  for (const { obj, desired } of wanted) {
-    const key = keyOf(obj);
-    if (!roleMatches(obj, desired, roles.get(desired.roleName), cluster)) {
-      findings.drifted.push(key);
-      continue;
-    }
-    findings.inSync.push({ key, generation: obj.metadata.generation ?? 0 });
-    for (const arn of desired.role?.managedPolicyArns ?? []) findings.policies.set(arn, [...(findings.policies.get(arn) ?? []), key]);
+type Wanted = { obj: IamServiceAccount; desired: Desired };
+
+/**
+ * The findings of a sweep, judged role by role as its pages arrive: it holds what the objects want
+ * and a verdict each, never the account's roles. A role no object wants is not looked at; an
+ * object whose role never arrives has drifted (the role is gone). Pure.
+ */
+export class DriftTally {
+  private readonly cluster: string;
+  private readonly wanted: readonly Wanted[];
+  /** Role name -> the indexes of the objects that want it (several, for one attachRoleARN role). */
+  private readonly byRole = new Map<string, number[]>();
+  /** Per object: whether its role matched, once the role was seen. */
+  private readonly matched: boolean[];
+
+  constructor(wanted: readonly Wanted[], cluster: string) {
+    this.cluster = cluster;
+    this.wanted = wanted;
+    this.matched = wanted.map(() => false);
+    wanted.forEach((w, i) => this.byRole.set(w.desired.roleName, [...(this.byRole.get(w.desired.roleName) ?? []), i]));
   }
-  return findings;
+
+  wants(roleName: string): boolean {
+    return this.byRole.has(roleName);
+  }
+
+  see(role: ActualRole): void {
+    for (const i of this.byRole.get(role.name) ?? []) {
+      const w = this.wanted[i];
+      if (w) this.matched[i] = roleMatches(w.obj, w.desired, role, this.cluster);
+    }
+  }
+
+  /** In the order of the objects. */
+  finish(): DriftFindings {
+    const findings: DriftFindings = { drifted: [], inSync: [], policies: new Map() };
+    this.wanted.forEach(({ obj, desired }, i) => {
+      const key = keyOf(obj);
+      if (!this.matched[i]) {
+        findings.drifted.push(key);
+        return;
+      }
+      findings.inSync.push({ key, generation: obj.metadata.generation ?? 0 });
+      for (const arn of desired.role?.managedPolicyArns ?? []) findings.policies.set(arn, [...(findings.policies.get(arn) ?? []), key]);
+    });
+    return findings;
+  }
 }
 
 /**
@@ -123,10 +154,13 @@ export class DriftSweep {
 
   /** One sweep: the keys to send through a full pass, and those whose role still matches. */
   async run(objects: readonly IamServiceAccount[], ctx: DriftContext, rolePathPrefix: string): Promise<DriftFindings> {
-    const wanted = wantedRoles(objects, ctx);
-    const names = new Set(wanted.map((w) => w.desired.roleName));
-    const roles = await this.deps.sweep.readAll(rolePathPrefix, (name) => names.has(name));
-    const findings = findDrift(wanted, roles, ctx.identity.clusterName);
+    const tally = new DriftTally(wantedRoles(objects, ctx), ctx.identity.clusterName);
+    await this.deps.sweep.readEach(
+      rolePathPrefix,
+      (name) => tally.wants(name),
+      (role) => tally.see(role),
+    );
+    const findings = tally.finish();
     const changed = await this.policiesChanged([...findings.policies.keys()]);
     const moved = new Set(changed.flatMap((arn) => findings.policies.get(arn) ?? []));
     return {

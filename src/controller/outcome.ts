@@ -1,7 +1,7 @@
 // How a pass ends: each part's outcome, and the verdict the work queue acts on. Pure.
-import { ApiException } from '@kubernetes/client-node';
 import { awsReason } from '../aws/errors.ts';
 import { errorMessage, terminalCause, WaitError } from '../errors.ts';
+import { KubeApiError } from '../kube/http.ts';
 import type { PartOutcome } from './status.ts';
 
 /** What the work queue does with a key after a pass. Four kinds, so no pair can contradict. */
@@ -26,7 +26,7 @@ export function failurePart(e: unknown): PartOutcome {
   const terminal = terminalCause(e);
   if (terminal) return { state: 'stalled', reason: terminal.reason, message: terminal.message };
   if (e instanceof WaitError) return { state: 'progressing', reason: e.reason, message: e.message };
-  if (e instanceof ApiException) {
+  if (e instanceof KubeApiError) {
     return { state: 'progressing', reason: 'KubernetesApiError', message: `Kubernetes API answered ${e.code}: ${errorMessage(e)}` };
   }
   return { state: 'progressing', reason: awsReason(e), message: errorMessage(e) };

@@ -62,9 +62,9 @@ export interface AssociationStore {
   delete(cluster: string, id: string): Promise<void>;
 }
 
-/** Every role the objects want, in a few paged calls (the drift sweep). */
+/** Every role the objects want, in a few paged calls (the drift sweep), handed over page by page. */
 export interface RoleSweep {
-  readAll(pathPrefix: string, wanted: (name: string) => boolean): Promise<Map<string, ActualRole>>;
+  readEach(pathPrefix: string, wanted: (name: string) => boolean, onRole: (role: ActualRole) => void): Promise<void>;
 }
 
 /** IAM of one account the operator writes roles to, and its account-wide sweep (without one each pass reads its own role). */

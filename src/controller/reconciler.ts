@@ -15,7 +15,7 @@ import type { EventReason, Reason } from '../api/reasons.ts';
 import { WriteBudget } from '../aws/budget.ts';
 import { isAccessDenied } from '../aws/errors.ts';
 import { errorMessage, TerminalError, WaitError } from '../errors.ts';
-import { isKubeStatus } from '../kube/client.ts';
+import { isKubeStatus } from '../kube/http.ts';
 import type { Logger } from '../log.ts';
 import { identityIn, podIdentityElsewhere, targetAccount } from '../policy/accounts.ts';
 import { audienceNotAllowed, defaultAudience, STS_AUDIENCE } from '../policy/audience.ts';

@@ -1,38 +1,37 @@
 // What enqueues what, declared as kubebuilder's SetupWithManager does: an IamServiceAccount
 // enqueues itself; a ServiceAccount carrying the operator's label enqueues the object its owner
 // annotation names (an edit or delete behind the operator's back is repaired at once).
-import { CoreV1Api, CustomObjectsApi, type KubernetesListObject, type V1ServiceAccount } from '@kubernetes/client-node';
+import type { KubernetesListObject, V1ServiceAccount } from '@kubernetes/client-node';
 import { GROUP, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION, PLURAL, VERSION, type IamServiceAccount } from '../api/types.ts';
 import type { InformerFactory, WatchSource } from '../kube/informer-factory.ts';
 import type { ObjectCache } from './ports.ts';
 
 const SA_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
 
+const objectsPath = (ns: string) => (ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`);
+
 export const IAM_SERVICE_ACCOUNTS: WatchSource<IamServiceAccount> = {
   resource: PLURAL,
-  path: (ns) => (ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`),
-  list: (kc, ns) => {
-    const api = kc.makeApiClient(CustomObjectsApi);
-    const common = { group: GROUP, version: VERSION, plural: PLURAL };
-    return async ({ limit, continueToken }) =>
-      (ns
-        ? await api.listNamespacedCustomObject({ ...common, namespace: ns, limit, _continue: continueToken })
-        : await api.listClusterCustomObject({ ...common, limit, _continue: continueToken })) as KubernetesListObject<IamServiceAccount>;
-  },
+  path: objectsPath,
+  list:
+    (http, ns) =>
+    ({ limit, continueToken }) =>
+      http.request<KubernetesListObject<IamServiceAccount>>('GET', objectsPath(ns), { query: { limit, continue: continueToken } }),
 };
+
+const serviceAccountsPath = (ns: string) => (ns ? `/api/v1/namespaces/${ns}/serviceaccounts` : '/api/v1/serviceaccounts');
 
 /** Only the ServiceAccounts the operator labelled: memory stays flat however many others a cluster has. */
 export const OWNED_SERVICE_ACCOUNTS: WatchSource<V1ServiceAccount> = {
   resource: 'serviceaccounts',
-  path: (ns) => (ns ? `/api/v1/namespaces/${ns}/serviceaccounts` : '/api/v1/serviceaccounts'),
+  path: serviceAccountsPath,
   labelSelector: SA_SELECTOR,
-  list: (kc, ns) => {
-    const api = kc.makeApiClient(CoreV1Api);
-    return ({ limit, continueToken }) =>
-      ns
-        ? api.listNamespacedServiceAccount({ namespace: ns, labelSelector: SA_SELECTOR, limit, _continue: continueToken })
-        : api.listServiceAccountForAllNamespaces({ labelSelector: SA_SELECTOR, limit, _continue: continueToken });
-  },
+  list:
+    (http, ns) =>
+    ({ limit, continueToken }) =>
+      http.request<KubernetesListObject<V1ServiceAccount>>('GET', serviceAccountsPath(ns), {
+        query: { labelSelector: SA_SELECTOR, limit, continue: continueToken },
+      }),
 };
 
 export interface WatchedCache extends ObjectCache {

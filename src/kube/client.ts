@@ -1,17 +1,9 @@
-// The few Kubernetes calls the operator makes, typed, on top of @kubernetes/client-node.
-import {
-  ApiException,
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1ServiceAccount,
-} from '@kubernetes/client-node';
+// The few Kubernetes calls the operator makes, typed, over the operator's own transport (http.ts).
+import type { V1Namespace, V1PodList, V1ReplicaSet, V1ServiceAccount } from '@kubernetes/client-node';
 import { statusSchema } from '../api/schema.ts';
 import { FIELD_MANAGER, GROUP, PLURAL, VERSION, type IamServiceAccount, type IamServiceAccountStatus } from '../api/types.ts';
 import type { PodOwner, PodView } from '../policy/pods.ts';
+import { APPLY_PATCH, isKubeStatus, MERGE_PATCH, type KubeHttp } from './http.ts';
 import { podView } from './pods.ts';
 
 export type KubeWrite =
@@ -21,10 +13,6 @@ export type KubeWriteObserver = (write: KubeWrite, ok: boolean) => void;
 /** The pod template annotation `kubectl rollout restart` sets. */
 export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
 
-export function isKubeStatus(e: unknown, code: number): boolean {
-  return e instanceof ApiException && e.code === code;
-}
-
 export interface EventInput {
   regarding: IamServiceAccount;
   type: 'Normal' | 'Warning';
@@ -32,16 +20,20 @@ export interface EventInput {
   message: string;
 }
 
+const objectPath = (namespace: string, name: string) => `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}`;
+const serviceAccountPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/serviceaccounts/${name}`;
+const WORKLOAD_RESOURCES: Partial<Record<string, string>> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+};
+
 export class KubeApi {
-  private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
-  private readonly custom: CustomObjectsApi;
+  private readonly http: KubeHttp;
   private readonly observer: KubeWriteObserver | undefined;
 
-  constructor(kc: KubeConfig, observer?: KubeWriteObserver) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
+  constructor(http: KubeHttp, observer?: KubeWriteObserver) {
+    this.http = http;
     this.observer = observer;
   }
 
@@ -56,8 +48,6 @@ export class KubeApi {
     }
   }
 
-  /** Merge-patches only `status`. */
-  /** The whole status: a field it leaves out is removed (null in the merge patch), not left as it was. */
   /**
    * Replaces the status (fields it no longer has are removed), guarded by the resourceVersion the
    * pass read: a pass that worked from a stale cache gets 409 and is retried with the newer object,
@@ -66,32 +56,25 @@ export class KubeApi {
   async patchStatus(namespace: string, name: string, status: IamServiceAccountStatus, resourceVersion: string): Promise<IamServiceAccount> {
     const removed = Object.fromEntries(Object.keys(statusSchema.properties).map((k) => [k, null]));
     const body = { metadata: { resourceVersion }, status: { ...removed, ...status } };
-    return this.write(
-      'patchStatus',
-      async () =>
-        (await this.custom.patchNamespacedCustomObjectStatus(
-          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        )) as IamServiceAccount,
+    return this.write('patchStatus', () =>
+      this.http.request<IamServiceAccount>('PATCH', `${objectPath(namespace, name)}/status`, { body, contentType: MERGE_PATCH }),
     );
   }
 
   /** Replaces the finalizer list, guarded by resourceVersion (409 when someone else wrote first). */
   async patchFinalizers(namespace: string, name: string, finalizers: string[], resourceVersion: string): Promise<IamServiceAccount> {
-    return this.write(
-      'patchFinalizers',
-      async () =>
-        (await this.custom.patchNamespacedCustomObject(
-          { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { metadata: { finalizers, resourceVersion } } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        )) as IamServiceAccount,
+    return this.write('patchFinalizers', () =>
+      this.http.request<IamServiceAccount>('PATCH', objectPath(namespace, name), {
+        body: { metadata: { finalizers, resourceVersion } },
+        contentType: MERGE_PATCH,
+      }),
     );
   }
 
   /** The namespace's annotations (per-namespace operator policy); empty when it cannot be read. */
   async getNamespaceAnnotations(name: string): Promise<Record<string, string>> {
     try {
-      return (await this.core.readNamespace({ name })).metadata?.annotations ?? {};
+      return (await this.http.request<V1Namespace>('GET', `/api/v1/namespaces/${name}`)).metadata?.annotations ?? {};
     } catch (e) {
       if (isKubeStatus(e, 404)) return {};
       throw e;
@@ -100,17 +83,15 @@ export class KubeApi {
 
   /** From the API server's watch cache (resourceVersion 0): a cheap read, at most a moment old. */
   async listPods(namespace: string, serviceAccount: string): Promise<PodView[]> {
-    const list = await this.core.listNamespacedPod({
-      namespace,
-      fieldSelector: `spec.serviceAccountName=${serviceAccount}`,
-      resourceVersion: '0',
+    const list = await this.http.request<V1PodList>('GET', `/api/v1/namespaces/${namespace}/pods`, {
+      query: { fieldSelector: `spec.serviceAccountName=${serviceAccount}`, resourceVersion: '0' },
     });
     return list.items.map(podView).filter((p): p is PodView => p !== undefined);
   }
 
   async replicaSetOwner(namespace: string, name: string): Promise<PodOwner | undefined> {
     try {
-      const rs = await this.apps.readNamespacedReplicaSet({ namespace, name });
+      const rs = await this.http.request<V1ReplicaSet>('GET', `/apis/apps/v1/namespaces/${namespace}/replicasets/${name}`);
       const owner = rs.metadata?.ownerReferences?.find((o) => o.controller === true);
       return owner && { kind: owner.kind, name: owner.name };
     } catch (e) {
@@ -121,19 +102,16 @@ export class KubeApi {
 
   async restartWorkload(namespace: string, workload: PodOwner, at: string): Promise<void> {
     const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: at } } } } };
-    const opts = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    const { name } = workload;
-    await this.write('restartWorkload', async () => {
-      if (workload.kind === 'Deployment') await this.apps.patchNamespacedDeployment({ namespace, name, body }, opts);
-      else if (workload.kind === 'StatefulSet') await this.apps.patchNamespacedStatefulSet({ namespace, name, body }, opts);
-      else if (workload.kind === 'DaemonSet') await this.apps.patchNamespacedDaemonSet({ namespace, name, body }, opts);
-      else throw new Error(`${workload.kind} cannot be restarted through its pod template`);
-    });
+    const resource = WORKLOAD_RESOURCES[workload.kind];
+    if (!resource) throw new Error(`${workload.kind} cannot be restarted through its pod template`);
+    await this.write('restartWorkload', () =>
+      this.http.request('PATCH', `/apis/apps/v1/namespaces/${namespace}/${resource}/${workload.name}`, { body, contentType: MERGE_PATCH }),
+    );
   }
 
   async getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
     try {
-      return await this.core.readNamespacedServiceAccount({ namespace, name });
+      return await this.http.request<V1ServiceAccount>('GET', serviceAccountPath(namespace, name));
     } catch (e) {
       if (isKubeStatus(e, 404)) return undefined;
       throw e;
@@ -152,10 +130,11 @@ export class KubeApi {
   ): Promise<V1ServiceAccount> {
     const body = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace, labels, annotations } };
     return this.write('applyServiceAccount', () =>
-      this.core.patchNamespacedServiceAccount(
-        { namespace, name, body, fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', force: true },
-        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-      ),
+      this.http.request<V1ServiceAccount>('PATCH', serviceAccountPath(namespace, name), {
+        query: { fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', force: true },
+        body,
+        contentType: APPLY_PATCH,
+      }),
     );
   }
 
@@ -163,7 +142,7 @@ export class KubeApi {
   async deleteServiceAccount(namespace: string, name: string, uid: string): Promise<boolean> {
     try {
       await this.write('deleteServiceAccount', () =>
-        this.core.deleteNamespacedServiceAccount({ namespace, name, body: { preconditions: { uid } } }),
+        this.http.request('DELETE', serviceAccountPath(namespace, name), { body: { preconditions: { uid } } }),
       );
       return true;
     } catch (e) {
@@ -175,8 +154,7 @@ export class KubeApi {
   async createEvent(e: EventInput, now: Date): Promise<void> {
     const md = e.regarding.metadata;
     await this.write('createEvent', () =>
-      this.core.createNamespacedEvent({
-        namespace: md.namespace,
+      this.http.request('POST', `/api/v1/namespaces/${md.namespace}/events`, {
         body: {
           metadata: { generateName: `${md.name}.`, namespace: md.namespace },
           involvedObject: {
@@ -193,8 +171,8 @@ export class KubeApi {
           source: { component: FIELD_MANAGER },
           reportingComponent: FIELD_MANAGER,
           reportingInstance: FIELD_MANAGER,
-          firstTimestamp: now,
-          lastTimestamp: now,
+          firstTimestamp: now.toISOString(),
+          lastTimestamp: now.toISOString(),
           count: 1,
         },
       }),

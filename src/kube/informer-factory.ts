@@ -1,7 +1,8 @@
 // Makes the informers of one controller: for each watched resource, one informer per watched
 // namespace (or a single one for all namespaces), started and stopped together. Each resource
 // gets back a typed cache handle; handlers only enqueue keys.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeHttp } from './http.ts';
 import { ResilientInformer, type InformerHandlers, type ListPage } from './informer.ts';
 
 /** A resource to watch. `namespace` is '' for all namespaces. */
@@ -9,7 +10,7 @@ export interface WatchSource<T extends KubernetesObject> {
   /** Plural name, for logs and metrics. */
   resource: string;
   path: (namespace: string) => string;
-  list: (kc: KubeConfig, namespace: string) => ListPage<T>;
+  list: (http: KubeHttp, namespace: string) => ListPage<T>;
   labelSelector?: string;
 }
 
@@ -22,14 +23,14 @@ export interface InformerCache<T> {
 export type RestartObserver = (resource: string, err: unknown, delayMs: number) => void;
 
 export class InformerFactory {
-  private readonly kc: KubeConfig;
+  private readonly http: KubeHttp;
   /** Watched namespaces; [''] for all. */
   private readonly namespaces: readonly string[];
   private readonly onRestart: RestartObserver;
   private readonly informers: { start(): Promise<void>; stop(): Promise<void> }[] = [];
 
-  constructor(kc: KubeConfig, namespaces: readonly string[], onRestart: RestartObserver) {
-    this.kc = kc;
+  constructor(http: KubeHttp, namespaces: readonly string[], onRestart: RestartObserver) {
+    this.http = http;
     this.namespaces = namespaces.length > 0 ? namespaces : [''];
     this.onRestart = onRestart;
   }
@@ -39,9 +40,9 @@ export class InformerFactory {
     for (const ns of this.namespaces) {
       const onRestart = (err: unknown, delayMs: number) => this.onRestart(source.resource, err, delayMs);
       const informer = new ResilientInformer<T>(
-        this.kc,
+        this.http,
         source.path(ns),
-        source.list(this.kc, ns),
+        source.list(this.http, ns),
         { ...handlers, onRestart },
         source.labelSelector,
       );

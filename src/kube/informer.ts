@@ -1,8 +1,10 @@
-// An informer that keeps itself alive. @kubernetes/client-node's ListWatch stops for good on any
-// watch or list error other than 410; this restarts it with backoff (1 s doubling to 30 s, reset
-// once a watch is connected again) and says when it has synced. Lists are read in pages, and
-// objects are cached without their bookkeeping fields (slim.ts).
-import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+// An informer in the manner of client-go's reflector: list in pages, then watch from the list's
+// resourceVersion, keeping a cache of the objects without their bookkeeping fields (slim.ts).
+// A watch the server ends is resumed at once from the last resourceVersion seen (bookmarks
+// included); an expired one (410 Gone) is replaced by a fresh list; any other failure is retried
+// with backoff (1 s doubling to 30 s, reset once a watch is connected again).
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { isKubeStatus, KubeApiError, type KubeHttp, type WatchEvent } from './http.ts';
 import { withoutBookkeeping } from './slim.ts';
 
 /** One page of a list call: at most `limit` items, from where `continueToken` says. */
@@ -37,96 +39,166 @@ export interface InformerHandlers<T> {
 
 export const INFORMER_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const;
 
-/**
- * A Watch whose events carry objects without bookkeeping fields, so the cache never holds them,
- * and that says when a watch request was answered (HTTP 200): Watch.watch resolves after the
- * response, and has already called `done` when the request failed.
- */
-class SlimWatch extends Watch {
-  private readonly onConnected: () => void;
-
-  constructor(kc: KubeConfig, onConnected: () => void) {
-    super(kc);
-    this.onConnected = onConnected;
-  }
-
-  override async watch(...[path, queryParams, callback, done]: Parameters<Watch['watch']>): Promise<AbortController> {
-    const request = { ended: false };
-    const controller = await super.watch(
-      path,
-      queryParams,
-      (phase: string, obj: KubernetesObject, watchObj?: unknown) => callback(phase, withoutBookkeeping(obj), watchObj),
-      (err: unknown) => {
-        request.ended = true;
-        done(err);
-      },
-    );
-    if (!request.ended) this.onConnected();
-    return controller;
-  }
-}
+/** A watch asks the server to end it after 5-10 minutes (client-go's range), and is resumed then. */
+export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
 
 export class ResilientInformer<T extends KubernetesObject> {
-  private readonly informer: ListWatch<T>;
+  private readonly http: KubeHttp;
+  private readonly path: string;
+  private readonly listPage: ListPage<T>;
+  private readonly handlers: InformerHandlers<T>;
+  private readonly labelSelector: string | undefined;
+  /** namespace -> name -> object ('' for cluster-scoped objects). */
+  private readonly cache = new Map<string, Map<string, T>>();
+  /** Where the next watch starts; '' means a list is needed first. */
+  private resourceVersion = '';
   private stopped = true;
   private restartDelayMs = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private watchAbort: AbortController | undefined;
+  private wakeUp: (() => void) | undefined;
   private syncedOnce = false;
   private readonly syncWaiters: (() => void)[] = [];
-  private readonly handlers: InformerHandlers<T>;
+  private loop: Promise<void> | undefined;
 
-  constructor(kc: KubeConfig, path: string, list: ListPage<T>, handlers: InformerHandlers<T>, labelSelector?: string) {
+  constructor(http: KubeHttp, path: string, list: ListPage<T>, handlers: InformerHandlers<T>, labelSelector?: string) {
+    this.http = http;
+    this.path = path;
+    this.listPage = list;
     this.handlers = handlers;
-    const watch = new SlimWatch(kc, () => (this.restartDelayMs = 0));
-    this.informer = new ListWatch<T>(path, watch, () => listAllPages(list), false, labelSelector);
-    this.informer.on('add', (o) => handlers.onChange(o));
-    this.informer.on('update', (o) => handlers.onChange(o));
-    this.informer.on('delete', (o) => handlers.onDelete(o));
-    this.informer.on('error', (err: unknown) => this.restartLater(err));
+    this.labelSelector = labelSelector;
   }
 
-  /** Starts watching; resolves once the first list has succeeded. */
+  /** Starts listing and watching; resolves once the first list has succeeded. */
   async start(): Promise<void> {
     this.stopped = false;
-    const synced = new Promise<void>((resolve) => this.syncWaiters.push(resolve));
-    await this.run();
+    const synced = this.syncedOnce ? Promise.resolve() : new Promise<void>((resolve) => this.syncWaiters.push(resolve));
+    this.loop = this.run();
     await synced;
   }
 
   private async run(): Promise<void> {
-    if (this.stopped) return;
-    await this.informer.start();
-    if (this.informer.latestResourceVersion() !== '') {
-      if (!this.syncedOnce) {
-        this.syncedOnce = true;
-        for (const w of this.syncWaiters.splice(0)) w();
+    while (this.running()) {
+      try {
+        if (this.resourceVersion === '') await this.relist();
+        await this.watchOnce();
+      } catch (err) {
+        if (!this.running()) return;
+        if (isKubeStatus(err, 410)) {
+          this.resourceVersion = ''; // expired: list again at once
+          continue;
+        }
+        this.restartDelayMs = Math.min(
+          this.restartDelayMs === 0 ? INFORMER_BACKOFF.baseMs : this.restartDelayMs * 2,
+          INFORMER_BACKOFF.maxMs,
+        );
+        this.handlers.onRestart?.(err, this.restartDelayMs);
+        await this.sleep(this.restartDelayMs);
       }
     }
   }
 
-  private restartLater(err: unknown): void {
-    if (this.stopped || this.timer) return;
-    this.restartDelayMs = Math.min(this.restartDelayMs === 0 ? INFORMER_BACKOFF.baseMs : this.restartDelayMs * 2, INFORMER_BACKOFF.maxMs);
-    this.handlers.onRestart?.(err, this.restartDelayMs);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.run();
-    }, this.restartDelayMs);
+  /** Replaces the cache with a fresh list; tells the handlers what was added, changed or removed. */
+  private async relist(): Promise<void> {
+    const list = await listAllPages(this.listPage);
+    const before = this.cache;
+    const after = new Map<string, Map<string, T>>();
+    const changed: T[] = [];
+    for (const obj of list.items) {
+      const [ns, name] = keyOf(obj);
+      let names = after.get(ns);
+      if (!names) after.set(ns, (names = new Map<string, T>()));
+      names.set(name, obj);
+      const old = before.get(ns)?.get(name);
+      if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) changed.push(obj);
+    }
+    const removed: T[] = [];
+    for (const [ns, names] of before) for (const [name, obj] of names) if (!after.get(ns)?.has(name)) removed.push(obj);
+    this.cache.clear();
+    for (const [ns, names] of after) this.cache.set(ns, names);
+    this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    if (!this.syncedOnce) {
+      this.syncedOnce = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+    for (const obj of changed) this.handlers.onChange(obj);
+    for (const obj of removed) this.handlers.onDelete(obj);
+  }
+
+  private async watchOnce(): Promise<void> {
+    const range = WATCH_TIMEOUT_SECONDS.max - WATCH_TIMEOUT_SECONDS.min;
+    const timeoutSeconds = WATCH_TIMEOUT_SECONDS.min + Math.floor(Math.random() * range);
+    const abort = (this.watchAbort = new AbortController());
+    try {
+      await this.http.watch(
+        this.path,
+        { resourceVersion: this.resourceVersion, allowWatchBookmarks: true, labelSelector: this.labelSelector, timeoutSeconds },
+        { onEvent: (e) => this.apply(e), onConnected: () => (this.restartDelayMs = 0) },
+        abort.signal,
+        (timeoutSeconds + 60) * 1000,
+      );
+    } finally {
+      this.watchAbort = undefined;
+    }
+  }
+
+  private apply(e: WatchEvent): void {
+    if (e.type === 'ERROR') {
+      const status = e.object as { code?: number; reason?: string; message?: string };
+      throw new KubeApiError(status.code ?? 500, status.reason ?? 'Unknown', `watch of ${this.path}: ${status.message ?? 'error event'}`);
+    }
+    const obj = e.object as T;
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (e.type === 'BOOKMARK') return;
+    const slim = withoutBookkeeping(obj);
+    const [ns, name] = keyOf(slim);
+    if (e.type === 'DELETED') {
+      this.cache.get(ns)?.delete(name);
+      this.handlers.onDelete(slim);
+      return;
+    }
+    let names = this.cache.get(ns);
+    if (!names) this.cache.set(ns, (names = new Map<string, T>()));
+    names.set(name, slim);
+    this.handlers.onChange(slim);
+  }
+
+  private running(): boolean {
+    return !this.stopped;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+    });
   }
 
   get(name: string, namespace: string): T | undefined {
-    return this.informer.get(name, namespace);
+    return this.cache.get(namespace)?.get(name);
   }
 
   /** Cached objects, of one namespace when given (read from its own map, not filtered). */
   list(namespace?: string): readonly T[] {
-    return this.informer.list(namespace);
+    if (namespace !== undefined) return [...(this.cache.get(namespace)?.values() ?? [])];
+    return [...this.cache.values()].flatMap((names) => [...names.values()]);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.informer.stop();
+    this.watchAbort?.abort();
+    this.wakeUp?.();
+    await this.loop;
   }
+}
+
+function keyOf(obj: KubernetesObject): [string, string] {
+  return [obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''];
 }

@@ -2,9 +2,9 @@
 // coordination.k8s.io Lease and renews it; the others wait for it to expire. Writes are guarded by
 // resourceVersion, so two replicas can never both believe they hold it. Losing the lease stops
 // the operator (a restart is the safe way back, as in controller-runtime).
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { V1Lease } from '@kubernetes/client-node';
 import { errorMessage } from '../errors.ts';
-import { isKubeStatus } from './client.ts';
+import { isKubeStatus, type KubeHttp } from './http.ts';
 import type { Logger } from '../log.ts';
 
 export interface LeaseTimings {
@@ -18,7 +18,7 @@ export const DEFAULT_LEASE_TIMINGS: LeaseTimings = { leaseDurationMs: 15_000, re
 export type LeaseAction = 'create' | 'acquire' | 'renew' | 'wait';
 
 /** What a candidate should do with the lease as it is now. Pure. */
-export function leaseAction(lease: V1Lease | undefined, me: string, nowMs: number): LeaseAction {
+export function leaseAction(lease: Lease | undefined, me: string, nowMs: number): LeaseAction {
   if (!lease) return 'create';
   const spec = lease.spec ?? {};
   const holder = spec.holderIdentity ?? '';
@@ -29,8 +29,20 @@ export function leaseAction(lease: V1Lease | undefined, me: string, nowMs: numbe
   return 'wait';
 }
 
+/** A Lease's MicroTime: RFC 3339 with microseconds, as the API server writes and reads it. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, '000Z');
+}
+
+/** The Lease as the API server sends it: its times are strings, not Dates as client-node's type says. */
+export type Lease = Omit<V1Lease, 'spec'> & { spec?: Omit<NonNullable<V1Lease['spec']>, 'renewTime' | 'acquireTime'> & LeaseTimes };
+interface LeaseTimes {
+  renewTime?: string;
+  acquireTime?: string;
+}
+
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly http: KubeHttp;
   private readonly namespace: string;
   private readonly name: string;
   private readonly identity: string;
@@ -41,8 +53,8 @@ export class LeaderElector {
   private timer: NodeJS.Timeout | undefined;
   private lastRenew = 0;
 
-  constructor(kc: KubeConfig, namespace: string, name: string, identity: string, log: Logger, timings = DEFAULT_LEASE_TIMINGS) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+  constructor(http: KubeHttp, namespace: string, name: string, identity: string, log: Logger, timings = DEFAULT_LEASE_TIMINGS) {
+    this.http = http;
     this.namespace = namespace;
     this.name = name;
     this.identity = identity;
@@ -88,18 +100,15 @@ export class LeaderElector {
       const spec = {
         holderIdentity: this.identity,
         leaseDurationSeconds: Math.ceil(this.timings.leaseDurationMs / 1000),
-        renewTime: new V1MicroTime(now),
-        acquireTime: action === 'renew' ? lease?.spec?.acquireTime : new V1MicroTime(now),
+        renewTime: microTime(now),
+        acquireTime: action === 'renew' ? lease?.spec?.acquireTime : microTime(now),
         leaseTransitions: (lease?.spec?.leaseTransitions ?? 0) + (action === 'acquire' ? 1 : 0),
       };
       if (action === 'create') {
-        await this.api.createNamespacedLease({
-          namespace: this.namespace,
-          body: { metadata: { name: this.name, namespace: this.namespace }, spec },
-        });
+        await this.http.request('POST', this.leasesPath(), { body: { metadata: { name: this.name, namespace: this.namespace }, spec } });
       } else if (lease) {
         lease.spec = spec; // keeps metadata.resourceVersion: the replace fails with 409 if another replica wrote first
-        await this.api.replaceNamespacedLease({ namespace: this.namespace, name: this.name, body: lease });
+        await this.http.request('PUT', this.leasePath(), { body: lease });
       }
       this.leading = true;
       this.lastRenew = now;
@@ -111,9 +120,17 @@ export class LeaderElector {
     }
   }
 
-  private async read(): Promise<V1Lease | undefined> {
+  private leasesPath(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`;
+  }
+
+  private leasePath(): string {
+    return `${this.leasesPath()}/${this.name}`;
+  }
+
+  private async read(): Promise<Lease | undefined> {
     try {
-      return await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name });
+      return await this.http.request<Lease>('GET', this.leasePath());
     } catch (e) {
       if (isKubeStatus(e, 404)) return undefined;
       throw e;
@@ -131,7 +148,7 @@ export class LeaderElector {
       if (!lease?.spec || lease.spec.holderIdentity !== this.identity) return;
       lease.spec.holderIdentity = '';
       lease.spec.leaseDurationSeconds = 1;
-      await this.api.replaceNamespacedLease({ namespace: this.namespace, name: this.name, body: lease });
+      await this.http.request('PUT', this.leasePath(), { body: lease });
       this.log.info('released the lease');
     } catch (e) {
       this.log.warn('could not release the lease', { error: errorMessage(e) });

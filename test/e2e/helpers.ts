@@ -1,10 +1,10 @@
 // What every e2e test needs: the running environment, an operator in this process, kubectl,
 // IAM read directly from moto (not through the counting proxy), and waits with deadlines.
 import { EKSClient } from '@aws-sdk/client-eks';
+import { KubeConfig } from '@kubernetes/client-node';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { parseConfig, type OperatorConfig } from '../../src/config.ts';
-import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { makeLogger } from '../../src/log.ts';
 import { Operator, type OperatorHooks } from '../../src/operator.ts';
 import { fetchCalls, isWrite, type AwsCall } from '../env/aws-proxy.ts';
@@ -127,7 +127,7 @@ export function testConfig(overrides: Partial<OperatorConfig> = {}): OperatorCon
 }
 
 export async function startOperator(overrides: Partial<OperatorConfig> = {}, hooks: OperatorHooks = {}): Promise<Operator> {
-  const kc = new PooledKubeConfig();
+  const kc = new KubeConfig();
   kc.loadFromFile(env().operatorKubeconfig);
   const config = testConfig(overrides);
   const op = new Operator(config, kc, makeLogger(process.env.IRSA_TEST_LOG ?? config.logLevel), hooks);

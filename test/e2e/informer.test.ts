@@ -4,8 +4,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { CoreV1Api, type V1ServiceAccount } from '@kubernetes/client-node';
-import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
+import { CoreV1Api, type KubernetesListObject, type V1ServiceAccount } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeHttp } from '../../src/kube/http.ts';
 import { listAllPages, ResilientInformer } from '../../src/kube/informer.ts';
 import { LAST_APPLIED_ANNOTATION } from '../../src/kube/slim.ts';
 import { INFORMER_BACKOFF } from '../../src/kube/informer.ts';
@@ -20,18 +21,20 @@ const serviceAccount = (ns: string, name: string, note: string) =>
   });
 
 describe('informer cache', () => {
-  const kc = new PooledKubeConfig();
+  const kc = new KubeConfig();
+  let http: KubeHttp;
   let core: CoreV1Api;
   let ns: string;
 
   before(async () => {
     kc.loadFromFile(env().adminKubeconfig);
+    http = new KubeHttp(kc);
     core = kc.makeApiClient(CoreV1Api);
     ns = await newNamespace('informer');
     // Client-side apply: the apiserver stores managedFields and kubectl the last-applied copy.
     for (let i = 0; i < 5; i++) await kubectl(['apply', '-f', '-'], serviceAccount(ns, `sa-${i}`, 'v1'));
   });
-  after(() => kc.closeConnections());
+  after(() => http.close());
 
   it('lists through continue tokens, page by page, to the same objects as one list', async () => {
     let pages = 0;
@@ -51,10 +54,9 @@ describe('informer cache', () => {
     assert.ok(raw.metadata?.annotations?.[LAST_APPLIED_ANNOTATION], 'kubectl apply stores its last-applied copy');
 
     const informer = new ResilientInformer<V1ServiceAccount>(
-      kc,
+      http,
       `/api/v1/namespaces/${ns}/serviceaccounts`,
-      ({ limit, continueToken }) =>
-        core.listNamespacedServiceAccount({ namespace: ns, labelSelector: 'team=a', limit, _continue: continueToken }),
+      listTeamA(http, ns),
       { onChange: () => undefined, onDelete: () => undefined },
       'team=a',
     );
@@ -80,15 +82,14 @@ describe('informer cache', () => {
   it('backs off 1 s, 2 s, 4 s while the apiserver is unreachable, and starts from 1 s again once reconnected', async () => {
     const proxy = new TcpProxy(Number(new URL(env().apiserverUrl).port));
     await proxy.start();
-    const viaProxy = new PooledKubeConfig();
-    viaProxy.loadFromString(TcpProxy.kubeconfigThrough(JSON.stringify(kcJson()), proxy.port));
-    const coreViaProxy = viaProxy.makeApiClient(CoreV1Api);
+    const viaProxyConfig = new KubeConfig();
+    viaProxyConfig.loadFromString(TcpProxy.kubeconfigThrough(JSON.stringify(kcJson()), proxy.port));
+    const viaProxy = new KubeHttp(viaProxyConfig);
     const delays: number[] = [];
     const informer = new ResilientInformer<V1ServiceAccount>(
       viaProxy,
       `/api/v1/namespaces/${ns}/serviceaccounts`,
-      ({ limit, continueToken }) =>
-        coreViaProxy.listNamespacedServiceAccount({ namespace: ns, labelSelector: 'team=a', limit, _continue: continueToken }),
+      listTeamA(viaProxy, ns),
       { onChange: () => undefined, onDelete: () => undefined, onRestart: (_err, delayMs) => delays.push(delayMs) },
       'team=a',
     );
@@ -111,7 +112,7 @@ describe('informer cache', () => {
       assert.equal(delays[0], INFORMER_BACKOFF.baseMs, 'the delay started over after the watch reconnected');
     } finally {
       await informer.stop();
-      await viaProxy.closeConnections();
+      viaProxy.close();
       await proxy.stop();
     }
   });
@@ -119,7 +120,15 @@ describe('informer cache', () => {
 
 /** The admin kubeconfig as JSON (kubectl writes it as JSON or YAML; loadFromString takes either). */
 function kcJson(): unknown {
-  const kc = new PooledKubeConfig();
+  const kc = new KubeConfig();
   kc.loadFromString(readFileSync(env().adminKubeconfig, 'utf8'));
   return JSON.parse(kc.exportConfig());
+}
+
+/** The team=a ServiceAccounts of a namespace, a page at a time, through the operator's transport. */
+function listTeamA(http: KubeHttp, ns: string) {
+  return ({ limit, continueToken }: { limit: number; continueToken: string | undefined }) =>
+    http.request<KubernetesListObject<V1ServiceAccount>>('GET', `/api/v1/namespaces/${ns}/serviceaccounts`, {
+      query: { labelSelector: 'team=a', limit, continue: continueToken },
+    });
 }

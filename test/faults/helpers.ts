@@ -14,9 +14,8 @@ import {
   type IAMClient,
   type Role,
 } from '@aws-sdk/client-iam';
-import { isKubeStatus } from '../../src/kube/client.ts';
-import { PooledKubeConfig } from '../../src/kube/kubeconfig.ts';
 import {
+  ApiException,
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
@@ -45,6 +44,9 @@ import { decodeDoc, env, iam, iamIn, resetAws, testConfig, waitFor } from '../e2
 
 export const S3_READ = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 /** The audience some updates switch to; the scenarios' OIDC provider lists it. */
+/** The admin client's (client-node's) answer with this HTTP status. */
+const isKubeStatus = (e: unknown, code: number): boolean => e instanceof ApiException && e.code === code;
+
 const FAULTS_AUDIENCE = 'faults-audience';
 
 /** A fresh IAM whose OIDC provider accepts the audiences the scenarios use. */
@@ -347,7 +349,7 @@ export async function startOperatorWith(
   hooks: OperatorHooks = {},
 ): Promise<Operator> {
   // As main.ts does: one connection pool, a deadline on every request.
-  const kc = new PooledKubeConfig();
+  const kc = new KubeConfig();
   kc.loadFromFile(kubeconfigFile);
   const config = testConfig({ iamWritesPerSecond: 0, ...overrides });
   // The faults make the operator log errors by design: silent unless IRSA_TEST_LOG asks for them.

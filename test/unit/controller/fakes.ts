@@ -5,7 +5,7 @@
 // its manager stops sending, an object that goes once its last finalizer does, and a
 // ServiceAccount cache that sees only the operator's labelled ServiceAccounts (as the informer's
 // label selector does). They complement the real-server e2e tests, never replace them.
-import { ApiException, type V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1ServiceAccount } from '@kubernetes/client-node';
 import {
   FIELD_MANAGER,
   MANAGED_BY_LABEL,
@@ -26,6 +26,7 @@ import type {
 } from '../../../src/controller/ports.ts';
 import type { DesiredAssociation } from '../../../src/policy/desired.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
+import { KubeApiError } from '../../../src/kube/http.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
 import { issuerHostPath } from '../../../src/policy/arn.ts';
@@ -96,9 +97,10 @@ export class FakeIam extends FailureQueue implements RoleStore, RoleSweep {
   }
 
   /** The account-wide sweep: every wanted role in one call, recorded as `sweep`. */
-  readAll(_pathPrefix: string, wanted: (name: string) => boolean): Promise<Map<string, ActualRole>> {
+  readEach(_pathPrefix: string, wanted: (name: string) => boolean, onRole: (role: ActualRole) => void): Promise<void> {
     this.enter('sweep', 'account');
-    return Promise.resolve(new Map([...this.roles].filter(([name]) => wanted(name)).map(([name, r]) => [name, structuredClone(r)])));
+    for (const [name, r] of this.roles) if (wanted(name)) onRole(structuredClone(r));
+    return Promise.resolve();
   }
 
   readTrust(name: string): Promise<{ arn: string; trustPolicy: string } | undefined> {
@@ -236,8 +238,8 @@ export function encode(doc: unknown): string {
   return encodeURIComponent(JSON.stringify(doc));
 }
 
-const notFound = () => new ApiException(404, 'Not Found', {}, {});
-const conflict = () => new ApiException(409, 'Conflict: the object has been modified', {}, {});
+const notFound = () => new KubeApiError(404, 'NotFound', 'not found');
+const conflict = () => new KubeApiError(409, 'Conflict', 'Conflict: the object has been modified');
 
 interface StoredServiceAccount {
   sa: V1ServiceAccount;

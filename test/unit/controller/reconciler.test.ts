@@ -16,6 +16,7 @@ import type { QueueVerdict } from '../../../src/controller/outcome.ts';
 import { Reconciler } from '../../../src/controller/reconciler.ts';
 import { CREATED_ANNOTATION } from '../../../src/controller/serviceaccount.ts';
 import { WriteBudget } from '../../../src/aws/budget.ts';
+import { KubeApiError } from '../../../src/kube/http.ts';
 import { makeLogger } from '../../../src/log.ts';
 import { resolveDeniedActions } from '../../../src/policy/actions.ts';
 import { ownerTags, type ClusterIdentity } from '../../../src/policy/desired.ts';
@@ -1239,7 +1240,7 @@ describe('Reconciler: Kubernetes answers', () => {
   it('a conflict on the finalizer patch retries with a fresh read', async () => {
     const w = world();
     w.kube.create('app', 'team', {});
-    w.kube.failNext('patchFinalizers', new (await import('@kubernetes/client-node')).ApiException(409, 'Conflict', {}, {}));
+    w.kube.failNext('patchFinalizers', new KubeApiError(409, 'Conflict', 'the object has been modified'));
     assert.deepEqual(await w.run(), { kind: 'retry' });
     assert.deepEqual(w.iam.writes(), []);
   });
@@ -1247,7 +1248,7 @@ describe('Reconciler: Kubernetes answers', () => {
   it('an object deleted during the pass (404 on the status write) ends the pass quietly', async () => {
     const w = world();
     w.kube.create('app', 'team', {});
-    w.kube.failNext('patchStatus', new (await import('@kubernetes/client-node')).ApiException(404, 'Not Found', {}, {}));
+    w.kube.failNext('patchStatus', new KubeApiError(404, 'NotFound', 'not found'));
     assert.deepEqual(await w.run(), AFTER_DRIFT);
     assert.ok(!w.kube.events.some((e) => e.reason === 'Synced'), 'no Ready Event for a status never written');
   });

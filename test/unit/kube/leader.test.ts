@@ -1,15 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { V1Lease } from '@kubernetes/client-node';
-import { leaseAction, type LeaseAction } from '../../../src/kube/leader.ts';
+import { leaseAction, microTime, type Lease, type LeaseAction } from '../../../src/kube/leader.ts';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
-const lease = (holder: string | undefined, renewedAgoMs: number, durationS = 15): V1Lease => ({
-  spec: { holderIdentity: holder, leaseDurationSeconds: durationS, renewTime: new Date(NOW - renewedAgoMs) },
+const lease = (holder: string | undefined, renewedAgoMs: number, durationS = 15): Lease => ({
+  spec: { holderIdentity: holder, leaseDurationSeconds: durationS, renewTime: microTime(NOW - renewedAgoMs) },
 });
 
 describe('leaseAction', () => {
-  const cases: { name: string; lease: V1Lease | undefined; want: LeaseAction }[] = [
+  const cases: { name: string; lease: Lease | undefined; want: LeaseAction }[] = [
     { name: 'no lease yet: create it', lease: undefined, want: 'create' },
     { name: 'ours: renew', lease: lease('me', 1000), want: 'renew' },
     { name: 'ours even when expired: renew', lease: lease('me', 60_000), want: 'renew' },

@@ -1,0 +1,40 @@
+// What goes into the operator's bundle (scripts/bundle/options.ts): of @kubernetes/client-node
+// only KubeConfig and what it needs, no generated models or API clients, and no undici. Each of
+// them is measured memory (docs/benchmarks.md); this keeps a new import from bringing them back.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { build } from 'esbuild';
+import { OPERATOR_BUNDLE } from '../../scripts/bundle/options.ts';
+
+describe('the operator bundle', () => {
+  it('holds KubeConfig but not client-node’s generated layer or undici, and stays under 2 MB', async () => {
+    const { metafile, outputFiles } = await build({
+      ...OPERATOR_BUNDLE,
+      write: false,
+      metafile: true,
+      outfile: 'main.mjs',
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(metafile.outputs['main.mjs']?.inputs ?? {});
+    assert.ok(
+      inputs.some((f) => f.endsWith('@kubernetes/client-node/dist/config.js')),
+      'KubeConfig is in',
+    );
+    assert.deepEqual(
+      inputs.filter((f) => /client-node\/dist\/gen\/(models|apis)\//.test(f)),
+      [],
+      'no generated models or API clients',
+    );
+    assert.deepEqual(
+      inputs.filter((f) => f.includes('node_modules/undici/')),
+      [],
+      'no undici',
+    );
+    assert.ok(
+      inputs.some((f) => f.endsWith('scripts/bundle/undici-unused.ts')),
+      'the stub stands in for undici',
+    );
+    const bytes = outputFiles[0]?.contents.byteLength ?? 0;
+    assert.ok(bytes < 2_000_000, `bundle is ${bytes} bytes`);
+  });
+});
