@@ -27,16 +27,20 @@ FROM gcr.io/distroless/nodejs24-debian12:nonroot
 WORKDIR /app
 COPY --from=jemalloc /libjemalloc.so.2 /usr/local/lib/libjemalloc.so.2
 # Settings measured in docs/benchmarks.md: one arena and no per-thread caches (the operator
-# allocates mostly from its main thread), and a background thread that gives back pages free for a
-# second, also when the operator is idle and would not otherwise call into jemalloc.
+# allocates mostly from its main thread), and freed pages given back at once (decay 0) by a
+# background thread, also when the operator is idle and would not otherwise call into jemalloc:
+# with a second's decay, the start-up's parsing held 20 MB for that second, the peak of a run.
 ENV NODE_ENV=production \
     LD_PRELOAD=/usr/local/lib/libjemalloc.so.2 \
-    MALLOC_CONF=narenas:1,tcache:false,background_thread:true,dirty_decay_ms:1000
+    MALLOC_CONF=narenas:1,tcache:false,background_thread:true,dirty_decay_ms:0,muzzy_decay_ms:0
 # dist/iam-data: IAM's action list (JSON), which the guard reads once at start (scripts/build.ts).
 COPY --from=build /app/dist/main.mjs /app/dist/main.mjs.LEGAL.txt ./dist/
 COPY --from=build /app/dist/iam-data ./dist/iam-data
 USER 65532:65532
 EXPOSE 8080
 # --optimize-for-size: V8 keeps its heap closer to the live data (10 MB less RSS at 3,000 objects,
-# for about 10 % more CPU; docs/benchmarks.md).
-CMD ["--optimize-for-size", "dist/main.mjs"]
+# for about 10 % more CPU). --jitless: V8 interprets and compiles nothing to machine code; the
+# operator waits on the network, and its CPU per object did not grow, while its RSS fell by the
+# compilers' code and data (docs/benchmarks.md). It also turns off WebAssembly, which nothing in
+# the bundle uses.
+CMD ["--optimize-for-size", "--jitless", "dist/main.mjs"]

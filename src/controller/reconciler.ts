@@ -119,6 +119,12 @@ export class Reconciler {
   private readonly drifts = new Map<string, DriftSweep>();
   private readonly serviceAccount: ServiceAccountPart;
   private readonly association: AssociationPart;
+  /**
+   * Per key, the resourceVersions the operator's own writes replaced. A cache that still shows one
+   * has not caught up with them: a pass from it would only meet a conflict (a wasted write), and
+   * the watch event that brings the newer object enqueues the key again.
+   */
+  private readonly superseded = new Map<string, string[]>();
   /** The EKS cluster's ARN, read once (Pod Identity); an absent cluster or a failure is asked again next time. */
   private clusterArn: Promise<string | undefined> | undefined;
 
@@ -164,8 +170,12 @@ export class Reconciler {
     if (!obj) {
       this.role.forget(key);
       this.association.forget(key);
+      this.superseded.delete(key);
       return { kind: 'done' };
     }
+    const rv = obj.metadata.resourceVersion;
+    if (rv !== undefined && this.superseded.get(key)?.includes(rv)) return { kind: 'done' };
+    this.superseded.delete(key);
     const log = this.deps.log.child({ key, generation: obj.metadata.generation, reconcileId: randomUUID() });
     const pass: Pass = { key, obj, log, done: [] };
     try {
@@ -543,7 +553,10 @@ export class Reconciler {
     const { status, changed } = buildStatus(obj.status, outcome, obj.metadata.generation ?? 0, this.now().toISOString());
     let written = false;
     try {
-      if (changed) await this.deps.kube.patchStatus(obj.metadata.namespace, obj.metadata.name, status, obj.metadata.resourceVersion ?? '');
+      if (changed) {
+        await this.deps.kube.patchStatus(obj.metadata.namespace, obj.metadata.name, status, obj.metadata.resourceVersion ?? '');
+        this.replaced(pass);
+      }
       written = changed;
     } catch (e) {
       if (!isKubeStatus(e, 404)) {
@@ -560,9 +573,17 @@ export class Reconciler {
     if (told) this.events.record(obj, pass.log, told.type, told.reason, told.message);
   }
 
-  private patchFinalizers(pass: Pass, finalizers: string[]): Promise<Pass['obj']> {
+  private async patchFinalizers(pass: Pass, finalizers: string[]): Promise<Pass['obj']> {
     const { namespace, name, resourceVersion } = pass.obj.metadata;
-    return this.deps.kube.patchFinalizers(namespace, name, finalizers, resourceVersion ?? '');
+    const patched = await this.deps.kube.patchFinalizers(namespace, name, finalizers, resourceVersion ?? '');
+    this.replaced(pass);
+    return patched;
+  }
+
+  /** The pass's object was replaced by the operator's own write. */
+  private replaced(pass: Pass): void {
+    const rv = pass.obj.metadata.resourceVersion;
+    if (rv !== undefined) this.superseded.set(pass.key, [...(this.superseded.get(pass.key) ?? []), rv]);
   }
 
   /** The audience a managed provider is created with when an object names none. */

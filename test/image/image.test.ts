@@ -47,7 +47,7 @@ const RUNTIME_BASE =
 // The pod's name in a cluster; the operator's Lease identity starts with it.
 const HOSTNAME = 'irsa-operator-image-test';
 const NAMESPACE = 'image-test';
-// How long RSS is sampled at rest: several of jemalloc's 1 s decay periods (MALLOC_CONF).
+// How long RSS is sampled at rest (the figure is the median over this window).
 const REST_WINDOW_MS = 5000;
 
 function skipReason(): string | false {

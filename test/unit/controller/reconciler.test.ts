@@ -240,7 +240,7 @@ describe('Reconciler: a new object', () => {
     assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
   });
 
-  it('a pass that worked from an older object (a lagging cache) does not overwrite the status a newer pass wrote', async () => {
+  it("a pass handed an object the operator's own writes replaced (a lagging cache) writes nothing and waits for the watch", async () => {
     const w = world();
     w.kube.create('app', 'team', {});
     const stale = w.kube.get(KEY);
@@ -250,6 +250,31 @@ describe('Reconciler: a new object', () => {
     // The next pass is handed the object as it was before the first pass's writes.
     const object = w.kube.object.bind(w.kube);
     w.kube.object = () => structuredClone(stale);
+    const writes = w.kube.writes.length;
+    const calls = w.iam.calls.length;
+    assert.deepEqual(await w.run(), { kind: 'done' }, 'the watch event of the newer object enqueues the key again');
+    assert.equal(w.kube.writes.length, writes, 'no write that could only meet a conflict');
+    assert.equal(w.iam.calls.length, calls);
+    w.kube.object = object;
+    assert.deepEqual(w.kube.get(KEY)?.status, written);
+    assert.deepEqual(await w.quiet(), { verdict: AFTER_DRIFT, iamCalls: [], kubeWrites: [] }, 'the current object: in sync');
+  });
+
+  it('a pass that worked from an object someone else changed since does not overwrite the status a newer pass wrote', async () => {
+    const w = world();
+    w.kube.create('app', 'team', {});
+    w.iam.failNext('apply', awsError('Throttling', 'Rate exceeded'));
+    assert.deepEqual(await w.run(), { kind: 'retry' });
+    const failedPass = w.kube.get(KEY);
+    assert.deepEqual(w.cond('Ready'), ['False', 'AwsThrottling']);
+    // Someone else edits the spec; the next pass writes the status of the new generation.
+    w.kube.updateSpec(KEY, { tags: { team: 'a' } });
+    await w.run();
+    const written = w.kube.get(KEY)?.status;
+    assert.deepEqual(w.cond('Ready'), ['True', 'Synced']);
+    // A pass handed the object as it was before that edit (a version the operator did not replace).
+    const object = w.kube.object.bind(w.kube);
+    w.kube.object = () => structuredClone(failedPass);
     assert.deepEqual(await w.run(), { kind: 'retry' }, 'its status write meets a conflict');
     w.kube.object = object;
     assert.deepEqual(w.kube.get(KEY)?.status, written);
