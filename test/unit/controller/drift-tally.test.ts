@@ -6,9 +6,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IamServiceAccount, IamServiceAccountSpec } from '../../../src/api/types.ts';
 import { DriftTally, wantedRoles, type DriftContext } from '../../../src/controller/drift.ts';
-import type { DesiredRole } from '../../../src/policy/desired.ts';
 import type { ActualRole } from '../../../src/policy/diff.ts';
 import { buildTrustPolicy } from '../../../src/policy/trust.ts';
+import { actualOf, enc } from '../iam-role.ts';
 
 const ACCOUNT = '123456789012';
 const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';
@@ -28,24 +28,6 @@ const SHARED = `arn:aws:iam::${ACCOUNT}:role/shared`;
 
 function obj(name: string, spec: IamServiceAccountSpec, generation = 1): IamServiceAccount {
   return { apiVersion: 'irsa.dev/v1alpha1', kind: 'IamServiceAccount', metadata: { name, namespace: 'team', generation }, spec };
-}
-
-const enc = (doc: unknown): string => encodeURIComponent(JSON.stringify(doc));
-
-/** The role as IAM holds it when it matches `d`. */
-function actualOf(d: DesiredRole): ActualRole {
-  return {
-    name: d.name,
-    path: d.path,
-    arn: d.arn,
-    description: d.description,
-    maxSessionDuration: d.maxSessionDuration,
-    permissionsBoundary: d.permissionsBoundary,
-    trustPolicy: enc(d.trustPolicy),
-    tags: { ...d.tags },
-    managedPolicyArns: [...d.managedPolicyArns],
-    inlinePolicies: Object.fromEntries(Object.entries(d.inlinePolicies).map(([k, v]) => [k, enc(v)])),
-  };
 }
 
 const objects = [

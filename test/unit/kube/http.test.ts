@@ -5,9 +5,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { Socket } from 'node:net';
 import { isKubeStatus, KUBE_REQUEST_TIMEOUT_MS, KubeApiError, KubeHttp, withQuery, type WatchEvent } from '../../../src/kube/http.ts';
+import { kubeConfigFor } from './local-server.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -24,14 +24,7 @@ async function serve(handler: Handler): Promise<{ http: KubeHttp; connections: (
     connections++;
     sockets.add(s);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 'the-token' }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-    currentContext: 'x',
-  });
+  const kc = await kubeConfigFor(server, 'the-token');
   const http = new KubeHttp(kc, 500);
   return {
     http,

@@ -4,11 +4,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { KubeHttp } from '../../../src/kube/http.ts';
 import { LIST_PAGE_SIZE, listAllPages, ResilientInformer } from '../../../src/kube/informer.ts';
 import { waitFor } from '../../env/processes.ts';
+import { kubeConfigFor } from './local-server.ts';
 
 // A list endpoint over `total` objects that pages as the apiserver does: `limit` items per page
 // and a continue token while more remain; the snapshot's resourceVersion on every page.
@@ -101,14 +101,7 @@ describe('ResilientInformer', () => {
       }
       open.push(res); // the second watch stays open
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
+    const kc = await kubeConfigFor(server, 't');
     const http = new KubeHttp(kc);
     const changed: string[] = [];
     const deleted: string[] = [];

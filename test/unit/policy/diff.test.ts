@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
 import type { DesiredRole } from '../../../src/policy/desired.ts';
 import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../../../src/policy/diff.ts';
+import { actualOf, enc } from '../iam-role.ts';
 
 const ISSUER = 'oidc.example.com/id/X';
 const trust: PolicyDocument = {
@@ -37,24 +38,6 @@ const desired: DesiredRole = {
   managedPolicyArns: ['arn:aws:iam::aws:policy/A', 'arn:aws:iam::aws:policy/B'],
   inlinePolicies: { 'irsa-a': inlineA, 'irsa-b': inlineB },
 };
-
-const enc = (doc: unknown): string => encodeURIComponent(JSON.stringify(doc));
-
-/** The role as IAM would return it for `desired`: documents URL-encoded, arrays and keys reordered. */
-function actualOf(d: DesiredRole): ActualRole {
-  return {
-    name: d.name,
-    path: d.path,
-    arn: d.arn,
-    description: d.description,
-    maxSessionDuration: d.maxSessionDuration,
-    permissionsBoundary: d.permissionsBoundary,
-    trustPolicy: enc(d.trustPolicy),
-    tags: { ...d.tags },
-    managedPolicyArns: [...d.managedPolicyArns],
-    inlinePolicies: Object.fromEntries(Object.entries(d.inlinePolicies).map(([k, v]) => [k, enc(v)])),
-  };
-}
 
 const actual = actualOf(desired);
 
