@@ -31,13 +31,24 @@ export interface DriftFindings {
 
 const keyOf = (o: IamServiceAccount) => `${o.metadata.namespace}/${o.metadata.name}`;
 
-/** What each object wants, for the objects a sweep can judge (not being deleted, a valid spec). */
-export function wantedRoles(objects: readonly IamServiceAccount[], ctx: DriftContext): { obj: IamServiceAccount; desired: Desired }[] {
-  return objects.flatMap((obj) => {
-    if (obj.metadata.deletionTimestamp) return [];
-    const r = desiredState(obj, ctx.identity, ctx.defaults, ctx.audience);
-    return r.ok ? [{ obj, desired: r.desired }] : [];
-  });
+type Wanted = { obj: IamServiceAccount; desired: Desired };
+
+/** What an object wants, when a sweep can judge it (not being deleted, a valid spec). */
+function wantedRole(obj: IamServiceAccount, ctx: DriftContext): Wanted | undefined {
+  if (obj.metadata.deletionTimestamp) return undefined;
+  const r = desiredState(obj, ctx.identity, ctx.defaults, ctx.audience);
+  return r.ok ? { obj, desired: r.desired } : undefined;
+}
+
+/**
+ * What each object wants, one at a time: a sweep never holds every object's desired state (at
+ * 10,000 objects, tens of MB for the length of a sweep).
+ */
+export function* wantedRoles(objects: readonly IamServiceAccount[], ctx: DriftContext): Generator<Wanted> {
+  for (const obj of objects) {
+    const w = wantedRole(obj, ctx);
+    if (w) yield w;
+  }
 }
 
 /** Whether the role IAM holds still gives the object what it wants. Pure. */
@@ -57,26 +68,28 @@ export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: Ac
   }).admitted;
 }
 
-type Wanted = { obj: IamServiceAccount; desired: Desired };
-
 /**
- * The findings of a sweep, judged role by role as its pages arrive: it holds what the objects want
- * and a verdict each, never the account's roles. A role no object wants is not looked at; an
- * object whose role never arrives has drifted (the role is gone). Pure.
+ * The findings of a sweep, judged role by role as its pages arrive: it holds the objects' role
+ * names and a verdict each, never the account's roles nor every object's desired state (an
+ * object's is worked out again when its role arrives). A role no object wants is not looked at;
+ * an object whose role never arrives has drifted (the role is gone). Pure.
  */
 export class DriftTally {
-  private readonly cluster: string;
-  private readonly wanted: readonly Wanted[];
+  private readonly ctx: DriftContext;
+  private readonly objects: IamServiceAccount[] = [];
   /** Role name -> the indexes of the objects that want it (several, for one attachRoleARN role). */
   private readonly byRole = new Map<string, number[]>();
-  /** Per object: whether its role matched, once the role was seen. */
-  private readonly matched: boolean[];
+  /** Per object whose role matched: the managed policies it attaches (for the version check). */
+  private readonly matched = new Map<number, readonly string[]>();
 
-  constructor(wanted: readonly Wanted[], cluster: string) {
-    this.cluster = cluster;
-    this.wanted = wanted;
-    this.matched = wanted.map(() => false);
-    wanted.forEach((w, i) => this.byRole.set(w.desired.roleName, [...(this.byRole.get(w.desired.roleName) ?? []), i]));
+  constructor(objects: readonly IamServiceAccount[], ctx: DriftContext) {
+    this.ctx = ctx;
+    for (const { obj, desired } of wantedRoles(objects, ctx)) {
+      const i = this.objects.push(obj) - 1;
+      const indexes = this.byRole.get(desired.roleName);
+      if (indexes) indexes.push(i);
+      else this.byRole.set(desired.roleName, [i]);
+    }
   }
 
   wants(roleName: string): boolean {
@@ -85,22 +98,29 @@ export class DriftTally {
 
   see(role: ActualRole): void {
     for (const i of this.byRole.get(role.name) ?? []) {
-      const w = this.wanted[i];
-      if (w) this.matched[i] = roleMatches(w.obj, w.desired, role, this.cluster);
+      const w = this.objects[i] && wantedRole(this.objects[i], this.ctx);
+      if (w && roleMatches(w.obj, w.desired, role, this.ctx.identity.clusterName))
+        this.matched.set(i, w.desired.role?.managedPolicyArns ?? []);
+      else this.matched.delete(i);
     }
   }
 
   /** In the order of the objects. */
   finish(): DriftFindings {
     const findings: DriftFindings = { drifted: [], inSync: [], policies: new Map() };
-    this.wanted.forEach(({ obj, desired }, i) => {
+    this.objects.forEach((obj, i) => {
       const key = keyOf(obj);
-      if (!this.matched[i]) {
+      const policies = this.matched.get(i);
+      if (!policies) {
         findings.drifted.push(key);
         return;
       }
       findings.inSync.push({ key, generation: obj.metadata.generation ?? 0 });
-      for (const arn of desired.role?.managedPolicyArns ?? []) findings.policies.set(arn, [...(findings.policies.get(arn) ?? []), key]);
+      for (const arn of policies) {
+        const keys = findings.policies.get(arn);
+        if (keys) keys.push(key);
+        else findings.policies.set(arn, [key]);
+      }
     });
     return findings;
   }
@@ -154,7 +174,7 @@ export class DriftSweep {
 
   /** One sweep: the keys to send through a full pass, and those whose role still matches. */
   async run(objects: readonly IamServiceAccount[], ctx: DriftContext, rolePathPrefix: string): Promise<DriftFindings> {
-    const tally = new DriftTally(wantedRoles(objects, ctx), ctx.identity.clusterName);
+    const tally = new DriftTally(objects, ctx);
     await this.deps.sweep.readEach(
       rolePathPrefix,
       (name) => tally.wants(name),

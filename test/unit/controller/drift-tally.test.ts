@@ -37,7 +37,7 @@ const objects = [
   obj('d', { attachRoleARN: SHARED }),
   obj('e', { attachRoleARN: SHARED }),
 ];
-const wanted = wantedRoles(objects, CTX);
+const wanted = [...wantedRoles(objects, CTX)];
 const roleOf = (name: string): ActualRole => {
   const w = wanted.find((x) => x.obj.metadata.name === name);
   assert.ok(w?.desired.role, `a managed role for ${name}`);
@@ -52,7 +52,7 @@ const shared = (): ActualRole => {
 
 describe('DriftTally', () => {
   it('asks only for the roles the objects want', () => {
-    const tally = new DriftTally(wanted, CTX.identity.clusterName);
+    const tally = new DriftTally(objects, CTX);
     assert.deepEqual(
       ['prod.team.a', 'prod.team.b', 'prod.team.c', 'shared', 'other'].map((n) => tally.wants(n)),
       [true, true, true, true, false],
@@ -60,7 +60,7 @@ describe('DriftTally', () => {
   });
 
   it('judges each role as it arrives and gives the findings in the order of the objects', () => {
-    const tally = new DriftTally(wanted, CTX.identity.clusterName);
+    const tally = new DriftTally(objects, CTX);
     // Pages in another order than the objects; b changed behind the operator's back; c never arrives.
     tally.see(shared());
     tally.see({ ...roleOf('b'), description: 'edited in the console' });
@@ -75,7 +75,7 @@ describe('DriftTally', () => {
   });
 
   it('finds nothing in sync when no role arrives', () => {
-    const f = new DriftTally(wanted, CTX.identity.clusterName).finish();
+    const f = new DriftTally(objects, CTX).finish();
     assert.deepEqual(f.drifted, ['team/a', 'team/b', 'team/c', 'team/d', 'team/e']);
     assert.deepEqual(f.inSync, []);
   });
