@@ -11,6 +11,7 @@ import {
   type ClusterIdentity,
   type Desired,
   type DesiredResult,
+  type DesiredRole,
   type RoleDefaults,
 } from '../policy/desired.ts';
 import type { IamServiceAccountSpec } from '../api/types.ts';
@@ -184,16 +185,7 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       // What to detach first, from the memory of the last sync when there is one; ownership is
       // always read (GetRole): tags removed by hand since then leave the role alone.
       const recalled = remembered?.name === roleName ? remembered : undefined;
-      const actual = recalled
-        ? await roles.readTags(roleName).then(
-            (tags) =>
-              tags && {
-                tags,
-                managedPolicyArns: recalled.managedPolicyArns,
-                inlinePolicyNames: Object.keys(recalled.inlinePolicies),
-              },
-          )
-        : await roles.readForDelete(roleName);
+      const actual = recalled ? await recalledAttachments(roles, recalled) : await roles.readForDelete(roleName);
       if (!actual) continue;
       if (!ownedBy(actual.tags, identity.clusterName, obj.metadata.namespace, obj.metadata.name)) {
         pass.log.warn('role is not owned by this object; leaving it', { role: roleName });
@@ -328,4 +320,13 @@ function refuseAdoption(name: string, actual: ActualRole, adoptExistingRoles: bo
       `IAM role ${name} exists and was not created by irsa-operator: choose another roleName, use attachRoleARN to use that role as it is, or ask the platform team to allow adoptExistingRoles`,
     );
   }
+}
+
+/**
+ * A role to delete as the last full sync wrote it: its tags read (ownership is always read), its
+ * attachments remembered. Undefined when the role is gone.
+ */
+async function recalledAttachments(roles: RoleStore, recalled: DesiredRole): Promise<RoleAttachments | undefined> {
+  const tags = await roles.readTags(recalled.name);
+  return tags && { tags, managedPolicyArns: recalled.managedPolicyArns, inlinePolicyNames: Object.keys(recalled.inlinePolicies) };
 }
