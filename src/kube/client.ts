@@ -73,12 +73,7 @@ export class KubeApi {
 
   /** The namespace's annotations (per-namespace operator policy); empty when it cannot be read. */
   async getNamespaceAnnotations(name: string): Promise<Record<string, string>> {
-    try {
-      return (await this.http.request<V1Namespace>('GET', `/api/v1/namespaces/${name}`)).metadata?.annotations ?? {};
-    } catch (e) {
-      if (isKubeStatus(e, 404)) return {};
-      throw e;
-    }
+    return (await this.http.getIfExists<V1Namespace>(`/api/v1/namespaces/${name}`))?.metadata?.annotations ?? {};
   }
 
   /** From the API server's watch cache (resourceVersion 0): a cheap read, at most a moment old. */
@@ -90,14 +85,9 @@ export class KubeApi {
   }
 
   async replicaSetOwner(namespace: string, name: string): Promise<PodOwner | undefined> {
-    try {
-      const rs = await this.http.request<V1ReplicaSet>('GET', `/apis/apps/v1/namespaces/${namespace}/replicasets/${name}`);
-      const owner = rs.metadata?.ownerReferences?.find((o) => o.controller === true);
-      return owner && { kind: owner.kind, name: owner.name };
-    } catch (e) {
-      if (isKubeStatus(e, 404)) return undefined;
-      throw e;
-    }
+    const rs = await this.http.getIfExists<V1ReplicaSet>(`/apis/apps/v1/namespaces/${namespace}/replicasets/${name}`);
+    const owner = rs?.metadata?.ownerReferences?.find((o) => o.controller === true);
+    return owner && { kind: owner.kind, name: owner.name };
   }
 
   async restartWorkload(namespace: string, workload: PodOwner, at: string): Promise<void> {
@@ -109,13 +99,8 @@ export class KubeApi {
     );
   }
 
-  async getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
-    try {
-      return await this.http.request<V1ServiceAccount>('GET', serviceAccountPath(namespace, name));
-    } catch (e) {
-      if (isKubeStatus(e, 404)) return undefined;
-      throw e;
-    }
+  getServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | undefined> {
+    return this.http.getIfExists<V1ServiceAccount>(serviceAccountPath(namespace, name));
   }
 
   /**

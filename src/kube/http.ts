@@ -103,6 +103,16 @@ export class KubeHttp {
     return JSON.parse(body) as T;
   }
 
+  /** A GET; undefined when the API server answers 404 (the object is not there). */
+  async getIfExists<T>(path: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('GET', path);
+    } catch (e) {
+      if (isKubeStatus(e, 404)) return undefined;
+      throw e;
+    }
+  }
+
   /**
    * A watch: calls onEvent for every event until the server ends the stream (resolves) or the
    * connection fails (rejects). `onConnected` runs once the server has answered 200. A connection

@@ -128,13 +128,8 @@ export class LeaderElector {
     return `${this.leasesPath()}/${this.name}`;
   }
 
-  private async read(): Promise<Lease | undefined> {
-    try {
-      return await this.http.request<Lease>('GET', this.leasePath());
-    } catch (e) {
-      if (isKubeStatus(e, 404)) return undefined;
-      throw e;
-    }
+  private read(): Promise<Lease | undefined> {
+    return this.http.getIfExists<Lease>(this.leasePath());
   }
 
   /** Stops renewing and, if leading, gives the lease up so another replica takes over at once. */

@@ -92,6 +92,23 @@ describe('KubeHttp', () => {
     }
   });
 
+  it('answers a GET of an object that is not there with undefined, and still throws any other error', async () => {
+    const s = await serve((req, res) =>
+      req.url === '/there'
+        ? json(res, 200, { metadata: { name: 'there' } })
+        : req.url === '/gone'
+          ? json(res, 404, { kind: 'Status', reason: 'NotFound', message: 'not found', code: 404 })
+          : json(res, 403, { kind: 'Status', reason: 'Forbidden', message: 'forbidden', code: 403 }),
+    );
+    try {
+      assert.deepEqual(await s.http.getIfExists('/there'), { metadata: { name: 'there' } });
+      assert.equal(await s.http.getIfExists('/gone'), undefined);
+      await assert.rejects(s.http.getIfExists('/secret'), (e: unknown) => isKubeStatus(e, 403));
+    } finally {
+      await s.close();
+    }
+  });
+
   it('fails a request to a server that never answers at its deadline', async () => {
     const s = await serve(() => undefined);
     try {
