@@ -40,7 +40,7 @@ export interface InformerHandlers<T> {
 export const INFORMER_BACKOFF = { baseMs: 1000, maxMs: 30_000 } as const;
 
 /** A watch asks the server to end it after 5-10 minutes (client-go's range), and is resumed then. */
-export const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
+const WATCH_TIMEOUT_SECONDS = { min: 300, max: 600 } as const;
 
 export class ResilientInformer<T extends KubernetesObject> {
   private readonly http: KubeHttp;
@@ -104,10 +104,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const after = new Map<string, Map<string, T>>();
     const changed: T[] = [];
     for (const obj of list.items) {
-      const [ns, name] = keyOf(obj);
-      let names = after.get(ns);
-      if (!names) after.set(ns, (names = new Map<string, T>()));
-      names.set(name, obj);
+      const [ns, name] = put(after, obj);
       const old = before.get(ns)?.get(name);
       if (!old || old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) changed.push(obj);
     }
@@ -151,15 +148,13 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (rv) this.resourceVersion = rv;
     if (e.type === 'BOOKMARK') return;
     const slim = withoutBookkeeping(obj);
-    const [ns, name] = keyOf(slim);
     if (e.type === 'DELETED') {
+      const [ns, name] = keyOf(slim);
       this.cache.get(ns)?.delete(name);
       this.handlers.onDelete(slim);
       return;
     }
-    let names = this.cache.get(ns);
-    if (!names) this.cache.set(ns, (names = new Map<string, T>()));
-    names.set(name, slim);
+    put(this.cache, slim);
     this.handlers.onChange(slim);
   }
 
@@ -201,4 +196,13 @@ export class ResilientInformer<T extends KubernetesObject> {
 
 function keyOf(obj: KubernetesObject): [string, string] {
   return [obj.metadata?.namespace ?? '', obj.metadata?.name ?? ''];
+}
+
+/** Puts `obj` into a namespace -> name -> object cache; returns its key. */
+function put<T extends KubernetesObject>(cache: Map<string, Map<string, T>>, obj: T): [string, string] {
+  const [ns, name] = keyOf(obj);
+  let names = cache.get(ns);
+  if (!names) cache.set(ns, (names = new Map<string, T>()));
+  names.set(name, obj);
+  return [ns, name];
 }
