@@ -28,19 +28,8 @@ const want = (over: Partial<AssociationWant> = {}): AssociationWant => ({
 let n = 0;
 function actual(over: Partial<ActualAssociation> = {}): ActualAssociation {
   const id = `a-${String(++n).padStart(17, '0')}`;
-  return {
-    id,
-    arn: `arn:aws:eks:eu-west-1:123456789012:podidentityassociation/prod/${id}`,
-    clusterName: 'prod',
-    namespace: 'team',
-    serviceAccount: 'app',
-    roleArn: ROLE,
-    targetRoleArn: undefined,
-    disableSessionTags: false,
-    tags: ownerTags('prod', 'team', 'app'),
-    ownerArn: undefined,
-    ...over,
-  };
+  // As EKS holds what `desired` asks for.
+  return { ...desired, id, arn: `arn:aws:eks:eu-west-1:123456789012:podidentityassociation/prod/${id}`, ownerArn: undefined, ...over };
 }
 const conflict = (e: unknown) => e instanceof TerminalError && e.reason === 'AssociationConflict';
 
