@@ -34,7 +34,7 @@ import {
 } from './measure.ts';
 import { ACK_CHART_MEMORY_LIMIT, ensureAckBuilt, type AckBuild } from './ack.ts';
 import { runCompare } from './compare.ts';
-import { compareLine, ratioLine, sideLine } from './compare-report.ts';
+import { compareLine, floorLine, ratioLine, sideLine } from './compare-report.ts';
 import { PRODUCTION, runtimeEnv, startOperator, watchReady } from './operator.ts';
 import { plotPng } from './plot.ts';
 import { formatSummary, summariseProfile } from './profile.ts';
@@ -349,6 +349,7 @@ async function compareAck(env: RunningEnv, ack: AckBuild): Promise<void> {
   console.log(ratioLine(result.ratios));
   if (!result.sameRole) console.log('WARNING: the two sides made different roles (see bench.json)');
   console.log(compareLine(N, result.ack.result, result.irsa.result));
+  console.log(floorLine(result.floor, result.ack.result, result.irsa.result));
 }
 
 const ackBuild = args.compare === 'ack' ? ensureAckBuilt(log) : undefined;

@@ -7,6 +7,7 @@ import { deriveRoleName } from '../../src/policy/naming.ts';
 import { buildTrustPolicy } from '../../src/policy/trust.ts';
 import { TEST_ACCOUNT, TEST_CLUSTER, TEST_ISSUER } from '../env/cluster.ts';
 import type { AckRoleSpec } from './ack.ts';
+import type { Floor } from './floor.ts';
 import { percentile } from './measure.ts';
 
 /** ACK's "the AWS resource matches the spec" condition; its Ready follows it. */
@@ -133,6 +134,21 @@ export function compareLine(n: number, ack: SideResult, irsa: SideResult): strin
     `irsa_calls_per_object=${fixed(irsa.iam.callsPerObject, 2)}`,
     `ack_rss_mb=${Math.round(ack.rssMbMax)}`,
     `irsa_rss_mb=${Math.round(irsa.rssMbMax)}`,
+  ].join(' ');
+}
+
+/**
+ * What Node and the AWS SDK take before the operator's code, against both sides' peaks:
+ * `floor: node_mb=… node_iam_sdk_mb=… ack_rss_mb=… irsa_rss_mb=… node_iam_sdk_over_ack=…`.
+ */
+export function floorLine(floor: Floor, ack: SideResult, irsa: SideResult): string {
+  return [
+    'floor:',
+    `node_mb=${Math.round(floor.nodeMb)}`,
+    `node_iam_sdk_mb=${Math.round(floor.iamSdkMb)}`,
+    `ack_rss_mb=${Math.round(ack.rssMbMax)}`,
+    `irsa_rss_mb=${Math.round(irsa.rssMbMax)}`,
+    `node_iam_sdk_over_ack=${fixed(ratio(floor.iamSdkMb, ack.rssMbMax), 2)}`,
   ].join(' ');
 }
 

@@ -13,6 +13,7 @@ import { fetchCalls, isWrite } from '../env/aws-proxy.ts';
 import { createOidcProvider, kubeWritesBy, PEER_USER, runKubectl, TEST_REGION, type RunningEnv } from '../env/cluster.ts';
 import { waitFor } from '../env/processes.ts';
 import { ACK_GROUP, ACK_ROLES, ACK_VERSION, ackRole, installAckCrds, startAck, type AckBuild, type RunningAck } from './ack.ts';
+import { measureFloor, type Floor } from './floor.ts';
 import {
   ackConditionSummary,
   ackRoleSpec,
@@ -84,6 +85,8 @@ export interface CompareResult {
   ratios: Ratios;
   /** Whether the two sides made the same role (trust, managed policies, session length, description). */
   sameRole: boolean;
+  /** Node and the AWS SDK alone, with the operator's flags and allocator (floor.ts). */
+  floor: Floor;
 }
 
 /** What measureSide needs of one controller. */
@@ -319,5 +322,7 @@ export async function runCompare(o: CompareOptions): Promise<CompareResult> {
   const irsa = await runSide(o, irsaSide);
   const sameRole = isDeepStrictEqual(ack.role, irsa.role);
   if (!sameRole) o.log(`the two sides made different roles: ACK ${JSON.stringify(ack.role)}, operator ${JSON.stringify(irsa.role)}`);
-  return { objects: o.objects, rate: o.rate, loadBefore, ack, irsa, ratios: ratios(ack.result, irsa.result), sameRole };
+  o.log('the floor: node alone, and node with the IAM client after one call');
+  const floor = await measureFloor(o.env.motoUrl, o.operator.runtimeEnv);
+  return { objects: o.objects, rate: o.rate, loadBefore, ack, irsa, ratios: ratios(ack.result, irsa.result), sameRole, floor };
 }

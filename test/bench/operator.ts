@@ -13,6 +13,8 @@ import { imageStage, localPreload, makeMemoryCgroup, operatorContainer, quantity
 
 export const PRODUCTION = operatorContainer(join(REPO, 'config/manager/manager.yaml'));
 const IMAGE = imageStage(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
+/** The node flags of the image's command (its CMD without the script). */
+export const IMAGE_NODE_FLAGS = IMAGE.cmd.filter((a) => a.startsWith('-'));
 
 /** As the container runs: the image's environment, then the Deployment's, then `extra`. */
 export function runtimeEnv(extra: Record<string, string>): Record<string, string> {

@@ -11,6 +11,7 @@ import {
   ackSynced,
   compareLine,
   controllerIdle,
+  floorLine,
   irsaCompareSpec,
   latencies,
   ratio,
@@ -109,6 +110,10 @@ test('ratios are irsa over ack, and the compare: line has the issue’s fields i
   assert.equal(
     sideLine(ack),
     'side ack: synced_p50_ms=14000 synced_p99_ms=37300 wall_s=37.6 iam_calls_per_object=20.00 kube_writes_per_object=5.00 calls_at_rest=0/62s rss_mb_max=64 cpu_s=7.7',
+  );
+  assert.equal(
+    floorLine({ nodeMb: 42.6, iamSdkMb: 64.4 }, ack, irsa),
+    'floor: node_mb=43 node_iam_sdk_mb=64 ack_rss_mb=64 irsa_rss_mb=119 node_iam_sdk_over_ack=1.00',
   );
 });
 
