@@ -139,7 +139,9 @@ export async function associationDrift(
   take: () => Promise<void>,
 ): Promise<Pick<DriftFindings, 'drifted' | 'inSync'>> {
   const findings: Pick<DriftFindings, 'drifted' | 'inSync'> = { drifted: [], inSync: [] };
-  for (const { obj, desired } of wantedRoles(objects, ctx)) {
+  // Only objects that name an association are worked out (each sweep, every object otherwise).
+  const named = objects.filter((o) => o.status?.podIdentityAssociationID !== undefined);
+  for (const { obj, desired } of wantedRoles(named, ctx)) {
     const id = obj.status?.podIdentityAssociationID;
     if (!desired.association || id === undefined) continue;
     await take();

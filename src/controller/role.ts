@@ -3,6 +3,7 @@
 // way the trust policy IAM holds after the pass is judged by IAM's rules (trust-check.ts) for a
 // token of the object's ServiceAccount, and of each other cluster's (spec.additionalClusters).
 import { TerminalError, WaitError } from '../errors.ts';
+import { flatString } from '../strings.ts';
 import { identityIn, targetAccount } from '../policy/accounts.ts';
 import {
   desiredState,
@@ -145,12 +146,11 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
         message: `${verb} IAM role ${desired.roleArn} (${[...new Set(names)].join(', ')})`,
       });
     }
-    if (plan.observed)
-      this.synced.set(
-        pass.key,
-        { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, message: plan.message, trust: plan.trust },
-        this.memoMs,
-      );
+    if (plan.observed) {
+      // Kept for two drift periods per object: flat, not as the parts they were built from.
+      const memo = { message: flatString(plan.message), trust: flatString(plan.trust) };
+      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, ...memo }, this.memoMs);
+    }
     return { state: 'synced', reason: 'Synced', message: plan.message };
   }
 

@@ -5,6 +5,7 @@
 // with backoff (1 s doubling to 30 s, reset once a watch is connected again).
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { isKubeStatus, KubeApiError, type KubeHttp, type WatchEvent } from './http.ts';
+import { StringPool } from '../strings.ts';
 import { withoutBookkeeping } from './slim.ts';
 
 /** One page of a list call: at most `limit` items, from where `continueToken` says. */
@@ -14,6 +15,14 @@ export type ListPage<T extends KubernetesObject> = (page: {
 }) => Promise<KubernetesListObject<T>>;
 
 export const LIST_PAGE_SIZE = 500;
+
+/** Shared by every informer of the process: they cache the same namespaces, kinds and ARNs. */
+const CACHED_STRINGS = new StringPool();
+
+/** What a cache keeps of an object: no bookkeeping fields, and the strings many objects repeat shared. */
+function cachedForm<T extends KubernetesObject>(obj: T): T {
+  return CACHED_STRINGS.share(withoutBookkeeping(obj));
+}
 
 /**
  * Lists in pages of LIST_PAGE_SIZE, each slimmed before the next is read, so that a restart at
@@ -25,7 +34,7 @@ export async function listAllPages<T extends KubernetesObject>(listPage: ListPag
   let continueToken: string | undefined;
   for (;;) {
     const page = await listPage({ limit: LIST_PAGE_SIZE, continueToken });
-    for (const item of page.items) items.push(withoutBookkeeping(item));
+    for (const item of page.items) items.push(cachedForm(item));
     continueToken = page.metadata?._continue || undefined;
     if (!continueToken) return { ...page, items };
   }
@@ -147,7 +156,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (e.type === 'BOOKMARK') return;
-    const slim = withoutBookkeeping(obj);
+    const slim = cachedForm(obj);
     if (e.type === 'DELETED') {
       const [ns, name] = keyOf(slim);
       this.cache.get(ns)?.delete(name);
