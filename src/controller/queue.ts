@@ -1,6 +1,7 @@
 // A work queue of object keys in the manner of client-go's: a key waits at most once, is never
 // handled by two workers at once (an add while it is handled marks it dirty and it runs again
 // after), and failed keys come back after a per-key exponential backoff with jitter.
+import { DelayedKeys } from './delayed.ts';
 import type { QueueVerdict } from './outcome.ts';
 
 export interface QueueOptions {
@@ -32,7 +33,7 @@ export class WorkQueue {
   private readonly queued = new Map<string, number>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly delayed: DelayedKeys;
   private readonly failures = new Map<string, number>();
   private active = 0;
   private started = false;
@@ -42,6 +43,7 @@ export class WorkQueue {
   constructor(handler: (key: string) => Promise<QueueVerdict>, opts: QueueOptions) {
     this.handler = handler;
     this.opts = { random: Math.random, now: () => Date.now(), ...opts };
+    this.delayed = new DelayedKeys((key) => this.add(key), this.opts.now);
   }
 
   /** Number of keys waiting to be handled (not counting delayed ones). */
@@ -72,23 +74,13 @@ export class WorkQueue {
       this.add(key);
       return;
     }
-    const at = this.opts.now() + delayMs;
-    const existing = this.timers.get(key);
-    if (existing && existing.at <= at) return;
-    if (existing) clearTimeout(existing.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, delayMs);
-    timer.unref();
-    this.timers.set(key, { at, timer });
+    this.delayed.schedule(key, this.opts.now() + delayMs);
   }
 
   /** Stops taking keys, drops delayed ones and resolves when in-flight keys are done. */
   async shutdown(): Promise<void> {
     this.stopping = true;
-    for (const { timer } of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
+    this.delayed.clear();
     this.waiting.length = 0;
     this.queued.clear();
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
