@@ -42,13 +42,13 @@ interface Synced {
   generation: number;
   /** The spec it synced (the informer's own object while it is current: shared, not copied). */
   spec: IamServiceAccountSpec;
-  message: string;
+  /** Why the trust admits the ServiceAccount (the role's message is worked out again: inSyncMessage). */
   trust: string;
 }
 
 export type RoleSeen =
   /** This process synced the role at this generation less than a drift period ago: no AWS read. */
-  | { kind: 'fresh'; message: string; trust: string }
+  | { kind: 'fresh'; trust: string }
   /**
    * `assumed`: not read from IAM but taken to be so: the role as the last full sync left it (a
    * spec change), or none for an object that never had one (created without a GetRole first; a
@@ -101,7 +101,7 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
     const memo = this.synced.get(pass.key);
     if (memo?.generation === (pass.obj.metadata.generation ?? 0)) {
       memo.spec = pass.obj.spec;
-      return { kind: 'fresh', message: memo.message, trust: memo.trust };
+      return { kind: 'fresh', trust: memo.trust };
     }
     if (desired.mode === 'attached') return { kind: 'attached', found: await roles.readTrust(desired.roleName) };
     await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns, roles);
@@ -147,9 +147,9 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       });
     }
     if (plan.observed) {
-      // Kept for two drift periods per object: flat, not as the parts they were built from.
-      const memo = { message: flatString(plan.message), trust: flatString(plan.trust) };
-      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, ...memo }, this.memoMs);
+      // Kept for two drift periods per object: flat, not as the parts it was built from.
+      const memo = { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, trust: flatString(plan.trust) };
+      this.synced.set(pass.key, memo, this.memoMs);
     }
     return { state: 'synced', reason: 'Synced', message: plan.message };
   }
@@ -245,7 +245,7 @@ export function decideRole(
   adoptExistingRoles: boolean,
 ): RolePlan {
   if (seen.kind === 'fresh')
-    return { ops: [], exists: true, adopting: false, observed: false, assumed: false, message: seen.message, trust: seen.trust };
+    return { ops: [], exists: true, adopting: false, observed: false, assumed: false, message: inSyncMessage(desired), trust: seen.trust };
   if (desired.mode === 'attached') return decideAttached(desired, seen.kind === 'attached' ? seen.found : undefined);
   const plan = decideManaged(desired, seen.kind === 'managed' ? seen.actual : undefined, owner, adoptExistingRoles);
   return { ...plan, assumed: seen.kind === 'managed' && seen.assumed === true };
@@ -265,8 +265,7 @@ function decideAttached(
   const judged = judgeTrustAll(parsePolicyDocumentOrEmpty(found.trustPolicy), desired.roleArn, desired.trust, desired.otherClusters);
   // Someone else owns the role: wait for them to fix its trust.
   if (!judged.admitted) throw new WaitError('TrustPolicyMismatch', judged.message);
-  const message = `existing role ${desired.roleArn} trusts this ServiceAccount`;
-  return { ops: [], exists: true, adopting: false, observed: true, assumed: false, message, trust: judged.message };
+  return { ops: [], exists: true, adopting: false, observed: true, assumed: false, message: inSyncMessage(desired), trust: judged.message };
 }
 
 function decideManaged(
@@ -299,10 +298,18 @@ function decideManaged(
       `the trust policy the operator would leave on ${want.arn} is refused by IAM's rules: ${judged.message}`,
     );
   }
-  // Condition reasons say how things are, not what this pass did: a pass that writes nothing
-  // must leave the status as it was. What was done goes into Events.
-  const message = `role ${want.arn} matches the spec`;
-  return { ops, exists: actual !== undefined, adopting, observed: true, message, trust: judged.message };
+  return { ops, exists: actual !== undefined, adopting, observed: true, message: inSyncMessage(desired), trust: judged.message };
+}
+
+/**
+ * RoleSynced's message once the role is as the spec wants. Condition reasons say how things are,
+ * not what this pass did: a pass that writes nothing must leave the status as it was. What was
+ * done goes into Events.
+ */
+function inSyncMessage(desired: Desired): string {
+  return desired.mode === 'attached'
+    ? `existing role ${desired.roleArn} trusts this ServiceAccount`
+    : `role ${desired.role.arn} matches the spec`;
 }
 
 /** A role that is not this object's may be taken over only if it is nobody's and adoption is on. */
