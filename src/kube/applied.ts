@@ -16,6 +16,24 @@ export function appliedMetadataKeys(meta: V1ObjectMeta | undefined, manager: str
   return { labels: keysOf(field(metadata, 'f:labels')), annotations: keysOf(field(metadata, 'f:annotations')) };
 }
 
+/** The one empty object every key of a reduced fieldsV1 points to. */
+const OWNED: Readonly<Record<string, never>> = Object.freeze({});
+
+/**
+ * Of a fieldsV1, only what appliedMetadataKeys reads: the label and annotation keys, each pointing
+ * to one shared empty object. The apiserver's tree has an empty object per field (about 600 bytes
+ * per cached ServiceAccount: 2.2 MB of empty objects at 5,450 of them).
+ */
+export function reducedFields(fieldsV1: unknown): unknown {
+  const metadata = field(fieldsV1, 'f:metadata');
+  const reduced: Record<string, Record<string, typeof OWNED>> = {};
+  for (const name of ['f:labels', 'f:annotations']) {
+    const node = field(metadata, name);
+    if (typeof node === 'object' && node !== null) reduced[name] = Object.fromEntries(keysOf(node).map((k) => [`f:${k}`, OWNED]));
+  }
+  return { 'f:metadata': reduced };
+}
+
 function field(node: unknown, name: string): unknown {
   return typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[name] : undefined;
 }

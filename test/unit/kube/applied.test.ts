@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { appliedMetadataKeys } from '../../../src/kube/applied.ts';
+import { appliedMetadataKeys, reducedFields } from '../../../src/kube/applied.ts';
 
 describe('appliedMetadataKeys', () => {
   const fieldsV1 = {
@@ -38,4 +38,31 @@ describe('appliedMetadataKeys', () => {
       assert.deepEqual(appliedMetadataKeys({ name: 'sa', managedFields: tc.managedFields }, 'irsa-operator'), tc.want);
     });
   }
+});
+
+describe('reducedFields', () => {
+  const fieldsV1 = {
+    'f:metadata': {
+      'f:labels': { '.': {}, 'f:irsa.dev/managed-by': {} },
+      'f:annotations': { '.': {}, 'f:eks.amazonaws.com/role-arn': {}, 'f:eks.amazonaws.com/audience': {} },
+      'f:ownerReferences': { 'k:{"uid":"u"}': {} },
+    },
+    'f:secrets': {},
+  };
+
+  it('keeps only the label and annotation keys', () => {
+    assert.deepEqual(reducedFields(fieldsV1), {
+      'f:metadata': {
+        'f:labels': { 'f:irsa.dev/managed-by': {} },
+        'f:annotations': { 'f:eks.amazonaws.com/role-arn': {}, 'f:eks.amazonaws.com/audience': {} },
+      },
+    });
+  });
+
+  it('says what the full entry says to appliedMetadataKeys', () => {
+    for (const fields of [fieldsV1, { 'f:metadata': { 'f:annotations': { 'f:a': {} } } }, undefined]) {
+      const keys = (f: unknown) => appliedMetadataKeys({ managedFields: [{ manager: 'm', operation: 'Apply', fieldsV1: f }] }, 'm');
+      assert.deepEqual(keys(reducedFields(fields)), keys(fields));
+    }
+  });
 });

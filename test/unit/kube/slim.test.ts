@@ -35,7 +35,7 @@ describe('withoutBookkeeping', () => {
     });
   });
 
-  it("keeps the operator's own apply entry, reduced to manager, operation and fields", () => {
+  it("keeps the operator's own apply entry, reduced to manager, operation and the keys it applied", () => {
     const fieldsV1 = { 'f:metadata': { 'f:labels': { 'f:irsa.dev/managed-by': {} } } };
     const withOurs = {
       metadata: {
