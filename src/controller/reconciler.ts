@@ -292,7 +292,7 @@ export class Reconciler {
       const message = `identity ${desired.identity}: the new path is in place; the trust of ${desired.roleArn} still admits ${old} until the next pass narrows it`;
       role = { outcome: { state: 'progressing', reason: 'IdentityMigrating', message }, backoff: false };
     }
-    const trust = this.role.trustOf(pass.key);
+    const trust = this.role.trustOf(pass.key, desired);
     const outcome = { role: role.outcome, serviceAccount: serviceAccount?.outcome, association: association?.outcome, trust, fields };
     await this.writeStatus(pass, outcome);
     if (migrating) return { kind: 'after', delayMs: MIGRATION_STEP_MS };

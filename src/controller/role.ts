@@ -18,8 +18,8 @@ import {
 import type { IamServiceAccountSpec } from '../api/types.ts';
 import { isAlreadyExists, isDeleteConflict } from '../aws/errors.ts';
 import { diffRole, roleAsWritten, type ActualRole, type IamOperation } from '../policy/diff.ts';
-import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
-import { judgePaths, judgeTrustAll } from '../policy/trust-check.ts';
+import { parsePolicyDocumentOrEmpty, type PolicyDocument } from '../policy/document.ts';
+import { judgePaths, judgeTrustAll, type TrustJudgment } from '../policy/trust-check.ts';
 import type { Admission } from './admission.ts';
 import type { EventRecorder } from './events.ts';
 import type { Part, Pass } from './part.ts';
@@ -42,8 +42,13 @@ interface Synced {
   generation: number;
   /** The spec it synced (the informer's own object while it is current: shared, not copied). */
   spec: IamServiceAccountSpec;
-  /** Why the trust admits the ServiceAccount (the role's message is worked out again: inSyncMessage). */
-  trust: string;
+  /**
+   * Why the trust admits the ServiceAccount, when judging the operator's own trust policy says
+   * otherwise (ownTrustJudgment): an attached role, or a trust IAM holds with its statements in
+   * another order. Most memories keep none (a 280-byte message per object at 10,000 objects), and
+   * the role's message is worked out again too (inSyncMessage).
+   */
+  trust?: string;
 }
 
 export type RoleSeen =
@@ -99,9 +104,10 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
 
   async observe(pass: Pass, { desired, desiredFor, roles }: RoleWant): Promise<RoleSeen> {
     const memo = this.synced.get(pass.key);
-    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) {
+    const trust = memo?.generation === (pass.obj.metadata.generation ?? 0) ? rememberedTrust(memo, desired) : undefined;
+    if (memo && trust !== undefined) {
       memo.spec = pass.obj.spec;
-      return { kind: 'fresh', trust: memo.trust };
+      return { kind: 'fresh', trust };
     }
     if (desired.mode === 'attached') return { kind: 'attached', found: await roles.readTrust(desired.roleName) };
     await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns, roles);
@@ -147,9 +153,10 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
       });
     }
     if (plan.observed) {
-      // Kept for two drift periods per object: flat, not as the parts it was built from.
-      const memo = { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, trust: flatString(plan.trust) };
-      this.synced.set(pass.key, memo, this.memoMs);
+      // Kept for two drift periods per object: a message only when it cannot be worked out again,
+      // and then flat, not as the parts it was built from.
+      const trust = plan.trust === ownTrustJudgment(desired) ? undefined : flatString(plan.trust);
+      this.synced.set(pass.key, { generation: pass.obj.metadata.generation ?? 0, spec: pass.obj.spec, trust }, this.memoMs);
     }
     return { state: 'synced', reason: 'Synced', message: plan.message };
   }
@@ -232,9 +239,32 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   }
 
   /** Why the role's trust admits the object's ServiceAccount, as of its last full sync. */
-  trustOf(key: string): string | undefined {
-    return this.synced.get(key)?.trust;
+  trustOf(key: string, desired: Desired): string | undefined {
+    const memo = this.synced.get(key);
+    return memo && rememberedTrust(memo, desired);
   }
+}
+
+/** The memory's judgment of the trust, or the one judging the operator's own trust policy gives. */
+function rememberedTrust(memo: Synced, desired: Desired): string | undefined {
+  return memo.trust ?? ownTrustJudgment(desired);
+}
+
+/**
+ * Why the operator's own trust policy for `desired` admits what it must: what a full sync says
+ * when IAM holds the trust as the operator writes it. Undefined for an attached role (its trust is
+ * someone else's). Pure.
+ */
+export function ownTrustJudgment(desired: Desired): string | undefined {
+  return desired.mode === 'managed' ? judgeTrustPaths(desired.role.trustPolicy, desired).message : undefined;
+}
+
+function judgeTrustPaths(doc: PolicyDocument, desired: Extract<Desired, { mode: 'managed' }>): TrustJudgment {
+  return judgePaths(doc, desired.role.arn, {
+    irsa: desired.paths.irsa ? desired.trust : undefined,
+    others: desired.otherClusters,
+    pod: desired.podIdentity,
+  });
 }
 
 /** What to do about the role, from what was seen. Pure; throws when the role cannot be used. */
@@ -287,11 +317,7 @@ function decideManaged(
   // The trust IAM holds once the operations ran: ours if they write it, else the one read.
   const writesTrust = !actual || ops.some((o) => o.op === 'UpdateAssumeRolePolicy');
   const trust = writesTrust ? want.trustPolicy : parsePolicyDocumentOrEmpty(actual.trustPolicy);
-  const judged = judgePaths(trust, want.arn, {
-    irsa: desired.paths.irsa ? desired.trust : undefined,
-    others: desired.otherClusters,
-    pod: desired.podIdentity,
-  });
+  const judged = judgeTrustPaths(trust, desired);
   if (!judged.admitted) {
     throw new TerminalError(
       'TrustPolicyMismatch',
