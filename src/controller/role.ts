@@ -255,7 +255,7 @@ function rememberedTrust(memo: Synced, desired: Desired): string | undefined {
  * when IAM holds the trust as the operator writes it. Undefined for an attached role (its trust is
  * someone else's). Pure.
  */
-export function ownTrustJudgment(desired: Desired): string | undefined {
+function ownTrustJudgment(desired: Desired): string | undefined {
   return desired.mode === 'managed' ? judgeTrustPaths(desired.role.trustPolicy, desired).message : undefined;
 }
 

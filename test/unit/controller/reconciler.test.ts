@@ -370,6 +370,33 @@ describe('Reconciler: other clusters and subject patterns', () => {
     assert.equal(statements.Statement.length, 2);
   });
 
+  it('a trust IAM holds with its statements in another order: TrustVerified names the statement IAM has, also on the passes that read nothing', async () => {
+    const w = world({ config: allowed });
+    w.iam.setProvider(OTHER_ARN, ['sts.amazonaws.com']);
+    w.kube.create('app', 'team', twoClusters);
+    assert.deepEqual(await w.run(), AFTER_DRIFT);
+    const trustMessage = () => w.kube.get(KEY)?.status?.conditions?.find((c) => c.type === 'TrustVerified')?.message ?? '';
+    const ownStatement = /admits a token for system:serviceaccount:team:app .*? \(statement (\d)\)/;
+    assert.equal(ownStatement.exec(trustMessage())?.[1], '0');
+    const role = w.iam.roles.get(ROLE);
+    assert.ok(role);
+    const doc = JSON.parse(decodeURIComponent(role.trustPolicy)) as { Statement: unknown[] };
+    w.iam.roles.set(ROLE, { ...role, trustPolicy: encodeURIComponent(JSON.stringify({ ...doc, Statement: doc.Statement.toReversed() })) });
+    w.advance(DRIFT_MS + 1);
+    const read = await w.quiet();
+    assert.ok(read.iamCalls.includes(`read ${ROLE}`), 'the memory is gone: the pass reads the role');
+    assert.deepEqual(
+      read.iamCalls.filter((c) => !/^(read|oidcProvider|policy)/.test(c)),
+      [],
+      'the same trust in another order: nothing written',
+    );
+    assert.equal(ownStatement.exec(trustMessage())?.[1], '1');
+    const fresh = await w.quiet();
+    assert.deepEqual(fresh.iamCalls, [], 'the next pass reads nothing');
+    assert.deepEqual(fresh.kubeWrites, [], 'and leaves the status as it is');
+    assert.equal(ownStatement.exec(trustMessage())?.[1], '1');
+  });
+
   it("another cluster's provider without the audience: AudienceNotAllowedByProvider, nothing written", async () => {
     const w = world({ config: allowed });
     w.iam.setProvider(OTHER_ARN, ['vault']);
