@@ -53,7 +53,7 @@ interface Synced {
 
 export type RoleSeen =
   /** This process synced the role at this generation less than a drift period ago: no AWS read. */
-  | { kind: 'fresh'; trust: string }
+  | { kind: 'fresh' }
   /**
    * `assumed`: not read from IAM but taken to be so: the role as the last full sync left it (a
    * spec change), or none for an object that never had one (created without a GetRole first; a
@@ -69,10 +69,12 @@ export interface RolePlan {
   /** The role exists without ownership tags and the configuration allows adopting it. */
   adopting: boolean;
   message: string;
-  /** Why a token of the ServiceAccount is admitted by the trust policy IAM holds after the plan. */
-  trust: string;
-  /** Whether this plan comes from a full read, or from the last one and the writes since (it renews the memory). */
-  observed: boolean;
+  /**
+   * Why a token of the ServiceAccount is admitted by the trust policy IAM holds after the plan,
+   * when the plan comes from a full read, or from the last one and the writes since (it renews the
+   * memory); undefined for a plan from the memory (`fresh`), whose judgment trustOf gives.
+   */
+  trust: string | undefined;
   /** Made from what the role was taken to be, not from a read: a failed write reads it and decides again. */
   assumed: boolean;
 }
@@ -104,10 +106,9 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
 
   async observe(pass: Pass, { desired, desiredFor, roles }: RoleWant): Promise<RoleSeen> {
     const memo = this.synced.get(pass.key);
-    const trust = memo?.generation === (pass.obj.metadata.generation ?? 0) ? rememberedTrust(memo, desired) : undefined;
-    if (memo && trust !== undefined) {
+    if (memo?.generation === (pass.obj.metadata.generation ?? 0)) {
       memo.spec = pass.obj.spec;
-      return { kind: 'fresh', trust };
+      return { kind: 'fresh' };
     }
     if (desired.mode === 'attached') return { kind: 'attached', found: await roles.readTrust(desired.roleName) };
     await this.deps.admission.checkPolicyDocuments(desired.role.managedPolicyArns, roles);
@@ -152,7 +153,7 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
         message: `${verb} IAM role ${desired.roleArn} (${[...new Set(names)].join(', ')})`,
       });
     }
-    if (plan.observed) {
+    if (plan.trust !== undefined) {
       // Kept for two drift periods per object: a message only when it cannot be worked out again,
       // and then flat, not as the parts it was built from.
       const trust = plan.trust === ownTrustJudgment(desired) ? undefined : flatString(plan.trust);
@@ -241,13 +242,8 @@ export class RolePart implements Part<RoleWant, RoleSeen, RolePlan> {
   /** Why the role's trust admits the object's ServiceAccount, as of its last full sync. */
   trustOf(key: string, desired: Desired): string | undefined {
     const memo = this.synced.get(key);
-    return memo && rememberedTrust(memo, desired);
+    return memo && (memo.trust ?? ownTrustJudgment(desired));
   }
-}
-
-/** The memory's judgment of the trust, or the one judging the operator's own trust policy gives. */
-function rememberedTrust(memo: Synced, desired: Desired): string | undefined {
-  return memo.trust ?? ownTrustJudgment(desired);
 }
 
 /**
@@ -275,7 +271,7 @@ export function decideRole(
   adoptExistingRoles: boolean,
 ): RolePlan {
   if (seen.kind === 'fresh')
-    return { ops: [], exists: true, adopting: false, observed: false, assumed: false, message: inSyncMessage(desired), trust: seen.trust };
+    return { ops: [], exists: true, adopting: false, assumed: false, message: inSyncMessage(desired), trust: undefined };
   if (desired.mode === 'attached') return decideAttached(desired, seen.kind === 'attached' ? seen.found : undefined);
   const plan = decideManaged(desired, seen.kind === 'managed' ? seen.actual : undefined, owner, adoptExistingRoles);
   return { ...plan, assumed: seen.kind === 'managed' && seen.assumed === true };
@@ -295,7 +291,7 @@ function decideAttached(
   const judged = judgeTrustAll(parsePolicyDocumentOrEmpty(found.trustPolicy), desired.roleArn, desired.trust, desired.otherClusters);
   // Someone else owns the role: wait for them to fix its trust.
   if (!judged.admitted) throw new WaitError('TrustPolicyMismatch', judged.message);
-  return { ops: [], exists: true, adopting: false, observed: true, assumed: false, message: inSyncMessage(desired), trust: judged.message };
+  return { ops: [], exists: true, adopting: false, assumed: false, message: inSyncMessage(desired), trust: judged.message };
 }
 
 function decideManaged(
@@ -324,7 +320,7 @@ function decideManaged(
       `the trust policy the operator would leave on ${want.arn} is refused by IAM's rules: ${judged.message}`,
     );
   }
-  return { ops, exists: actual !== undefined, adopting, observed: true, message: inSyncMessage(desired), trust: judged.message };
+  return { ops, exists: actual !== undefined, adopting, message: inSyncMessage(desired), trust: judged.message };
 }
 
 /**
