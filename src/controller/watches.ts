@@ -4,6 +4,7 @@
 import type { KubernetesListObject, V1ServiceAccount } from '@kubernetes/client-node';
 import { GROUP, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION, PLURAL, VERSION, type IamServiceAccount } from '../api/types.ts';
 import type { InformerFactory, WatchSource } from '../kube/informer-factory.ts';
+import { withMessageDigests } from './conditions.ts';
 import type { ObjectCache } from './ports.ts';
 
 const SA_SELECTOR = `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`;
@@ -13,6 +14,8 @@ const objectsPath = (ns: string) => (ns ? `/apis/${GROUP}/${VERSION}/namespaces/
 export const IAM_SERVICE_ACCOUNTS: WatchSource<IamServiceAccount> = {
   resource: PLURAL,
   path: objectsPath,
+  // The cache keeps a digest of each condition's message: passes only compare them.
+  keep: withMessageDigests,
   list:
     (http, ns) =>
     ({ limit, continueToken }) =>

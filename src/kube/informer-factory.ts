@@ -3,7 +3,7 @@
 // gets back a typed cache handle; handlers only enqueue keys.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeHttp } from './http.ts';
-import { ResilientInformer, type InformerHandlers, type ListPage } from './informer.ts';
+import { ResilientInformer, type InformerHandlers, type Keep, type ListPage } from './informer.ts';
 
 /** A resource to watch. `namespace` is '' for all namespaces. */
 export interface WatchSource<T extends KubernetesObject> {
@@ -12,6 +12,8 @@ export interface WatchSource<T extends KubernetesObject> {
   path: (namespace: string) => string;
   list: (http: KubeHttp, namespace: string) => ListPage<T>;
   labelSelector?: string;
+  /** What the cache keeps of each object beyond the common slimming (informer.ts), if less. */
+  keep?: Keep<T>;
 }
 
 export interface InformerCache<T> {
@@ -44,7 +46,7 @@ export class InformerFactory {
         source.path(ns),
         source.list(this.http, ns),
         { ...handlers, onRestart },
-        source.labelSelector,
+        { labelSelector: source.labelSelector, keep: source.keep },
       );
       byNamespace.set(ns, informer);
       this.informers.push(informer);

@@ -19,9 +19,16 @@ export const LIST_PAGE_SIZE = 500;
 /** Shared by every informer of the process: they cache the same namespaces, kinds and ARNs. */
 const CACHED_STRINGS = new StringPool();
 
-/** What a cache keeps of an object: no bookkeeping fields, and the strings many objects repeat shared. */
-function cachedForm<T extends KubernetesObject>(obj: T): T {
-  return CACHED_STRINGS.share(withoutBookkeeping(obj));
+/** What a cache keeps of each object of one kind beyond the common slimming, when it keeps less. */
+export type Keep<T> = (obj: T) => T;
+
+/**
+ * What a cache keeps of an object: no bookkeeping fields, what `keep` leaves of the rest, and the
+ * strings many objects repeat shared.
+ */
+function cachedForm<T extends KubernetesObject>(obj: T, keep: Keep<T> | undefined): T {
+  const slim = withoutBookkeeping(obj);
+  return CACHED_STRINGS.share(keep ? keep(slim) : slim);
 }
 
 /**
@@ -29,12 +36,12 @@ function cachedForm<T extends KubernetesObject>(obj: T): T {
  * 10,000 objects never holds one response of all of them. The pages are one consistent snapshot;
  * the result carries the resourceVersion to watch from.
  */
-export async function listAllPages<T extends KubernetesObject>(listPage: ListPage<T>): Promise<KubernetesListObject<T>> {
+export async function listAllPages<T extends KubernetesObject>(listPage: ListPage<T>, keep?: Keep<T>): Promise<KubernetesListObject<T>> {
   const items: T[] = [];
   let continueToken: string | undefined;
   for (;;) {
     const page = await listPage({ limit: LIST_PAGE_SIZE, continueToken });
-    for (const item of page.items) items.push(cachedForm(item));
+    for (const item of page.items) items.push(cachedForm(item, keep));
     continueToken = page.metadata?._continue || undefined;
     if (!continueToken) return { ...page, items };
   }
@@ -57,6 +64,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly listPage: ListPage<T>;
   private readonly handlers: InformerHandlers<T>;
   private readonly labelSelector: string | undefined;
+  private readonly keep: Keep<T> | undefined;
   /** namespace -> name -> object ('' for cluster-scoped objects). */
   private readonly cache = new Map<string, Map<string, T>>();
   /** Where the next watch starts; '' means a list is needed first. */
@@ -69,12 +77,19 @@ export class ResilientInformer<T extends KubernetesObject> {
   private readonly syncWaiters: (() => void)[] = [];
   private loop: Promise<void> | undefined;
 
-  constructor(http: KubeHttp, path: string, list: ListPage<T>, handlers: InformerHandlers<T>, labelSelector?: string) {
+  constructor(
+    http: KubeHttp,
+    path: string,
+    list: ListPage<T>,
+    handlers: InformerHandlers<T>,
+    opts: { labelSelector?: string | undefined; keep?: Keep<T> | undefined } = {},
+  ) {
     this.http = http;
     this.path = path;
     this.listPage = list;
     this.handlers = handlers;
-    this.labelSelector = labelSelector;
+    this.labelSelector = opts.labelSelector;
+    this.keep = opts.keep;
   }
 
   /** Starts listing and watching; resolves once the first list has succeeded. */
@@ -108,7 +123,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** Replaces the cache with a fresh list; tells the handlers what was added, changed or removed. */
   private async relist(): Promise<void> {
-    const list = await listAllPages(this.listPage);
+    const list = await listAllPages(this.listPage, this.keep);
     const before = this.cache;
     const after = new Map<string, Map<string, T>>();
     const changed: T[] = [];
@@ -156,7 +171,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (e.type === 'BOOKMARK') return;
-    const slim = cachedForm(obj);
+    const slim = cachedForm(obj, this.keep);
     if (e.type === 'DELETED') {
       const [ns, name] = keyOf(slim);
       this.cache.get(ns)?.delete(name);

@@ -58,7 +58,7 @@ describe('informer cache', () => {
       `/api/v1/namespaces/${ns}/serviceaccounts`,
       listTeamA(http, ns),
       { onChange: () => undefined, onDelete: () => undefined },
-      'team=a',
+      { labelSelector: 'team=a' },
     );
     try {
       await informer.start();
@@ -91,7 +91,7 @@ describe('informer cache', () => {
       `/api/v1/namespaces/${ns}/serviceaccounts`,
       listTeamA(viaProxy, ns),
       { onChange: () => undefined, onDelete: () => undefined, onRestart: (_err, delayMs) => delays.push(delayMs) },
-      'team=a',
+      { labelSelector: 'team=a' },
     );
     try {
       await informer.start();

@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Condition } from '../../../src/api/types.ts';
-import { findCondition, removeCondition, setCondition, type ConditionInput } from '../../../src/controller/conditions.ts';
+import type { Condition, IamServiceAccount } from '../../../src/api/types.ts';
+import {
+  findCondition,
+  messageDigest,
+  removeCondition,
+  sameMessage,
+  setCondition,
+  withMessageDigests,
+  type ConditionInput,
+} from '../../../src/controller/conditions.ts';
 
 const T0 = '2024-01-01T00:00:00Z';
 const T1 = '2024-01-01T01:00:00Z';
@@ -54,6 +62,20 @@ describe('setCondition', () => {
       changed: true,
     },
     {
+      name: 'the cache’s digest of the same message: not changed, the message written in full',
+      existing: [{ ...ready, message: messageDigest('ok') }, role],
+      next: { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok', observedGeneration: 1 },
+      want: [ready, role],
+      changed: false,
+    },
+    {
+      name: 'the cache’s digest of another message: changed',
+      existing: [{ ...ready, message: messageDigest('ServiceAccount app can assume role a') }],
+      next: { type: 'Ready', status: 'True', reason: 'Synced', message: 'ServiceAccount app can assume role b', observedGeneration: 1 },
+      want: [{ ...ready, message: 'ServiceAccount app can assume role b' }],
+      changed: true,
+    },
+    {
       name: 'identical: not changed, time kept',
       existing: [ready, role],
       next: { type: 'Ready', status: 'True', reason: 'Synced', message: 'ok', observedGeneration: 1 },
@@ -69,6 +91,57 @@ describe('setCondition', () => {
       assert.deepEqual(tc.existing, before, 'the input list is not mutated');
     });
   }
+});
+
+describe('messageDigest and sameMessage', () => {
+  const long = 'role arn:aws:iam::123456789012:role/irsa/c-team-a-app is in sync: trust, 2 managed policies, the inline policy';
+  it('keeps 22 characters of any message, different for different messages', () => {
+    assert.equal(messageDigest(long).length, 22);
+    assert.equal(messageDigest('').length, 22);
+    assert.notEqual(messageDigest(long), messageDigest(`${long}.`));
+    assert.equal(messageDigest(long), messageDigest(long));
+  });
+  it('a message matches itself and its digest, not another message or its digest', () => {
+    assert.equal(sameMessage(long, long), true);
+    assert.equal(sameMessage(messageDigest(long), long), true);
+    assert.equal(sameMessage(messageDigest(long), `${long}.`), false);
+    assert.equal(sameMessage(`${long}.`, long), false);
+  });
+});
+
+describe('withMessageDigests', () => {
+  const obj: IamServiceAccount = {
+    apiVersion: 'irsa.dev/v1alpha1',
+    kind: 'IamServiceAccount',
+    metadata: { name: 'app', namespace: 'team-a' },
+    spec: { roleOnly: true },
+    status: {
+      roleARN: 'arn:aws:iam::123456789012:role/r',
+      observedGeneration: 1,
+      conditions: [ready, { ...role, message: 'role r is in sync' }],
+    },
+  };
+  it('replaces each condition’s message by its digest and keeps everything else, without mutating the object', () => {
+    const before = structuredClone(obj);
+    const kept = withMessageDigests(obj);
+    assert.deepEqual(kept, {
+      ...obj,
+      status: {
+        ...obj.status,
+        conditions: [
+          { ...ready, message: messageDigest('ok') },
+          { ...role, message: messageDigest('role r is in sync') },
+        ],
+      },
+    });
+    assert.deepEqual(obj, before);
+  });
+  it('leaves an object without conditions as it is', () => {
+    const fresh = { ...obj, status: undefined };
+    assert.equal(withMessageDigests(fresh), fresh);
+    const empty = { ...obj, status: { conditions: [] } };
+    assert.equal(withMessageDigests(empty), empty);
+  });
 });
 
 describe('removeCondition', () => {

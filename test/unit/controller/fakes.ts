@@ -26,6 +26,7 @@ import type {
 } from '../../../src/controller/ports.ts';
 import type { DesiredAssociation } from '../../../src/policy/desired.ts';
 import type { EventInput } from '../../../src/kube/client.ts';
+import { withMessageDigests } from '../../../src/controller/conditions.ts';
 import { KubeApiError } from '../../../src/kube/http.ts';
 import type { ActualRole, IamOperation } from '../../../src/policy/diff.ts';
 import type { PolicyDocument } from '../../../src/policy/document.ts';
@@ -414,18 +415,19 @@ export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, Obj
     return obj;
   }
 
-  // --- ObjectCache: what the informers would hold ---
+  // --- ObjectCache: what the informers would hold (conditions' messages as digests, watches.ts) ---
 
   object(namespace: string, name: string): IamServiceAccount | undefined {
-    return this.get(`${namespace}/${name}`);
+    const obj = this.get(`${namespace}/${name}`);
+    return obj && withMessageDigests(obj);
   }
 
   objectsInNamespace(namespace: string): readonly IamServiceAccount[] {
-    return [...this.objects.values()].filter((o) => o.metadata.namespace === namespace).map((o) => structuredClone(o));
+    return this.allObjects().filter((o) => o.metadata.namespace === namespace);
   }
 
   allObjects(): readonly IamServiceAccount[] {
-    return [...this.objects.values()].map((o) => structuredClone(o));
+    return [...this.objects.values()].map((o) => withMessageDigests(structuredClone(o)));
   }
 
   serviceAccount(namespace: string, name: string): V1ServiceAccount | undefined {

@@ -60,6 +60,21 @@ describe('listAllPages', () => {
     for (const o of (await listAllPages(listPage)).items) assert.equal(o.metadata && 'managedFields' in o.metadata, false);
   });
 
+  it('caches what a kind’s `keep` leaves of each object, given without its bookkeeping', async () => {
+    const { listPage } = pagedList(3);
+    const given: boolean[] = [];
+    const keep = (o: KubernetesObject): KubernetesObject => {
+      given.push(o.metadata !== undefined && 'managedFields' in o.metadata);
+      return { metadata: { name: o.metadata?.name, labels: { kept: 'yes' } } };
+    };
+    const items = (await listAllPages(listPage, keep)).items;
+    assert.deepEqual(
+      items.map((o) => o.metadata?.labels),
+      [{ kept: 'yes' }, { kept: 'yes' }, { kept: 'yes' }],
+    );
+    assert.deepEqual(given, [false, false, false], 'managedFields are gone before keep sees an object');
+  });
+
   it('fails when a page fails (the informer restarts and lists again)', async () => {
     let n = 0;
     await assert.rejects(
@@ -106,15 +121,23 @@ describe('ResilientInformer', () => {
     const changed: string[] = [];
     const deleted: string[] = [];
     const restarts: unknown[] = [];
+    // What the cache keeps of each object: here, its name and resourceVersion with a mark.
+    const keep = (o: KubernetesObject): KubernetesObject => ({
+      metadata: {
+        name: o.metadata?.name,
+        namespace: o.metadata?.namespace,
+        resourceVersion: o.metadata?.resourceVersion,
+        labels: { kept: 'yes' },
+      },
+    });
+    const seen = (o: KubernetesObject) =>
+      `${o.metadata?.name}@${o.metadata?.resourceVersion}${o.metadata?.labels?.kept ? '' : ' (not kept)'}`;
     const informer = new ResilientInformer(
       http,
       '/api/v1/namespaces/ns/serviceaccounts',
       () => http.request<KubernetesListObject<KubernetesObject>>('GET', '/api/v1/namespaces/ns/serviceaccounts'),
-      {
-        onChange: (o) => changed.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`),
-        onDelete: (o) => deleted.push(`${o.metadata?.name}@${o.metadata?.resourceVersion}`),
-        onRestart: (err) => restarts.push(err),
-      },
+      { onChange: (o) => changed.push(seen(o)), onDelete: (o) => deleted.push(seen(o)), onRestart: (err) => restarts.push(err) },
+      { keep },
     );
     try {
       await informer.start();
@@ -122,10 +145,7 @@ describe('ResilientInformer', () => {
       assert.deepEqual(watchUrls, ['10', '20'], 'watched from each list');
       assert.deepEqual(changed, ['a@1', 'b@2', 'a@11', 'b@5', 'c@6']);
       assert.deepEqual(deleted, ['a@11'], 'a, deleted while the watch was gone, is reported once with its last state');
-      assert.deepEqual(
-        informer.list().map((o) => o.metadata?.name),
-        ['b', 'c'],
-      );
+      assert.deepEqual(informer.list().map(seen), ['b@5', 'c@6'], 'listed and watched objects are cached as `keep` leaves them');
       assert.deepEqual(restarts, [], 'an expired watch is not a failure: no backoff');
     } finally {
       await informer.stop();
