@@ -53,11 +53,11 @@ export class StringPool {
 }
 
 /**
- * `s` as one flat string with the same characters, for a cache that keeps it a long time.
- * normalize() flattens its receiver and returns the flat copy when the text is already NFC (ASCII
- * always is); other text is copied through JSON, which also gives one flat string.
+ * `s` as one flat string of its own, with the same characters, for a cache that keeps it a long
+ * time. A string built from parts is a tree of them; a slice of a longer string (every value the
+ * AWS XML parser reads, aws/xml-parser.ts) keeps all of that string alive while it lives. JSON
+ * gives a new copy of any string; V8 makes neither trees nor slices under 13 characters.
  */
 export function flatString(s: string): string {
-  const flat = s.normalize();
-  return flat === s ? flat : (JSON.parse(JSON.stringify(s)) as string);
+  return s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string);
 }

@@ -7,6 +7,8 @@
 // what is not used is left out. undici, which KubeConfig imports for the fetch layer the operator
 // does not use, is replaced by a stub that throws (undici-unused.ts). 3.6 -> 1.5 MB. And node:http
 // is loaded through require() (node-http.ts), which keeps Node's own copy of undici unloaded.
+// The AWS SDK's XML parser is replaced by src/aws/xml-parser.ts (xml-builder.ts): same output,
+// without a string per character read.
 import type { BuildOptions, Plugin } from 'esbuild';
 
 const CLIENT_NODE = '/@kubernetes/client-node/dist/';
@@ -35,6 +37,15 @@ const clientNodeWithoutSideEffects: Plugin = {
   },
 };
 
+/** The AWS SDK's XML parser replaced by src/aws/xml-parser.ts (xml-builder.ts). */
+const slicingXmlParser: Plugin = {
+  name: 'slicing-xml-parser',
+  setup(b) {
+    const shim = new URL('./xml-builder.ts', import.meta.url).pathname;
+    b.onResolve({ filter: /^@aws-sdk\/xml-builder$/ }, (args) => (args.importer === shim ? undefined : { path: shim }));
+  },
+};
+
 export const OPERATOR_BUNDLE: BuildOptions = {
   entryPoints: [new URL('../../src/main.ts', import.meta.url).pathname],
   bundle: true,
@@ -51,6 +62,6 @@ export const OPERATOR_BUNDLE: BuildOptions = {
     ].join('\n'),
   },
   alias: { undici: new URL('./undici-unused.ts', import.meta.url).pathname },
-  plugins: [nodeHttpThroughRequire, clientNodeWithoutSideEffects],
+  plugins: [nodeHttpThroughRequire, clientNodeWithoutSideEffects, slicingXmlParser],
   logLevel: 'warning',
 };

@@ -7,6 +7,7 @@
 import { GetAccountAuthorizationDetailsCommand, ListRolesCommand, type IAMClient, type RoleDetail } from '@aws-sdk/client-iam';
 import type { ActualRole } from '../policy/diff.ts';
 import { callAws, type CallOptions } from './call.ts';
+import { flatString } from '../strings.ts';
 import { forEachPage } from './pages.ts';
 
 /**
@@ -61,7 +62,12 @@ export class IamSweep {
         this.page('ListRoles', () => this.iam.send(new ListRolesCommand({ PathPrefix: pathPrefix, MaxItems: this.pageSize, Marker }))),
       (page) => {
         for (const r of page.Roles ?? []) {
-          if (r.RoleName) out.set(r.RoleName, { description: r.Description ?? '', maxSessionDuration: r.MaxSessionDuration ?? 3600 });
+          // Copies: kept through the sweep, a slice of the page would keep the whole page (strings.ts).
+          if (r.RoleName)
+            out.set(flatString(r.RoleName), {
+              description: flatString(r.Description ?? ''),
+              maxSessionDuration: r.MaxSessionDuration ?? 3600,
+            });
         }
       },
     );

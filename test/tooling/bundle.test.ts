@@ -1,13 +1,14 @@
 // What goes into the operator's bundle (scripts/bundle/options.ts): of @kubernetes/client-node
-// only KubeConfig and what it needs, no generated models or API clients, and no undici. Each of
-// them is measured memory (docs/benchmarks.md); this keeps a new import from bringing them back.
+// only KubeConfig and what it needs, no generated models or API clients, and no undici; and the
+// AWS SDK's XML parser replaced by ours. Each of them is measured memory (docs/benchmarks.md); this
+// keeps a new import from bringing them back.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import { OPERATOR_BUNDLE } from '../../scripts/bundle/options.ts';
 
 describe('the operator bundle', () => {
-  it('holds KubeConfig but not client-node’s generated layer or undici, and stays under 2 MB', async () => {
+  it('holds KubeConfig but not client-node’s generated layer or undici, parses XML with ours, and stays under 2 MB', async () => {
     const { metafile, outputFiles } = await build({
       ...OPERATOR_BUNDLE,
       write: false,
@@ -33,6 +34,10 @@ describe('the operator bundle', () => {
     assert.ok(
       inputs.some((f) => f.endsWith('scripts/bundle/undici-unused.ts')),
       'the stub stands in for undici',
+    );
+    assert.ok(
+      inputs.includes('src/aws/xml-parser.ts') && inputs.includes('scripts/bundle/xml-builder.ts'),
+      'the AWS SDK parses XML with src/aws/xml-parser.ts',
     );
     const bytes = outputFiles[0]?.contents.byteLength ?? 0;
     assert.ok(bytes < 2_000_000, `bundle is ${bytes} bytes`);

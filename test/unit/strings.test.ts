@@ -1,5 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { flatString, StringPool } from '../../src/strings.ts';
 
 describe('StringPool', () => {
@@ -46,6 +48,23 @@ describe('flatString', () => {
     const statement = 1;
     const built = `the trust policy of ${arn} admits system:serviceaccount:a:b (statement ${statement})`;
     assert.equal(flatString(built), built);
+  });
+
+  it('copies a slice out of its document, which a kept slice would keep whole', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    /** Heap MB still held after keeping 20-character parts of twenty 1 MB documents. */
+    const retainedMb = (keep: (part: string) => string) => {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const kept = Array.from({ length: 20 }, (_, i) => keep(`${'<x>'.repeat(350_000)}${i}`.slice(30, 50)));
+      gc();
+      const mb = (process.memoryUsage().heapUsed - before) / 1048576;
+      assert.equal(kept.length, 20);
+      return mb;
+    };
+    assert.ok(retainedMb((part) => part) > 15, 'the hazard: plain slices keep their documents');
+    assert.ok(retainedMb(flatString) < 2, 'copies do not');
   });
 
   it('does not normalise text that is not NFC', () => {
