@@ -17,6 +17,10 @@ describe('the scan of src/ for AWS calls', () => {
     assert.deepEqual(scan(`import type { GetRoleCommand } from '@aws-sdk/client-iam'; import { x } from './y.ts';`), []);
   });
 
+  it('reads strings that are names of an object’s prototype as strings (src/aws/xml-parser.ts has __proto__)', () => {
+    assert.deepEqual(scan(`if (tag === '__proto__' || tag === 'toString' || tag === 'constructor') write(tag);`), []);
+  });
+
   for (const [what, text] of [
     ['a namespace import', `import * as iam from '@aws-sdk/client-iam';`],
     ['the aggregated client', `import { IAM } from '@aws-sdk/client-iam';`],

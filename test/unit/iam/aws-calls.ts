@@ -95,7 +95,8 @@ export function actionsInSource(fileName: string, text: string): string[] {
   }
   // Any other mention of an SDK client (a dynamic import, a re-export) escapes the scan.
   const visit = (node: ts.Node): void => {
-    const sdk = ts.isStringLiteralLike(node) && (node.text.startsWith('@aws-sdk/client-') || node.text in CREDENTIAL_PROVIDERS);
+    const sdk =
+      ts.isStringLiteralLike(node) && (node.text.startsWith('@aws-sdk/client-') || Object.hasOwn(CREDENTIAL_PROVIDERS, node.text));
     if (sdk && !importedFrom.has(node)) {
       throw new UnderivableImportError(`${fileName}: ${node.text} is used other than by a static import`);
     }
