@@ -8,8 +8,10 @@
 // does not use, is replaced by a stub that throws (undici-unused.ts). 3.6 -> 1.5 MB. And node:http
 // is loaded through require() (node-http.ts), which keeps Node's own copy of undici unloaded.
 // The AWS SDK's XML parser is replaced by src/aws/xml-parser.ts (xml-builder.ts): same output,
-// without a string per character read.
+// without a string per character read. Node built-ins a normal run does not use (http2, zlib, dns,
+// vm) load on first use (lazy-builtins.ts).
 import type { BuildOptions, Plugin } from 'esbuild';
+import { lazyBuiltins } from './lazy-builtins.ts';
 
 const CLIENT_NODE = '/@kubernetes/client-node/dist/';
 
@@ -62,6 +64,6 @@ export const OPERATOR_BUNDLE: BuildOptions = {
     ].join('\n'),
   },
   alias: { undici: new URL('./undici-unused.ts', import.meta.url).pathname },
-  plugins: [nodeHttpThroughRequire, clientNodeWithoutSideEffects, slicingXmlParser],
+  plugins: [nodeHttpThroughRequire, clientNodeWithoutSideEffects, slicingXmlParser, lazyBuiltins],
   logLevel: 'warning',
 };
