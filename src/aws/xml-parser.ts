@@ -112,7 +112,9 @@ class Parser {
 
   private isNext(s: string, caseSensitive = true): boolean {
     if (caseSensitive) return this.x.startsWith(s, this.i);
-    return this.x.toLowerCase().startsWith(s.toLowerCase(), this.i);
+    // The SDK's lowers the whole document (a copy of it, for each look for a DOCTYPE); the same
+    // answer but where lowering changes a character's length before `i` (İ), which it misreads.
+    return this.x.slice(this.i, this.i + s.length).toLowerCase() === s.toLowerCase();
   }
 
   private readTo(stop: string): string {

@@ -111,5 +111,6 @@ export interface ObjectCache {
   objectsInNamespace(namespace: string): readonly IamServiceAccount[];
   /** ServiceAccounts carrying the operator's label. */
   serviceAccount(namespace: string, name: string): V1ServiceAccount | undefined;
-  serviceAccounts(namespace: string): readonly V1ServiceAccount[];
+  /** Those of one namespace, without a copy (a pass reads them at once; it runs for every object). */
+  serviceAccounts(namespace: string): Iterable<V1ServiceAccount>;
 }

@@ -98,13 +98,18 @@ export class ServiceAccountPart implements Part<DesiredServiceAccount, ServiceAc
     return this.deps.cache.serviceAccount(namespace, name) ?? (await this.deps.kube.getServiceAccount(namespace, name));
   }
 
-  /** Names of the cached ServiceAccounts whose owner annotation names this object. */
+  /**
+   * Names of the cached ServiceAccounts whose owner annotation names this object. Every pass asks,
+   * so the namespace's ServiceAccounts are read in place: copying them was most of what a pass
+   * allocated at 10,000 objects (docs/benchmarks.md).
+   */
   private ownedNames(obj: IamServiceAccount): string[] {
-    return this.deps.cache
-      .serviceAccounts(obj.metadata.namespace)
-      .filter((sa) => sa.metadata?.annotations?.[OWNER_ANNOTATION] === obj.metadata.name)
-      .map((sa) => sa.metadata?.name ?? '')
-      .filter((name) => name !== '');
+    const names: string[] = [];
+    for (const sa of this.deps.cache.serviceAccounts(obj.metadata.namespace)) {
+      const name = sa.metadata?.name;
+      if (name && sa.metadata?.annotations?.[OWNER_ANNOTATION] === obj.metadata.name) names.push(name);
+    }
+    return names;
   }
 }
 

@@ -55,6 +55,6 @@ export function setupWatches(factory: InformerFactory, enqueue: (key: string) =>
     objectsInNamespace: (ns) => objects.list(ns),
     allObjects: () => objects.list(),
     serviceAccount: (ns, name) => serviceAccounts.get(ns, name),
-    serviceAccounts: (ns) => serviceAccounts.list(ns),
+    serviceAccounts: (ns) => serviceAccounts.each(ns),
   };
 }

@@ -20,6 +20,8 @@ export interface InformerCache<T> {
   get(namespace: string, name: string): T | undefined;
   /** Cached objects of one namespace, or of all. */
   list(namespace?: string): readonly T[];
+  /** The cached objects of one namespace, without a copy: to be read at once, not kept. */
+  each(namespace: string): Iterable<T>;
 }
 
 export type RestartObserver = (resource: string, err: unknown, delayMs: number) => void;
@@ -56,6 +58,7 @@ export class InformerFactory {
     return {
       get: (ns, name) => of(ns)?.get(name, ns),
       list: (ns) => (ns === undefined ? [...byNamespace.values()].flatMap((i) => i.list()) : (of(ns)?.list(ns) ?? [])),
+      each: (ns) => of(ns)?.each(ns) ?? [],
     };
   }
 

@@ -204,6 +204,11 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.cache.get(namespace)?.get(name);
   }
 
+  /** The cached objects of one namespace, without a copy: to be read at once, not kept. */
+  each(namespace: string): Iterable<T> {
+    return this.cache.get(namespace)?.values() ?? [];
+  }
+
   /** Cached objects, of one namespace when given (read from its own map, not filtered). */
   list(namespace?: string): readonly T[] {
     if (namespace !== undefined) return [...(this.cache.get(namespace)?.values() ?? [])];

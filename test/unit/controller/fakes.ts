@@ -435,7 +435,7 @@ export class FakeKube extends FailureQueue implements KubeReads, KubeWrites, Obj
     return sa?.metadata?.labels?.[MANAGED_BY_LABEL] === undefined ? undefined : sa;
   }
 
-  serviceAccounts(namespace: string): readonly V1ServiceAccount[] {
+  serviceAccounts(namespace: string): Iterable<V1ServiceAccount> {
     return [...this.serviceAccountStore.values()]
       .map((s) => s.sa)
       .filter((sa) => sa.metadata?.namespace === namespace && sa.metadata.labels?.[MANAGED_BY_LABEL] !== undefined)
