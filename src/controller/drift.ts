@@ -6,7 +6,7 @@
 // version: a new version sends the objects that attach it through a full pass too.
 import type { IamServiceAccount } from '../api/types.ts';
 import type { WriteBudget } from '../aws/budget.ts';
-import { desiredState, ownedBy, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
+import { desiredState, ownedBy, wantedRoleName, type ClusterIdentity, type Desired, type RoleDefaults } from '../policy/desired.ts';
 import { diffRole, type ActualRole } from '../policy/diff.ts';
 import { parsePolicyDocumentOrEmpty } from '../policy/document.ts';
 import { judgePaths } from '../policy/trust-check.ts';
@@ -71,8 +71,11 @@ export function roleMatches(obj: IamServiceAccount, desired: Desired, actual: Ac
 /**
  * The findings of a sweep, judged role by role as its pages arrive: it holds the objects' role
  * names and a verdict each, never the account's roles nor every object's desired state (an
- * object's is worked out again when its role arrives). A role no object wants is not looked at;
- * an object whose role never arrives has drifted (the role is gone). Pure.
+ * object's is worked out when its role arrives, and only then: working out all 10,000 at once, to
+ * index them, was a burst of 25 MB the heap took in one go, the run's peak). A role no object
+ * wants is not looked at; an object whose role never arrives has drifted (the role is gone). An
+ * object a sweep cannot judge (a spec its desired state refuses) is in neither list: its own
+ * passes report it. Pure.
  */
 export class DriftTally {
   private readonly ctx: DriftContext;
@@ -81,14 +84,18 @@ export class DriftTally {
   private readonly byRole = new Map<string, number[]>();
   /** Per object whose role matched: the managed policies it attaches (for the version check). */
   private readonly matched = new Map<number, readonly string[]>();
+  /** Objects whose role arrived: judged, matched or not (a sweep could not judge the others yet). */
+  private readonly judged = new Set<number>();
 
   constructor(objects: readonly IamServiceAccount[], ctx: DriftContext) {
     this.ctx = ctx;
-    for (const { obj, desired } of wantedRoles(objects, ctx)) {
+    for (const obj of objects) {
+      if (obj.metadata.deletionTimestamp) continue;
       const i = this.objects.push(obj) - 1;
-      const indexes = this.byRole.get(desired.roleName);
+      const name = wantedRoleName(obj, ctx.identity, ctx.defaults);
+      const indexes = this.byRole.get(name);
       if (indexes) indexes.push(i);
-      else this.byRole.set(desired.roleName, [i]);
+      else this.byRole.set(name, [i]);
     }
   }
 
@@ -99,8 +106,9 @@ export class DriftTally {
   see(role: ActualRole): void {
     for (const i of this.byRole.get(role.name) ?? []) {
       const w = this.objects[i] && wantedRole(this.objects[i], this.ctx);
-      if (w && roleMatches(w.obj, w.desired, role, this.ctx.identity.clusterName))
-        this.matched.set(i, w.desired.role?.managedPolicyArns ?? []);
+      if (!w) continue;
+      this.judged.add(i);
+      if (roleMatches(w.obj, w.desired, role, this.ctx.identity.clusterName)) this.matched.set(i, w.desired.role?.managedPolicyArns ?? []);
       else this.matched.delete(i);
     }
   }
@@ -112,7 +120,8 @@ export class DriftTally {
       const key = keyOf(obj);
       const policies = this.matched.get(i);
       if (!policies) {
-        findings.drifted.push(key);
+        // Its role never arrived: drifted (the role is gone), if the object is one a sweep can judge.
+        if (this.judged.has(i) || wantedRole(obj, this.ctx)) findings.drifted.push(key);
         return;
       }
       findings.inSync.push({ key, generation: obj.metadata.generation ?? 0 });

@@ -168,7 +168,7 @@ export function desiredState(
     const desired: Desired = {
       mode: 'attached',
       roleArn: arn,
-      roleName: roleNameFromArn(arn) ?? '',
+      roleName: wantedRoleName(obj, id, defaults),
       serviceAccount: serviceAccountFor(arn),
       association: undefined,
       ...common,
@@ -192,6 +192,20 @@ export function desiredState(
       ...common,
     },
   };
+}
+
+/**
+ * The name of the role an object wants: its attachRoleARN's, or the one it names or derives; the
+ * desired state's roleName when it has one. Cheap: a drift sweep indexes every object by it.
+ */
+export function wantedRoleName(
+  obj: IamServiceAccount,
+  id: Pick<ClusterIdentity, 'clusterName'>,
+  defaults: Pick<RoleDefaults, 'rolePrefix'>,
+): string {
+  const { spec, metadata } = obj;
+  if (spec.attachRoleARN !== undefined) return roleNameFromArn(spec.attachRoleARN) ?? '';
+  return spec.roleName ?? deriveRoleName(defaults.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
 }
 
 /** Whom the trust admits in this cluster: the annotated ServiceAccount, or a pattern that matches it. */
@@ -285,7 +299,7 @@ function buildRole(
   saName: string,
 ): DesiredRole | SpecProblem {
   const { spec, metadata } = obj;
-  const name = spec.roleName ?? deriveRoleName(defaults.rolePrefix, id.clusterName, metadata.namespace, metadata.name);
+  const name = wantedRoleName(obj, id, defaults);
   const path = joinRolePath(defaults.rolePathPrefix, spec.rolePath);
   if (path.length > 512) return { reason: 'InvalidRolePath', message: `role path ${path} is over 512 characters` };
 

@@ -74,6 +74,25 @@ describe('DriftTally', () => {
     assert.deepEqual([...f.policies], [[S3, ['team/a']]], 'the managed policies of in-sync roles, for the version check');
   });
 
+  it('leaves out objects it cannot judge, whether a role of their name arrives or not', () => {
+    // z's role is in another partition (its desired state refuses it); y is being deleted.
+    const other = obj('z', { attachRoleARN: 'arn:aws-cn:iam::123456789012:role/other' });
+    const deleting: IamServiceAccount = {
+      ...obj('y', { attachPolicyARNs: [S3] }),
+      metadata: { name: 'y', namespace: 'team', deletionTimestamp: new Date(0) },
+    };
+    for (const arrives of [true, false]) {
+      const tally = new DriftTally([objects[0] as IamServiceAccount, other, deleting], CTX);
+      assert.equal(tally.wants('other'), true, 'asked for by name, judged when it arrives');
+      assert.equal(tally.wants('prod.team.y'), false);
+      tally.see(roleOf('a'));
+      if (arrives) tally.see({ ...roleOf('a'), name: 'other', arn: 'arn:aws-cn:iam::123456789012:role/other' });
+      const f = tally.finish();
+      assert.deepEqual(f.drifted, [], `role of z ${arrives ? 'arrived' : 'never arrived'}`);
+      assert.deepEqual(f.inSync, [{ key: 'team/a', generation: 3 }]);
+    }
+  });
+
   it('finds nothing in sync when no role arrives', () => {
     const f = new DriftTally(objects, CTX).finish();
     assert.deepEqual(f.drifted, ['team/a', 'team/b', 'team/c', 'team/d', 'team/e']);

@@ -146,6 +146,8 @@ describe('ResilientInformer', () => {
       assert.deepEqual(changed, ['a@1', 'b@2', 'a@11', 'b@5', 'c@6']);
       assert.deepEqual(deleted, ['a@11'], 'a, deleted while the watch was gone, is reported once with its last state');
       assert.deepEqual(informer.list().map(seen), ['b@5', 'c@6'], 'listed and watched objects are cached as `keep` leaves them');
+      assert.deepEqual([...informer.each('ns')].map(seen), ['b@5', 'c@6'], 'each: the same objects, read in place');
+      assert.deepEqual([...informer.each('other')], []);
       assert.deepEqual(restarts, [], 'an expired watch is not a failure: no backoff');
     } finally {
       await informer.stop();
