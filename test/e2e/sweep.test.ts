@@ -35,7 +35,7 @@ describe('the account-wide sweep', () => {
       pages++;
       return Promise.resolve();
     };
-    const sweep = new IamSweep(iam(), DEFAULT_CALL_OPTIONS, countPage, 2);
+    const sweep = new IamSweep(iam(), DEFAULT_CALL_OPTIONS, countPage, { details: 2, list: 2 });
     const seen: ActualRole[] = [];
     await sweep.readEach(
       '/irsa/',
