@@ -43,4 +43,4 @@ EXPOSE 8080
 # operator waits on the network, and its CPU per object did not grow, while its RSS fell by the
 # compilers' code and data (docs/benchmarks.md). It also turns off WebAssembly, which nothing in
 # the bundle uses.
-CMD ["--optimize-for-size", "--jitless", "--trace-gc", "dist/main.mjs"]
+CMD ["--optimize-for-size", "--jitless", "dist/main.mjs"]
