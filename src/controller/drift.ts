@@ -84,8 +84,6 @@ export class DriftTally {
   private readonly byRole = new Map<string, number[]>();
   /** Per object whose role matched: the managed policies it attaches (for the version check). */
   private readonly matched = new Map<number, readonly string[]>();
-  /** Objects whose role arrived: judged, matched or not (a sweep could not judge the others yet). */
-  private readonly judged = new Set<number>();
 
   constructor(objects: readonly IamServiceAccount[], ctx: DriftContext) {
     this.ctx = ctx;
@@ -107,7 +105,6 @@ export class DriftTally {
     for (const i of this.byRole.get(role.name) ?? []) {
       const w = this.objects[i] && wantedRole(this.objects[i], this.ctx);
       if (!w) continue;
-      this.judged.add(i);
       if (roleMatches(w.obj, w.desired, role, this.ctx.identity.clusterName)) this.matched.set(i, w.desired.role?.managedPolicyArns ?? []);
       else this.matched.delete(i);
     }
@@ -120,8 +117,9 @@ export class DriftTally {
       const key = keyOf(obj);
       const policies = this.matched.get(i);
       if (!policies) {
-        // Its role never arrived: drifted (the role is gone), if the object is one a sweep can judge.
-        if (this.judged.has(i) || wantedRole(obj, this.ctx)) findings.drifted.push(key);
+        // Its role differs or never arrived (it is gone): drifted, if the object is one a sweep can
+        // judge. Worked out again only for these, few at rest.
+        if (wantedRole(obj, this.ctx)) findings.drifted.push(key);
         return;
       }
       findings.inSync.push({ key, generation: obj.metadata.generation ?? 0 });

@@ -211,7 +211,7 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   /** Cached objects, of one namespace when given (read from its own map, not filtered). */
   list(namespace?: string): readonly T[] {
-    if (namespace !== undefined) return [...(this.cache.get(namespace)?.values() ?? [])];
+    if (namespace !== undefined) return [...this.each(namespace)];
     return [...this.cache.values()].flatMap((names) => [...names.values()]);
   }
 
