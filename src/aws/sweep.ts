@@ -15,7 +15,8 @@ import { forEachPage } from './pages.ts';
  * and what a page holds stays in memory until it is judged: a page of 1,000 was the 280 MB spike
  * of an early N=10,000 run, one of 200 took RSS up 15 MB for a moment. A GetAccountAuthorizationDetails
  * page (each role with its trust, policies and tags) is 50 roles: at 10,000 objects the peak was
- * 117-118 MB with 50 and 120 MB with 100, for 0.03 reads per object per drift period instead of 0.02.
+ * 117-118 MB with 50 and 120 MB with 100 (runs with --trace-gc), for 0.03 reads per object per
+ * drift period instead of 0.02.
  * A ListRoles page (under the operator's path: names, descriptions, session durations) is 100.
  */
 export const SWEEP_PAGES = { details: 50, list: 100 } as const;
