@@ -21,10 +21,14 @@ import { forEachPage } from './pages.ts';
  */
 export const SWEEP_PAGES = { details: 50, list: 100 } as const;
 
+/** What ListRoles adds, by role name: held for the length of a sweep, one entry per role of ours. */
 interface RoleSettings {
-  description: string;
-  maxSessionDuration: number;
+  descriptions: Map<string, string>;
+  /** Only the roles whose session duration is not IAM's default, 3,600 s: most are. */
+  maxSessionDurations: Map<string, number>;
 }
+
+const DEFAULT_MAX_SESSION_DURATION = 3600;
 
 export class IamSweep {
   private readonly iam: IAMClient;
@@ -58,24 +62,24 @@ export class IamSweep {
           this.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['Role'], MaxItems: this.pages.details, Marker })),
         ),
       (page) => {
-        for (const d of page.RoleDetailList ?? []) if (d.RoleName && wanted(d.RoleName)) onRole(actualRole(d, settings.get(d.RoleName)));
+        for (const d of page.RoleDetailList ?? []) if (d.RoleName && wanted(d.RoleName)) onRole(actualRole(d, settings));
       },
     );
   }
 
-  private async settings(pathPrefix: string): Promise<Map<string, RoleSettings>> {
-    const out = new Map<string, RoleSettings>();
+  private async settings(pathPrefix: string): Promise<RoleSettings> {
+    const out: RoleSettings = { descriptions: new Map(), maxSessionDurations: new Map() };
     await forEachPage(
       (Marker) =>
         this.page('ListRoles', () => this.iam.send(new ListRolesCommand({ PathPrefix: pathPrefix, MaxItems: this.pages.list, Marker }))),
       (page) => {
         for (const r of page.Roles ?? []) {
+          if (!r.RoleName) continue;
           // Copies: kept through the sweep, a slice of the page would keep the whole page (strings.ts).
-          if (r.RoleName)
-            out.set(flatString(r.RoleName), {
-              description: flatString(r.Description ?? ''),
-              maxSessionDuration: r.MaxSessionDuration ?? 3600,
-            });
+          const name = flatString(r.RoleName);
+          out.descriptions.set(name, flatString(r.Description ?? ''));
+          const duration = r.MaxSessionDuration ?? DEFAULT_MAX_SESSION_DURATION;
+          if (duration !== DEFAULT_MAX_SESSION_DURATION) out.maxSessionDurations.set(name, duration);
         }
       },
     );
@@ -90,13 +94,14 @@ export class IamSweep {
 }
 
 /** A role as GetAccountAuthorizationDetails gives it, with what ListRoles adds. */
-function actualRole(d: RoleDetail, s: RoleSettings | undefined): ActualRole {
+function actualRole(d: RoleDetail, s: RoleSettings): ActualRole {
+  const name = d.RoleName ?? '';
   return {
-    name: d.RoleName ?? '',
+    name,
     path: d.Path ?? '/',
     arn: d.Arn ?? '',
-    description: s?.description ?? '',
-    maxSessionDuration: s?.maxSessionDuration ?? 3600,
+    description: s.descriptions.get(name) ?? '',
+    maxSessionDuration: s.maxSessionDurations.get(name) ?? DEFAULT_MAX_SESSION_DURATION,
     permissionsBoundary: d.PermissionsBoundary?.PermissionsBoundaryArn,
     trustPolicy: d.AssumeRolePolicyDocument ?? '',
     tags: Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),

@@ -39,14 +39,16 @@ export function findCondition(conditions: readonly Condition[] | undefined, type
 }
 
 /**
- * What the operator's cache keeps of a condition's message: 22 characters of its SHA-256
- * (132 bits), not the message. A pass writes every condition it sets with its new message, so a
- * cached message is only ever compared, never written back; the messages name the object's role,
- * ServiceAccount and policies, and were 600 bytes per cached object, 6 MB at 10,000
- * (docs/benchmarks.md).
+ * What the operator's cache keeps of a condition's message: 12 characters of its SHA-256
+ * (72 bits), not the message. A pass writes every condition it sets with its new message, so a
+ * cached message is only ever compared with the next one for the same condition, never written
+ * back; the messages name the object's role, ServiceAccount and policies, and were 600 bytes per
+ * cached object, 6 MB at 10,000 (docs/benchmarks.md). Twelve, not more: V8 keeps a substring of
+ * 13 characters or more as a slice that holds the whole 43-character hash alive (96 bytes a
+ * message in all, against 32).
  */
 export function messageDigest(message: string): string {
-  return hash('sha256', message, 'base64url').slice(0, 22);
+  return hash('sha256', message, 'base64url').slice(0, 12);
 }
 
 /** Whether `existing` (a message, or the digest the cache keeps of one) says `message`. */

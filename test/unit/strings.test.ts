@@ -27,8 +27,48 @@ describe('StringPool', () => {
     const pool = new StringPool();
     pool.share(parsed());
     pool.share(parsed());
-    // irsa.dev/v1alpha1, IamServiceAccount, app, team-a, irsa.dev/finalizer, the policy ARN, Ready, True, Synced
-    assert.equal(pool.size, 9);
+    // Strings: irsa.dev/v1alpha1, IamServiceAccount, app, team-a, irsa.dev/finalizer, the policy
+    // ARN, Ready, True, Synced. Arrays and objects: metadata, its finalizers, spec, its ARNs (not
+    // the condition, the conditions or status, which hold the 300-character message, nor the root).
+    assert.equal(pool.size, 13);
+  });
+
+  it('gives equal small arrays and objects one frozen copy, which cannot be written through', () => {
+    const pool = new StringPool();
+    const a = pool.share(parsed()) as { metadata: { finalizers: string[] }; spec: { attachPolicyARNs: string[] } };
+    const b = pool.share(parsed()) as typeof a;
+    assert.notEqual(a, b, 'the values handed in are kept, not replaced');
+    assert.equal(a.spec, b.spec);
+    assert.equal(a.metadata.finalizers, b.metadata.finalizers);
+    assert.ok(Object.isFrozen(a.spec.attachPolicyARNs));
+    assert.throws(() => a.metadata.finalizers.push('x'), TypeError);
+    assert.deepEqual(a.metadata.finalizers, ['irsa.dev/finalizer']);
+    assert.equal(Object.isFrozen(a), false);
+  });
+
+  it('shares only values equal in their JSON: not those with other values, types or key order', () => {
+    const pool = new StringPool();
+    const [one, other, text, reordered, same] = [
+      { a: 1, b: [true] },
+      { a: 1, b: [false] },
+      { a: '1', b: [true] },
+      { b: [true], a: 1 },
+      { a: 1, b: [true] },
+    ].map((v) => pool.share({ v }).v);
+    assert.equal(same, one);
+    for (const v of [other, text, reordered]) assert.notEqual(v, one);
+    assert.deepEqual(reordered, one);
+  });
+
+  it('does not pool an array or object whose JSON is long, nor what holds it', () => {
+    const pool = new StringPool();
+    const big = () => ({ outer: { inner: Array.from({ length: 60 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`) } });
+    const a = pool.share(big());
+    const b = pool.share(big());
+    assert.notEqual(a.outer, b.outer);
+    assert.notEqual(a.outer.inner, b.outer.inner);
+    assert.equal(Object.isFrozen(a.outer.inner), false);
+    assert.equal(a.outer.inner[7], b.outer.inner[7], 'its strings are still shared');
   });
 
   it('starts again when full, so values seen once cannot grow it', () => {
@@ -39,6 +79,18 @@ describe('StringPool', () => {
     assert.equal(pool.size, 3);
     assert.equal(pool.intern('d'), 'd');
     assert.equal(pool.size, 1);
+  });
+
+  it('holds at most its bound of arrays and objects, and starts again when full', () => {
+    const pool = new StringPool(100, 2);
+    const shared = (v: unknown) => pool.share({ v }).v;
+    const first = shared([1]);
+    shared([2]);
+    assert.equal(shared([1]), first);
+    assert.equal(pool.size, 2);
+    shared([3]);
+    assert.equal(pool.size, 1, 'the arrays started again; numbers are not pooled');
+    assert.notEqual(shared([1]), first);
   });
 });
 
