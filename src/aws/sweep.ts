@@ -1,7 +1,7 @@
 // Every role of the account in a few paged calls, for the drift check: GetAccountAuthorizationDetails
 // (Filter=Role) returns each role with its trust, attached and inline policies, boundary and tags;
 // ListRoles under the operator's path adds the description and session duration it leaves out.
-// One sweep costs (roles in the account / 50) + (roles under the path / 100) calls, instead of
+// One sweep costs (roles in the account / 50) + (roles under the path / 500) calls, instead of
 // two to four reads per object. The caller bounds them with its read budget. Roles are handed
 // over as each page arrives, so a sweep holds one page of the account, not all of it.
 import { GetAccountAuthorizationDetailsCommand, ListRolesCommand, type IAMClient, type RoleDetail } from '@aws-sdk/client-iam';
@@ -11,15 +11,16 @@ import { flatString } from '../strings.ts';
 import { forEachPage } from './pages.ts';
 
 /**
- * Roles per page. IAM's default is 100 and its maximum 1,000. The SDK parses a whole page at once,
- * and what a page holds stays in memory until it is judged: a page of 1,000 was the 280 MB spike
- * of an early N=10,000 run, one of 200 took RSS up 15 MB for a moment. A GetAccountAuthorizationDetails
+ * Roles per page (IAM's default is 100, its maximum 1,000). The SDK parses a whole page at once,
+ * and what a page holds stays in memory until it is judged: a page of 1,000 was the 280 MB spike of
+ * an early N=10,000 run, one of 200 took RSS up 15 MB for a moment. A GetAccountAuthorizationDetails
  * page (each role with its trust, policies and tags) is 50 roles: at 10,000 objects the peak was
- * 117-118 MB with 50 and 120 MB with 100 (runs with --trace-gc), for 0.03 reads per object per
- * drift period instead of 0.02.
- * A ListRoles page (under the operator's path: names, descriptions, session durations) is 100.
+ * 108 MB with 50 and 113 MB with 100. A ListRoles page (under the operator's path: a name, a
+ * description and a session duration each, about a tenth of a role's details) is 500: with pages
+ * of 100 as well, reads at rest at N=1,000 came to 0.049 per object per period (the target is
+ * 0.05) when a bench's window held three sweeps.
  */
-export const SWEEP_PAGES = { details: 50, list: 100 } as const;
+export const SWEEP_PAGES = { details: 50, list: 500 } as const;
 
 /** What ListRoles adds, by role name: held for the length of a sweep, one entry per role of ours. */
 interface RoleSettings {
