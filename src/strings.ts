@@ -51,12 +51,7 @@ export class StringPool {
 
   /** The pool's copy of `s` (`s` itself the first time it is seen). */
   intern(s: string): string {
-    if (s.length > POOLED_MAX_LENGTH) return s;
-    const found = this.strings.get(s);
-    if (found !== undefined) return found;
-    if (this.strings.size >= this.maxEntries) this.strings.clear();
-    this.strings.set(s, s);
-    return s;
+    return s.length > POOLED_MAX_LENGTH ? s : pooled(this.strings, this.maxEntries, s, s);
   }
 
   /**
@@ -112,13 +107,21 @@ export class StringPool {
   /** The pool's frozen copy of `value`, identified by `key` (not pooled when undefined). */
   private node(value: object, key: string | undefined): object {
     this.lastKey = key;
-    if (key === undefined) return value;
-    const found = this.nodes.get(key);
-    if (found !== undefined) return found;
-    if (this.nodes.size >= this.maxNodes) this.nodes.clear();
-    this.nodes.set(key, Object.freeze(value));
-    return value;
+    return key === undefined ? value : pooled(this.nodes, this.maxNodes, key, value, Object.freeze);
   }
+}
+
+/**
+ * The value `pool` holds under `key`, or `value` (as `keep` leaves it) now held there; a pool
+ * already holding `bound` entries starts again.
+ */
+function pooled<V>(pool: Map<string, V>, bound: number, key: string, value: V, keep: (v: V) => V = (v) => v): V {
+  const found = pool.get(key);
+  if (found !== undefined) return found;
+  if (pool.size >= bound) pool.clear();
+  const kept = keep(value);
+  pool.set(key, kept);
+  return kept;
 }
 
 /**

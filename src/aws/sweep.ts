@@ -16,9 +16,9 @@ import { forEachPage } from './pages.ts';
  * an early N=10,000 run, one of 200 took RSS up 15 MB for a moment. A GetAccountAuthorizationDetails
  * page (each role with its trust, policies and tags) is 50 roles: at 10,000 objects the peak was
  * 108 MB with 50 and 113 MB with 100. A ListRoles page (under the operator's path: a name, a
- * description and a session duration each, about a tenth of a role's details) is 500: with pages
- * of 100 as well, reads at rest at N=1,000 came to 0.049 per object per period (the target is
- * 0.05) when a bench's window held three sweeps.
+ * description and a session duration each, about a tenth of a role's details) is 500: with
+ * ListRoles pages of 100, reads at rest at N=1,000 came to 0.049 per object per period (the target
+ * is 0.05) when a bench's window held three sweeps.
  */
 export const SWEEP_PAGES = { details: 50, list: 500 } as const;
 
